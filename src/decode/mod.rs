@@ -1,0 +1,215 @@
+//! Decode: page bytes to text, deciding the encoding the way a careful browser would.
+//!
+//! Chinese portals declare `gb2312` and send GBK-only characters, send `charset=utf-8`
+//! headers over GBK bodies, hide the charset in a misspelled `<meta>`, or declare
+//! nothing at all. [`decode`] follows the WHATWG order (BOM, header, `<meta>` prescan,
+//! detection) but *validates* each declaration by decoding with it: a declaration that
+//! yields malformed sequences, or a single-byte Western encoding on a page the detector
+//! reads as Chinese, is overruled and the overruling is recorded in [`Decision`].
+//!
+//! Everything here is pure: bytes and headers in, text out.
+
+mod meta;
+pub mod normalize;
+
+use encoding_rs::{Encoding, GBK, UTF_8};
+
+pub use meta::prescan_meta_charset;
+
+/// How the encoding of a page was decided, for the report's provenance and for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A byte-order mark at the start of the body.
+    Bom,
+    /// The `charset` parameter of the Content-Type header, confirmed by a clean decode.
+    Header,
+    /// A `<meta>` declaration in the first bytes of the page, confirmed by a clean decode.
+    Meta,
+    /// No usable declaration: the detector chose.
+    Detected,
+    /// A declaration existed but did not fit the bytes; the detector chose instead.
+    DeclarationWrong,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Bom => "bom",
+            Decision::Header => "header",
+            Decision::Meta => "meta",
+            Decision::Detected => "detected",
+            Decision::DeclarationWrong => "declaration-wrong",
+        }
+    }
+}
+
+/// A decoded page.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: &'static Encoding,
+    pub decision: Decision,
+}
+
+impl Decoded {
+    /// The encoding's name as researchers expect to read it (`GBK`, `UTF-8`, `gb18030`).
+    pub fn encoding_name(&self) -> &'static str {
+        self.encoding.name()
+    }
+}
+
+/// How many bytes the `<meta>` prescan reads: WHATWG says 1024, real portals put
+/// their charset after kilobytes of inline script, so we read ten times that.
+pub const META_PRESCAN_BYTES: usize = 10 * 1024;
+
+/// Decodes `bytes`, served with the given Content-Type header, from a host named `host`
+/// (its top-level domain hints the detector).
+pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return Decoded { text: text.into_owned(), encoding, decision: Decision::Bom };
+    }
+
+    let declared = [
+        (content_type.and_then(header_charset), Decision::Header),
+        (prescan_meta_charset(&bytes[..bytes.len().min(META_PRESCAN_BYTES)]), Decision::Meta),
+    ];
+    let mut any_declared = false;
+    for (encoding, decision) in declared {
+        let Some(encoding) = encoding else { continue };
+        any_declared = true;
+        if let Some(text) = clean_decode(encoding, bytes)
+            && !contradicted(encoding, bytes, host)
+        {
+            return Decoded { text, encoding, decision };
+        }
+    }
+
+    let encoding = detect(bytes, host);
+    let decision = if any_declared { Decision::DeclarationWrong } else { Decision::Detected };
+    let text = clean_decode(encoding, bytes)
+        .unwrap_or_else(|| encoding.decode_without_bom_handling(bytes).0.into_owned());
+    Decoded { text, encoding, decision }
+}
+
+/// The `charset=` parameter of a Content-Type header, as an encoding.
+pub fn header_charset(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        label_to_encoding(value.trim().trim_matches(|c| c == '"' || c == '\''))
+    })
+}
+
+/// Maps a charset label to an encoding. GB2312 and GBK labels give encoding_rs' GBK,
+/// whose decoder is the GB18030 one, so GBK-only characters in "gb2312" pages survive.
+pub fn label_to_encoding(label: &str) -> Option<&'static Encoding> {
+    let encoding = Encoding::for_label_no_replacement(label.trim().as_bytes())?;
+    // UTF-16 declared in an ASCII-compatible page is always a lie (WHATWG rule).
+    if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        return Some(UTF_8);
+    }
+    Some(encoding)
+}
+
+/// Decodes with `encoding` and returns the text only if no byte was malformed.
+fn clean_decode(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
+    encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|text| text.into_owned())
+}
+
+/// Whether the bytes contradict a declaration that nonetheless decodes cleanly:
+/// - non-ASCII bytes that are valid UTF-8 are UTF-8 (a GBK reading of them is chance);
+/// - a single-byte Western encoding (windows-1252 and kin decode any byte) on a page the
+///   detector reads as a CJK encoding is mojibake.
+fn contradicted(declared: &'static Encoding, bytes: &[u8], host: Option<&str>) -> bool {
+    if declared == UTF_8 || bytes.is_ascii() {
+        return false;
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return true;
+    }
+    declared.is_single_byte() && !detect(bytes, host).is_single_byte()
+}
+
+/// Asks chardetng, hinted with the host's top-level domain (`cn` for `.gov.cn`).
+fn detect(bytes: &[u8], host: Option<&str>) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
+    let guess = detector.guess(tld, chardetng::Utf8Detection::Allow);
+    // chardetng names GB18030-family pages "GBK"; that decoder already reads GB18030.
+    if guess == encoding_rs::GB18030 { GBK } else { guess }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbk(s: &str) -> Vec<u8> {
+        GBK.encode(s).0.into_owned()
+    }
+
+    const REPORT: &str = "<p>高平市人民政府办公室2023年政府信息公开工作年度报告</p>";
+
+    #[test]
+    fn gbk_with_utf8_header_is_detected_and_flagged() {
+        let d = decode(&gbk(REPORT), Some("text/html; charset=utf-8"), Some("www.sxgp.gov.cn"));
+        assert_eq!(d.text, REPORT);
+        assert_eq!(d.encoding, GBK);
+        assert_eq!(d.decision, Decision::DeclarationWrong);
+    }
+
+    #[test]
+    fn windows_1252_header_over_gbk_is_overruled() {
+        let page = format!("<html><body>{REPORT}{REPORT}</body></html>");
+        let d = decode(&gbk(&page), Some("text/html; charset=ISO-8859-1"), Some("www.zt.gov.cn"));
+        assert_eq!(d.text, page);
+        assert_eq!(d.decision, Decision::DeclarationWrong);
+    }
+
+    #[test]
+    fn gb2312_label_decodes_gbk_only_characters() {
+        // 镕 and 堃 are outside GB2312 but inside GBK.
+        let page = "<meta charset=gb2312><p>朱镕基 王堃</p>";
+        let d = decode(&gbk(page), None, Some("www.zt.gov.cn"));
+        assert_eq!(d.text, page);
+        assert_eq!(d.decision, Decision::Meta);
+        assert_eq!(d.encoding_name(), "GBK");
+    }
+
+    #[test]
+    fn utf8_bom_beats_meta_lie() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice("<meta charset=gbk>年度报告".as_bytes());
+        let d = decode(&bytes, None, None);
+        assert_eq!(d.text, "<meta charset=gbk>年度报告");
+        assert_eq!(d.decision, Decision::Bom);
+    }
+
+    #[test]
+    fn utf8_body_under_gbk_meta_is_utf8() {
+        let page = "<meta charset=gbk><p>昆明市官渡区人民政府2024年政府信息公开工作年度报告</p>";
+        let d = decode(page.as_bytes(), None, Some("www.kmgd.gov.cn"));
+        assert_eq!((d.text.as_str(), d.encoding, d.decision), (page, UTF_8, Decision::DeclarationWrong));
+    }
+
+    #[test]
+    fn undeclared_utf8_and_gbk_are_detected() {
+        let utf8 = decode(REPORT.as_bytes(), Some("text/html"), Some("www.kmgd.gov.cn"));
+        assert_eq!((utf8.text.as_str(), utf8.encoding), (REPORT, UTF_8));
+        let g = decode(&gbk(REPORT), None, Some("www.kmgd.gov.cn"));
+        assert_eq!((g.text.as_str(), g.encoding, g.decision), (REPORT, GBK, Decision::Detected));
+    }
+
+    #[test]
+    fn header_charset_parses_quoted_and_spaced_values() {
+        assert_eq!(header_charset("text/html;charset=\"GB2312\""), Some(GBK));
+        assert_eq!(header_charset("text/html; Charset = utf-8"), Some(UTF_8));
+        assert_eq!(header_charset("text/html"), None);
+        assert_eq!(header_charset("text/html; charset=bogus"), None);
+    }
+}

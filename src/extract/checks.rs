@@ -1,0 +1,71 @@
+//! The accounting identities of the templates, checked per column.
+//!
+//! Real reports break them often (typos, stale rows, hand-edited totals). A failure is
+//! data: it is recorded by name with the numbers, and the facts stay as printed. An
+//! identity with a blank or missing cell cannot be checked and is skipped.
+
+use std::collections::HashMap;
+
+use super::Fact;
+
+const APPLICANTS: [&str; 6] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org"];
+const REVIEW_PARTS: [&str; 4] = ["upheld", "corrected", "other", "pending"];
+const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
+
+/// Names and numbers of every identity that does not hold, e.g.
+/// `requests.balance/total: new_received+carried_over=9 ≠ result.total+carried_forward=10`.
+pub fn failed(facts: &[Fact]) -> Vec<String> {
+    let value: HashMap<(&str, &str, &str), Option<f64>> =
+        facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect();
+    let get = |s: &str, r: &str, c: &str| value.get(&(s, r, c)).copied().flatten();
+    let mut failures = Vec::new();
+    let mut expect = |name: String, left: (String, Option<f64>), right: (String, Option<f64>)| {
+        if let (Some(l), Some(r)) = (left.1, right.1)
+            && (l - r).abs() > 1e-6
+        {
+            failures.push(format!("{name}: {}={l} ≠ {}={r}", left.0, right.0));
+        }
+    };
+
+    let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests").map(|f| f.row).collect();
+    request_rows.dedup();
+    let leaves: Vec<&str> = request_rows.iter().copied().filter(|r| r.starts_with("result.") && *r != "result.total").collect();
+    for column in APPLICANTS.iter().chain(["total"].iter()) {
+        let both = |a: &str, b: &str| sum([get("requests", a, column), get("requests", b, column)]);
+        expect(
+            format!("requests.balance/{column}"),
+            ("new_received+carried_over".into(), both("new_received", "carried_over")),
+            ("result.total+carried_forward".into(), both("result.total", "carried_forward")),
+        );
+        if !leaves.is_empty() {
+            expect(
+                format!("requests.result_total/{column}"),
+                ("result.total".into(), get("requests", "result.total", column)),
+                ("sum of results".into(), sum(leaves.iter().map(|r| get("requests", r, column)))),
+            );
+        }
+    }
+    for row in &request_rows {
+        if APPLICANTS.iter().all(|c| !value.contains_key(&("requests", row, c))) {
+            continue;
+        }
+        expect(
+            format!("requests.row_total/{row}"),
+            ("total".into(), get("requests", row, "total")),
+            ("sum of applicants".into(), sum(APPLICANTS.iter().map(|c| get("requests", row, c)))),
+        );
+    }
+    for row in REVIEW_ROWS {
+        expect(
+            format!("review.row_total/{row}"),
+            ("total".into(), get("review", row, "total")),
+            ("sum of results".into(), sum(REVIEW_PARTS.iter().map(|c| get("review", row, c)))),
+        );
+    }
+    failures
+}
+
+/// The sum of all values, or None when any is blank: a blank cannot be checked.
+fn sum(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    values.into_iter().try_fold(0.0, |acc, v| v.map(|v| acc + v))
+}

@@ -1,0 +1,109 @@
+//! The article as the extractor sees it: its plain text, its data tables in order,
+//! the section heading that precedes each table, and how many images it shows.
+//!
+//! Layout tables (a table holding other tables) are walked through, not read as data.
+//! Page chrome is left out by starting from the article container when one of the
+//! CMS containers is present (TRS `TRS_Editor`, Hanweb `zoom`, …).
+
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::grid::Table;
+use super::sections::{Section, heading_section};
+use crate::decode::normalize::fold_compact;
+
+/// CSS selectors of article bodies in the CMSs portals run, most specific first.
+const CONTAINERS: &[&str] = &[
+    ".TRS_Editor",
+    ".trs_editor_view",
+    ".TRS_UEDITOR",
+    "#zoom",
+    "#UCAP-CONTENT",
+    ".article-content",
+    ".content",
+    "article",
+    "body",
+];
+
+/// What a report page holds, in document order.
+pub struct Document {
+    pub text: String,
+    /// Each data table with the section its nearest preceding heading names
+    /// (`Some(None)` after a heading that ends the tables, like 五、存在的主要问题).
+    pub tables: Vec<(Option<Option<Section>>, Table)>,
+    pub images: usize,
+}
+
+impl Document {
+    pub fn parse(html: &str) -> Document {
+        let doc = Html::parse_document(html);
+        let root = CONTAINERS
+            .iter()
+            .filter_map(|css| Selector::parse(css).ok())
+            .find_map(|sel| doc.select(&sel).max_by_key(|e| e.text().map(str::len).sum::<usize>()))
+            .unwrap_or_else(|| doc.root_element());
+        let mut walk = Walk { doc: Document { text: String::new(), tables: Vec::new(), images: 0 }, since_table: 0 };
+        walk.element(root);
+        walk.doc.text = tidy_lines(&walk.doc.text);
+        walk.doc
+    }
+}
+
+struct Walk {
+    doc: Document,
+    /// Where in `text` the last table ended: headings are looked for after it.
+    since_table: usize,
+}
+
+impl Walk {
+    fn element(&mut self, element: ElementRef<'_>) {
+        for child in element.children() {
+            match child.value() {
+                Node::Text(t) => self.doc.text.push_str(t),
+                Node::Element(e) => {
+                    let Some(child) = ElementRef::wrap(child) else { continue };
+                    match e.name() {
+                        "script" | "style" | "noscript" | "template" => {}
+                        "img" => self.doc.images += 1,
+                        "br" => self.doc.text.push('\n'),
+                        "table" if !has_nested_table(child) => self.table(child),
+                        "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "tr" | "section"
+                        | "table" => {
+                            self.doc.text.push('\n');
+                            self.element(child);
+                            self.doc.text.push('\n');
+                        }
+                        _ => self.element(child),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn table(&mut self, element: ElementRef<'_>) {
+        let heading = self.doc.text[self.since_table..].lines().filter_map(|l| heading_section(&fold_compact(l))).last();
+        let table = Table::from_element(element);
+        self.doc.text.push('\n');
+        for r in 0..table.grid.len() {
+            let cells: Vec<&str> = table.row_cells(r).into_iter().map(|(_, c)| c.text.as_str()).collect();
+            self.doc.text.push_str(&cells.join(" | "));
+            self.doc.text.push('\n');
+        }
+        self.since_table = self.doc.text.len();
+        self.doc.tables.push((heading, table));
+    }
+}
+
+fn has_nested_table(table: ElementRef<'_>) -> bool {
+    table.descendants().skip(1).any(|n| n.value().as_element().is_some_and(|e| e.name() == "table"))
+}
+
+/// Trims every line and drops empty ones: the `text` column reads like the page.
+fn tidy_lines(text: &str) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| crate::decode::normalize::fold(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n")
+}

@@ -1,0 +1,171 @@
+//! HTML `<table>` → a rectangular grid with rowspan/colspan expanded.
+//!
+//! Positions, not cell indexes, carry meaning in Word-pasted tables (colspans differ
+//! between header and value rows), so every later step reads `grid[row][col]` and
+//! asks which printed cell covers that slot.
+
+use scraper::ElementRef;
+
+use crate::decode::normalize::{fold, fold_compact};
+
+/// The largest span honoured; beyond it a span is treated as this many. Real
+/// templates span at most 22 rows and 15 columns; this bounds hostile input.
+const MAX_SPAN: usize = 64;
+
+/// One printed cell.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The text as printed, whitespace runs folded to one space.
+    pub text: String,
+    /// The text folded for matching: full-width to ASCII, no whitespace at all.
+    pub key_text: String,
+}
+
+/// A table as a grid of slots, each pointing at the printed cell that covers it.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub cells: Vec<Cell>,
+    pub grid: Vec<Vec<Option<usize>>>,
+}
+
+impl Table {
+    /// Builds the grid of one `<table>` element, reading only its own rows (rows of
+    /// nested tables belong to those tables).
+    pub fn from_element(table: ElementRef<'_>) -> Table {
+        let mut t = Table::default();
+        for (r, tr) in own_rows(table).into_iter().enumerate() {
+            if t.grid.len() <= r {
+                t.grid.push(Vec::new());
+            }
+            let mut c = 0;
+            for td in tr.children().filter_map(ElementRef::wrap) {
+                if !matches!(td.value().name(), "td" | "th") {
+                    continue;
+                }
+                while t.grid[r].get(c).is_some_and(Option::is_some) {
+                    c += 1;
+                }
+                let rowspan = span(td, "rowspan");
+                let colspan = span(td, "colspan");
+                let raw: String = td.text().collect();
+                let id = t.cells.len();
+                t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw) });
+                for rr in r..r + rowspan {
+                    while t.grid.len() <= rr {
+                        t.grid.push(Vec::new());
+                    }
+                    let row = &mut t.grid[rr];
+                    if row.len() < c + colspan {
+                        row.resize(c + colspan, None);
+                    }
+                    for slot in &mut row[c..c + colspan] {
+                        slot.get_or_insert(id);
+                    }
+                }
+                c += colspan;
+            }
+        }
+        // Rowspans past the last real row are clipped, as browsers do.
+        let real_rows = own_rows(table).len();
+        t.grid.truncate(real_rows);
+        t
+    }
+
+    /// The printed cells of row `r`, each once, left to right.
+    pub fn row_cells(&self, r: usize) -> Vec<(usize, &Cell)> {
+        let mut seen = Vec::new();
+        for (c, slot) in self.grid[r].iter().enumerate() {
+            if let Some(id) = *slot
+                && !seen.iter().any(|&(_, s): &(usize, usize)| s == id)
+            {
+                seen.push((c, id));
+            }
+        }
+        seen.into_iter().map(|(c, id)| (c, &self.cells[id])).collect()
+    }
+
+    /// The cell covering `(r, c)`, if any.
+    pub fn at(&self, r: usize, c: usize) -> Option<(usize, &Cell)> {
+        let id = (*self.grid.get(r)?.get(c)?)?;
+        Some((id, &self.cells[id]))
+    }
+
+    /// All printed text of a row joined, compact, for marker tests.
+    pub fn row_key_text(&self, r: usize) -> String {
+        self.row_cells(r).iter().map(|(_, c)| c.key_text.as_str()).collect()
+    }
+
+    pub fn width(&self) -> usize {
+        self.grid.iter().map(Vec::len).max().unwrap_or(0)
+    }
+}
+
+fn own_rows(table: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+    let mut rows = Vec::new();
+    for child in table.children().filter_map(ElementRef::wrap) {
+        match child.value().name() {
+            "tr" => rows.push(child),
+            "thead" | "tbody" | "tfoot" => rows.extend(
+                child.children().filter_map(ElementRef::wrap).filter(|e| e.value().name() == "tr"),
+            ),
+            _ => {}
+        }
+    }
+    rows
+}
+
+fn span(td: ElementRef<'_>, name: &str) -> usize {
+    td.value()
+        .attr(name)
+        .and_then(|v| v.trim().trim_matches('"').parse::<usize>().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+        .min(MAX_SPAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::{Html, Selector};
+
+    fn table(html: &str) -> Table {
+        let doc = Html::parse_fragment(html);
+        let sel = Selector::parse("table").unwrap();
+        Table::from_element(doc.select(&sel).next().unwrap())
+    }
+
+    #[test]
+    fn expands_rowspan_and_colspan_by_position() {
+        let t = table(
+            "<table><tr><td rowspan=2 colspan=2>a</td><td>b</td></tr>\
+             <tr><td>c</td></tr><tr><td>d</td><td colspan=2>e</td></tr></table>",
+        );
+        let text = |r, c| t.at(r, c).map(|(_, x)| x.text.clone());
+        assert_eq!(text(1, 0).as_deref(), Some("a"));
+        assert_eq!(text(1, 2).as_deref(), Some("c"));
+        assert_eq!(text(2, 2).as_deref(), Some("e"));
+        assert_eq!(t.row_cells(0).len(), 2);
+    }
+
+    #[test]
+    fn joins_spans_and_folds_nbsp_and_br() {
+        let t = table("<table><tr><td><p><span>2</span><span>0</span></p></td><td>结果<br>纠正</td><td>&nbsp;</td></tr></table>");
+        let row = t.row_cells(0);
+        assert_eq!(row[0].1.text, "20");
+        assert_eq!(row[1].1.key_text, "结果纠正");
+        assert_eq!(row[2].1.text, "");
+    }
+
+    #[test]
+    fn nested_table_rows_are_not_the_outer_tables() {
+        let t = table("<table><tr><td><table><tr><td>inner</td></tr></table></td></tr></table>");
+        assert_eq!(t.grid.len(), 1);
+    }
+
+    #[test]
+    fn huge_spans_are_bounded() {
+        let t = table("<table><tr><td rowspan=100000 colspan=100000>x</td></tr></table>");
+        assert_eq!(t.grid.len(), 1);
+        assert_eq!(t.width(), MAX_SPAN);
+    }
+}

@@ -1,0 +1,106 @@
+//! Extract: a report page → canonical facts, its format, and the checks they fail.
+//!
+//! The steps, each in its own file: `document` finds the article, its text and its
+//! data tables; `grid` expands each table's spans; `sections` assigns rows to sections
+//! 二, 三, 四; `template` maps rows to the keys of `keys` (table-keys.md); `values`
+//! reads each cell; `checks` tests the accounting identities.
+//!
+//! Pure: HTML text in, [`Extraction`] out. Nothing here touches the network or disk.
+
+mod checks;
+mod document;
+mod grid;
+mod keys;
+mod sections;
+mod template;
+mod values;
+
+pub use keys::Format;
+pub use values::{CellValue, parse_cell};
+
+use document::Document;
+use sections::Section;
+use template::Collector;
+
+/// One number of one table cell, under its canonical key `section/row/column`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    pub section: &'static str,
+    pub row: &'static str,
+    pub column: &'static str,
+    /// The row label as printed.
+    pub label: String,
+    /// The cell as printed.
+    pub raw: String,
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+}
+
+impl Fact {
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.section, self.row, self.column)
+    }
+}
+
+/// Everything extracted from one report.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    pub format: Format,
+    pub facts: Vec<Fact>,
+    pub checks_failed: Vec<String>,
+    pub warnings: Vec<String>,
+    pub text: String,
+}
+
+/// Extracts an HTML report page. `year` (the report year, when known) only decides
+/// the format of a report whose tables are missing.
+pub fn extract_html(html: &str, year: Option<i32>) -> Extraction {
+    let doc = Document::parse(html);
+    let mut out = Collector::default();
+    let sections = sections::split(&doc.tables);
+    for (section, rows) in &sections {
+        match section {
+            Section::Active => template::map_active(rows, &mut out),
+            Section::Requests => template::map_requests(rows, &mut out),
+            Section::Review => template::map_review(rows, &mut out),
+        }
+    }
+    let mut warnings = std::mem::take(&mut out.warnings);
+    if out.facts.is_empty() {
+        warnings.push(if doc.images > 0 {
+            "tables only as images: no facts extracted".to_string()
+        } else if sections.is_empty() {
+            "tables missing: no template table found".to_string()
+        } else {
+            "tables found but no cell matched the template".to_string()
+        });
+    }
+    for section in [Section::Active, Section::Requests, Section::Review] {
+        let present = out.facts.iter().any(|f| f.section == section.key());
+        if !present && !out.facts.is_empty() {
+            warnings.push(format!("section {} has no facts", section.key()));
+        }
+    }
+    let format = out.format().unwrap_or_else(|| format_from_text(&doc.text, year));
+    if format == Format::Legacy && !out.facts.is_empty() {
+        warnings.push("legacy report with template-like tables: facts kept, check the keys".to_string());
+    }
+    let checks_failed = checks::failed(&out.facts);
+    Extraction { format, facts: out.facts, checks_failed, warnings, text: doc.text }
+}
+
+/// The format of a report whose section 二 table could not be read: the template
+/// notice it cites, else its year (before 2019 there was no template).
+fn format_from_text(text: &str, year: Option<i32>) -> Format {
+    if text.contains("〔2021〕30号") {
+        Format::F2021
+    } else if text.contains("〔2019〕60号") {
+        Format::F2019
+    } else {
+        match year {
+            Some(y) if y >= 2021 => Format::F2021,
+            Some(y) if y >= 2019 => Format::F2019,
+            _ => Format::Legacy,
+        }
+    }
+}

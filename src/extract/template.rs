@@ -1,0 +1,242 @@
+//! Section rows → canonical facts, one mapper per section.
+//!
+//! Each mapper reads header rows to learn which grid column holds which key, then
+//! reads data rows through those columns by position. A row whose label matches no
+//! key but holds numbers is a warning, never a dropped or shifted row; a value under
+//! a header that names no key is a warning too.
+
+use super::Fact;
+use super::grid::Cell;
+use super::keys::{self, Format};
+use super::sections::Row;
+use super::values::{is_numeric, parse_cell};
+
+/// Facts and warnings gathered while mapping, and the format votes of section 二.
+#[derive(Default)]
+pub struct Collector {
+    pub facts: Vec<Fact>,
+    pub warnings: Vec<String>,
+    pub votes_2021: u32,
+    pub votes_2019: u32,
+}
+
+impl Collector {
+    fn fact(&mut self, key: (&'static str, &'static str, &'static str), label: &Cell, cell: &Cell, unit: Option<&str>) {
+        let Some(value) = parse_cell(&cell.text) else { return };
+        if self.facts.iter().any(|f| (f.section, f.row, f.column) == key) {
+            self.warnings.push(format!("duplicate row: {}/{}/{} printed twice, first kept", key.0, key.1, key.2));
+            return;
+        }
+        self.facts.push(Fact {
+            section: key.0,
+            row: key.1,
+            column: key.2,
+            label: label.text.clone(),
+            raw: cell.text.clone(),
+            value: value.value,
+            unit: value.unit.or_else(|| value.value.and(unit.map(str::to_string))),
+        });
+    }
+
+    /// The format section 二's headers voted for, if they voted.
+    pub fn format(&self) -> Option<Format> {
+        match (self.votes_2021, self.votes_2019) {
+            (0, 0) => None,
+            (a, b) if a >= b => Some(Format::F2021),
+            _ => Some(Format::F2019),
+        }
+    }
+}
+
+fn has_number(row: &[(usize, &Cell)]) -> bool {
+    row.iter().any(|(_, c)| is_numeric(&c.text))
+}
+
+fn is_blank(row: &[(usize, &Cell)]) -> bool {
+    row.iter().all(|(_, c)| c.key_text.is_empty())
+}
+
+/// Section 二: banner rows (第二十条第(X)项), header rows (信息内容 | column labels),
+/// data rows (row label | values).
+pub fn map_active(rows: &[Row<'_>], out: &mut Collector) {
+    let mut columns: Vec<(usize, Option<&'static str>)> = Vec::new();
+    for row in rows {
+        let cells = row.table.row_cells(row.r);
+        if is_blank(&cells) {
+            continue;
+        }
+        let (label_id, label) = (row.table.grid[row.r].iter().flatten().next().copied(), cells[0].1);
+        let is_header = label.key_text.contains("信息内容")
+            || cells[1..].iter().any(|(_, c)| keys::active_column(&c.key_text).is_some());
+        if is_header {
+            columns.clear();
+            for &(col, cell) in &cells[1..] {
+                let key = keys::active_column(&cell.key_text);
+                match key {
+                    Some((_, Some(Format::F2021))) => out.votes_2021 += 1,
+                    Some((_, Some(Format::F2019))) => out.votes_2019 += 1,
+                    _ => {}
+                }
+                columns.push((col, key.map(|(k, _)| k)));
+            }
+            continue;
+        }
+        if label.key_text.contains("第二十条") {
+            continue;
+        }
+        let Some(row_key) = keys::active_row(&label.key_text) else {
+            if has_number(&cells) {
+                out.warnings.push(format!("active: row label not recognised: {}", label.text));
+            }
+            continue;
+        };
+        let mut used = vec![label_id];
+        for &(col, key) in &columns {
+            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
+            if used.contains(&Some(id)) {
+                continue;
+            }
+            used.push(Some(id));
+            match key {
+                Some(column) => out.fact(("active", row_key, column), label, cell, keys::active_unit(column)),
+                None if parse_cell(&cell.text).is_some() => {
+                    out.warnings.push(format!("active: value {} of {} under an unrecognised header", cell.text, label.text))
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// Section 三: a run of header rows (勾稽 note, 申请人情况, 自然人 / 法人或其他组织 /
+/// 总计, the five organisation kinds), then data rows of label cells and seven values.
+pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
+    let mut header: Vec<Row<'_>> = Vec::new();
+    let mut columns: Vec<Option<&'static str>> = Vec::new();
+    let mut in_header_run = false;
+    for row in rows {
+        let cells = row.table.row_cells(row.r);
+        if is_blank(&cells) {
+            continue;
+        }
+        let names_columns = cells.iter().any(|(_, c)| {
+            keys::requests_column(&c.key_text).is_some() || c.key_text.contains("申请人情况") || c.key_text.contains("勾稽")
+        });
+        if !has_number(&cells) && names_columns {
+            if !in_header_run {
+                header.clear();
+                in_header_run = true;
+            }
+            header.push(*row);
+            columns = requests_columns(&header);
+            continue;
+        }
+        in_header_run = false;
+        let is_label = |col: usize| columns.get(col).copied().flatten().is_none();
+        let labels: Vec<&Cell> = cells.iter().filter(|(col, _)| is_label(*col)).map(|(_, c)| *c).collect();
+        let parts: Vec<&str> = labels.iter().map(|c| c.key_text.as_str()).filter(|t| !t.is_empty()).collect();
+        let Some(row_key) = keys::requests_row(&parts) else {
+            if has_number(&cells) {
+                out.warnings.push(format!("requests: row label not recognised: {}", parts.join(" / ")));
+            }
+            continue;
+        };
+        if let Some(by_position) = keys::requests_row_by_position(&parts)
+            && by_position != row_key
+        {
+            out.warnings.push(format!(
+                "requests: label {} reads as {row_key} but stands where {by_position} belongs",
+                parts.join(" / ")
+            ));
+        }
+        let leaf = labels.iter().rev().find(|c| !c.key_text.is_empty()).copied().unwrap_or(labels[0]);
+        let label_ids: Vec<usize> = (0..columns.len().max(row.table.grid[row.r].len()))
+            .filter(|&c| is_label(c))
+            .filter_map(|c| row.table.at(row.r, c).map(|(id, _)| id))
+            .collect();
+        let mut used = label_ids;
+        for (col, key) in columns.iter().enumerate() {
+            let Some(column) = key else { continue };
+            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
+            if used.contains(&id) {
+                continue;
+            }
+            used.push(id);
+            out.fact(("requests", row_key, column), leaf, cell, Some("件"));
+        }
+    }
+}
+
+/// The applicant column of each grid column: the lowest non-blank header cell names it.
+fn requests_columns(header: &[Row<'_>]) -> Vec<Option<&'static str>> {
+    let width = header.iter().map(|r| r.table.grid[r.r].len()).max().unwrap_or(0);
+    (0..width)
+        .map(|col| {
+            header
+                .iter()
+                .rev()
+                .filter_map(|r| r.table.at(r.r, col))
+                .map(|(_, c)| c.key_text.as_str())
+                .find(|t| !t.is_empty())
+                .and_then(keys::requests_column)
+        })
+        .collect()
+}
+
+/// Section 四: header rows (行政复议 | 行政诉讼 / 未经复议直接起诉 | 复议后起诉 / result
+/// labels), then a row of fifteen values.
+pub fn map_review(rows: &[Row<'_>], out: &mut Collector) {
+    let mut header: Vec<Row<'_>> = Vec::new();
+    for row in rows {
+        let cells = row.table.row_cells(row.r);
+        if is_blank(&cells) {
+            continue;
+        }
+        if !has_number(&cells) {
+            header.push(*row);
+            continue;
+        }
+        let columns = review_columns(&header, row.table.grid[row.r].len());
+        let mut used = Vec::new();
+        for (col, key) in columns.into_iter().enumerate() {
+            let Some((row_key, column, label)) = key else { continue };
+            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
+            if used.contains(&id) {
+                continue;
+            }
+            used.push(id);
+            out.fact(("review", row_key, column), label, cell, Some("件"));
+        }
+        if cells.len() > used.len() {
+            out.warnings.push(format!("review: {} cells outside the template's 15 columns", cells.len() - used.len()));
+        }
+    }
+}
+
+/// For each grid column: the review row key (from the group headers), the result
+/// column (from the lowest header, or its place in the group when the label is
+/// truncated to 结果), and the group's label cell.
+fn review_columns<'a>(header: &[Row<'a>], width: usize) -> Vec<Option<(&'static str, &'static str, &'a Cell)>> {
+    let mut seen_in_group: Vec<(&'static str, usize)> = Vec::new();
+    (0..width)
+        .map(|col| {
+            let cells: Vec<&'a Cell> = header.iter().filter_map(|r| r.table.at(r.r, col)).map(|(_, c)| c).collect();
+            let texts: Vec<&str> = cells.iter().map(|c| c.key_text.as_str()).collect();
+            let row_key = keys::review_row(&texts)?;
+            let label = cells.iter().rev().find(|c| keys::review_row(&[c.key_text.as_str()]) == Some(row_key))?;
+            let n = match seen_in_group.iter_mut().find(|(k, _)| *k == row_key) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen_in_group.push((row_key, 0));
+                    0
+                }
+            };
+            let bottom = texts.last().copied().unwrap_or("");
+            let column = keys::review_column(bottom).or_else(|| keys::REVIEW_COLUMNS.get(n).copied())?;
+            Some((row_key, column, *label))
+        })
+        .collect()
+}

@@ -1,0 +1,23 @@
+//! nianbao builds the open dataset of China's government transparency reports.
+//!
+//! One pipeline, data flowing one way:
+//!
+//! ```text
+//! seeds ─▶ fetch ─▶ decode ─▶ discover ─▶ extract ─▶ dataset
+//! ```
+//!
+//! - [`seeds`] reads the portal list; [`config`] the settings.
+//! - [`fetch`] is the polite HTTP client: per-host limits, robots.txt, retries,
+//!   scope rules, and the raw WARC archive every response is kept in.
+//! - [`decode`] turns bytes into text, whatever the headers claim.
+//! - [`discover`] walks a portal to its annual-report columns and lists, and picks
+//!   the report articles by title.
+//! - [`extract`] turns a report page into canonical facts and checks them.
+//! - [`dataset`] writes the Parquet tables `reports/` and `facts/`.
+//!
+//! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
+//! that a killed run resumes and a nightly run only fetches what changed.
+
+pub mod decode;
+pub mod extract;
+pub mod place;
