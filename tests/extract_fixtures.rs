@@ -1,0 +1,76 @@
+//! Every page under tests/fixtures/extract/ yields exactly the facts of its
+//! `.expected.json` (made from the seed reports by template position, see
+//! make_fixtures.py): same keys, same printed text, same numbers, nothing more.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use nianbao::extract::extract_html;
+use serde_json::Value;
+
+fn fixtures() -> Vec<(String, String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "html") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let html = std::fs::read_to_string(&path).unwrap();
+            let expected = std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap();
+            out.push((name, html, serde_json::from_str(&expected).unwrap()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 5, "fixtures missing");
+    out
+}
+
+#[test]
+fn every_fixture_matches_its_expected_facts_exactly() {
+    for (name, html, expected) in fixtures() {
+        let got = extract_html(&html, None);
+        let got_facts: BTreeMap<String, (String, Option<f64>)> =
+            got.facts.iter().map(|f| (f.key(), (f.raw.clone(), f.value))).collect();
+        let want_facts: BTreeMap<String, (String, Option<f64>)> = expected["facts"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), (v["raw"].as_str().unwrap().to_string(), v["value"].as_f64())))
+            .collect();
+        for (key, want) in &want_facts {
+            assert_eq!(got_facts.get(key), Some(want), "{name}: {key}");
+        }
+        let extra: Vec<_> = got_facts.keys().filter(|k| !want_facts.contains_key(*k)).collect();
+        assert!(extra.is_empty(), "{name}: facts not in the page: {extra:?}");
+        assert_eq!(got.facts.len(), got_facts.len(), "{name}: a key was produced twice");
+        assert_eq!(got.format.as_str(), expected["format"].as_str().unwrap(), "{name}: format");
+
+        let mut failed: Vec<String> =
+            got.checks_failed.iter().map(|c| c.split(':').next().unwrap().to_string()).collect();
+        failed.sort();
+        let want_failed: Vec<String> =
+            expected["checks_failed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        assert_eq!(failed, want_failed, "{name}: checks");
+        for w in expected["warnings_contain"].as_array().unwrap() {
+            let w = w.as_str().unwrap();
+            assert!(got.warnings.iter().any(|g| g.contains(w)), "{name}: no warning {w:?} in {:?}", got.warnings);
+        }
+        if !want_facts.is_empty() {
+            assert!(got.warnings.is_empty(), "{name}: unexpected warnings {:?}", got.warnings);
+        }
+    }
+}
+
+#[test]
+fn wrong_totals_are_recorded_with_their_numbers() {
+    let html = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_wrong_totals.html"),
+    )
+    .unwrap();
+    let got = extract_html(&html, Some(2024));
+    let balance = got.checks_failed.iter().find(|c| c.starts_with("requests.balance/total")).unwrap();
+    assert_eq!(balance, "requests.balance/total: new_received+carried_over=363 ≠ result.total+carried_forward=367");
+    // The wrong total is kept as printed, not repaired.
+    let total = got.facts.iter().find(|f| f.key() == "requests/result.total/total").unwrap();
+    assert_eq!(total.value, Some(350.0));
+}
