@@ -21,3 +21,6 @@
 pub mod decode;
 pub mod extract;
 pub mod place;
+pub mod config;
+pub mod fetch;
+pub mod seeds;

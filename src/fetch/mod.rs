@@ -1,0 +1,360 @@
+//! Fetch: the polite HTTP client, and the raw archive every response goes to.
+//!
+//! [`Fetcher::fetch`] is the one way a page is requested. In order it checks the
+//! URL's scope, the host's health, the host's robots.txt (fetched once per run),
+//! waits for the host's politeness gate, sends the request, reads the body under a
+//! size cap, stores the response in the WARC archive, and classifies the outcome.
+//! Timeouts, resets, 5xx, 408 and 429 are retried with exponential backoff and
+//! jitter, and a Retry-After makes the whole host wait; other 4xx are final.
+
+pub mod archive;
+mod outcome;
+mod politeness;
+pub mod robots;
+mod resolver;
+pub mod scope;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::config::Config;
+pub use archive::{Archive, RecordRef};
+pub use outcome::Failure;
+pub use politeness::Politeness;
+use robots::Rules;
+use scope::Scope;
+
+/// A response worth processing.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL after redirects.
+    pub url: Url,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub fetched_at: DateTime<Utc>,
+    pub record: RecordRef,
+}
+
+impl Fetched {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a fetch gave.
+pub enum Fetch {
+    Page(Fetched),
+    /// 304: the stored copy is current.
+    NotModified,
+}
+
+/// Validators from an earlier fetch, for a conditional request.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Which body size cap applies.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyLimit {
+    Html,
+    Attachment,
+}
+
+#[derive(Default)]
+struct HostHealth {
+    consecutive_failures: u32,
+    paused: Option<String>,
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: Arc<Config>,
+    politeness: Politeness,
+    scope: Scope,
+    archive: Archive,
+    robots: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Rules>, Failure>>>>>,
+    health: Mutex<HashMap<String, HostHealth>>,
+}
+
+/// One attempt's result, before retry decisions.
+enum Attempt {
+    Done(Result<Fetch, Failure>),
+    Retry { failure: Failure, retry_after: Option<Duration> },
+}
+
+impl Fetcher {
+    pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
+        let client = build_client(&config, scope.clone())?;
+        Ok(Fetcher {
+            client,
+            politeness: Politeness::new(config.clone()),
+            config,
+            scope,
+            archive,
+            robots: Mutex::new(HashMap::new()),
+            health: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn archive(&self) -> &Archive {
+        &self.archive
+    }
+
+    /// Hosts paused during this run, with the reason.
+    pub fn paused_hosts(&self) -> Vec<(String, String)> {
+        let health = self.health.lock().unwrap();
+        health.iter().filter_map(|(h, s)| s.paused.clone().map(|r| (h.clone(), r))).collect()
+    }
+
+    /// Fetches `url` politely. See the module docs for the order of checks.
+    pub async fn fetch(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Result<Fetch, Failure> {
+        if let Some(why) = self.scope.refuse(url) {
+            return Err(Failure::OutOfScope(why));
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        if let Some(why) = self.health.lock().unwrap().get(&host).and_then(|h| h.paused.clone()) {
+            return Err(Failure::HostPaused(why));
+        }
+        let rules = self.rules(url, &host).await?;
+        if !rules.allowed(url.as_str()) {
+            return Err(Failure::RobotsDisallowed);
+        }
+        let result = self.with_retries(url, &host, limit, validators).await;
+        self.record_health(&host, &result);
+        result
+    }
+
+    /// The host's robots.txt rules, fetched on first use in this run.
+    async fn rules(&self, url: &Url, host: &str) -> Result<Arc<Rules>, Failure> {
+        let cell = self.robots.lock().unwrap().entry(host.to_string()).or_default().clone();
+        cell.get_or_init(|| async {
+            let mut robots_url = url.clone();
+            robots_url.set_path("/robots.txt");
+            robots_url.set_query(None);
+            robots_url.set_fragment(None);
+            let token = robots::agent_token(&self.config.crawl.user_agent);
+            match self.with_retries(&robots_url, host, BodyLimit::Html, None).await {
+                Ok(Fetch::Page(p)) if (200..300).contains(&p.status) => {
+                    let rules = Rules::parse(token, &p.body);
+                    self.apply_crawl_delay(host, &rules);
+                    Ok(Arc::new(rules))
+                }
+                Ok(_) | Err(Failure::Http(400..=499)) => Ok(Arc::new(Rules::AllowAll)),
+                Err(failure) => {
+                    tracing::warn!(host, %failure, "robots.txt unavailable: host skipped for this run");
+                    Err(Failure::Unreachable(format!("robots.txt: {failure}")))
+                }
+            }
+        })
+        .await
+        .clone()
+    }
+
+    fn apply_crawl_delay(&self, host: &str, rules: &Rules) {
+        let Some(delay) = rules.crawl_delay() else { return };
+        let max = self.config.crawl.max_crawl_delay_secs;
+        if delay > max {
+            tracing::warn!(host, delay, max, "robots.txt Crawl-delay clamped to the configured maximum");
+        }
+        self.politeness.gate(host).slow_down_to(Duration::from_secs_f64(delay.clamp(0.0, max)));
+    }
+
+    async fn with_retries(&self, url: &Url, host: &str, limit: BodyLimit, validators: Option<&Validators>) -> Result<Fetch, Failure> {
+        let crawl = &self.config.crawl;
+        let mut attempt = 0;
+        loop {
+            let outcome = {
+                let _permit = self.politeness.acquire(host).await;
+                self.attempt(url, limit, validators).await
+            };
+            match outcome {
+                Attempt::Done(result) => return result,
+                Attempt::Retry { failure, .. } if attempt >= crawl.retries => return Err(failure),
+                Attempt::Retry { failure, retry_after } => {
+                    let backoff = Duration::from_millis(crawl.backoff_base_ms.saturating_mul(1 << attempt.min(16)));
+                    let wait = retry_after.unwrap_or(backoff + jitter(crawl.backoff_base_ms));
+                    tracing::debug!(%url, %failure, ?wait, "retrying");
+                    self.politeness.gate(host).hold_until(Instant::now() + wait);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Attempt {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = validators {
+            if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                headers.insert(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v.last_modified.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+                headers.insert(IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut response = match self.client.get(url.clone()).headers(headers).send().await {
+            Ok(r) => r,
+            Err(e) => return classify_error(&e),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let final_url = response.url().clone();
+        let header_list: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let cap = match limit {
+            BodyLimit::Html => self.config.crawl.max_html_bytes,
+            BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
+        };
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > cap {
+                        return Attempt::Done(Err(Failure::TooLarge(cap)));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Attempt::Retry { failure: Failure::Failed(format!("body cut short: {}", error_chain(&e))), retry_after: None };
+                }
+            }
+        }
+        let fetched_at = Utc::now();
+        let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+        let record = match self.archive.store_response(final_url.as_str(), fetched_at, status, reason, &header_list, &body) {
+            Ok(r) => r,
+            // A full disk must stop the crawl loudly, not lose pages quietly.
+            Err(e) => return Attempt::Done(Err(Failure::Failed(format!("raw archive write failed: {e:#}")))),
+        };
+        if let Some(why) = outcome::challenge(status, &header_list, &body) {
+            return Attempt::Done(Err(Failure::Blocked(why)));
+        }
+        match status {
+            304 => Attempt::Done(Ok(Fetch::NotModified)),
+            408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
+            200..=299 => Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, record }))),
+            _ => Attempt::Done(Err(Failure::Http(status))),
+        }
+    }
+
+    fn record_health(&self, host: &str, result: &Result<Fetch, Failure>) {
+        let mut health = self.health.lock().unwrap();
+        let h = health.entry(host.to_string()).or_default();
+        match result {
+            Ok(_) => h.consecutive_failures = 0,
+            Err(Failure::Unreachable(_) | Failure::Http(500..=599) | Failure::Http(429)) => {
+                h.consecutive_failures += 1;
+                if h.consecutive_failures >= self.config.crawl.host_failure_limit && h.paused.is_none() {
+                    let reason = format!("{} failures in a row", h.consecutive_failures);
+                    tracing::warn!(host, reason, "host paused for the rest of the run");
+                    h.paused = Some(reason);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+fn build_client(config: &Config, scope: Scope) -> Result<reqwest::Client> {
+    let crawl = &config.crawl;
+    let max_redirects = crawl.max_redirects;
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > max_redirects {
+            return attempt.error(format!("more than {max_redirects} redirects"));
+        }
+        if attempt.previous().contains(attempt.url()) {
+            return attempt.error("redirect loop");
+        }
+        if let Some(why) = scope.refuse(attempt.url()) {
+            return attempt.error(format!("redirect out of scope: {why}"));
+        }
+        attempt.follow()
+    });
+    let pins: HashMap<String, SocketAddr> = config
+        .resolve
+        .iter()
+        .map(|(h, a)| Ok((h.clone(), a.parse().with_context(|| format!("resolve.{h}"))?)))
+        .collect::<Result<_>>()?;
+    let builder = reqwest::Client::builder()
+        .user_agent(&crawl.user_agent)
+        .connect_timeout(Duration::from_secs(crawl.connect_timeout_secs))
+        .timeout(Duration::from_secs(crawl.request_timeout_secs))
+        .redirect(policy)
+        .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, config.scope.allow_private_addresses)))
+        .pool_max_idle_per_host(2)
+        .pool_idle_timeout(Duration::from_secs(30));
+    let builder = match crawl.proxy.trim() {
+        "" => builder,
+        "none" => builder.no_proxy(),
+        proxy => builder.proxy(reqwest::Proxy::all(proxy).with_context(|| format!("bad proxy URL {proxy:?}"))?),
+    };
+    builder.build().context("cannot build the HTTP client")
+}
+
+fn classify_error(e: &reqwest::Error) -> Attempt {
+    let chain = error_chain(e);
+    if chain.contains("private or reserved") {
+        return Attempt::Done(Err(Failure::OutOfScope(chain)));
+    }
+    if e.is_redirect() {
+        return Attempt::Done(Err(Failure::Failed(chain)));
+    }
+    Attempt::Retry { failure: Failure::Unreachable(chain), retry_after: None }
+}
+
+/// An error with its causes, which is where reqwest keeps the useful part.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Retry-After as seconds or an HTTP date, capped at an hour.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let wait = match value.trim().parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let date = DateTime::parse_from_rfc2822(value.trim()).ok()?;
+            (date.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default()
+        }
+    };
+    Some(wait.min(Duration::from_secs(3600)))
+}
+
+/// Up to `base_ms` of jitter, so retries from many workers do not line up.
+fn jitter(base_ms: u64) -> Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    Duration::from_millis(u64::from(nanos) % base_ms.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_dates() {
+        assert_eq!(parse_retry_after("5"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("99999"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

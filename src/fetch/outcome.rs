@@ -1,0 +1,85 @@
+//! What became of a request, in the words the crawl summary uses.
+
+use std::fmt;
+
+/// Why a URL yielded no usable page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Outside the crawl's scope (scheme, domain, IP literal, private address).
+    OutOfScope(String),
+    RobotsDisallowed,
+    /// An anti-bot or challenge page (瑞数 412 with `$_ts`, 加速乐 `__jsluid`, 安全验证).
+    Blocked(String),
+    /// Timeouts, resets, DNS failures after all retries.
+    Unreachable(String),
+    TooLarge(u64),
+    /// An HTTP error status that retrying did not cure.
+    Http(u16),
+    /// The host was paused for this run after repeated failures.
+    HostPaused(String),
+    /// A redirect loop, too many redirects, a redirect out of scope, a broken body.
+    Failed(String),
+}
+
+impl Failure {
+    /// The outcome's short name, as counted in summaries and `nianbao stats`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::OutOfScope(_) => "out-of-scope",
+            Failure::RobotsDisallowed => "robots-disallowed",
+            Failure::Blocked(_) => "blocked",
+            Failure::Unreachable(_) => "unreachable",
+            Failure::TooLarge(_) => "too-large",
+            Failure::Http(_) => "http-error",
+            Failure::HostPaused(_) => "host-paused",
+            Failure::Failed(_) => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::OutOfScope(why) => write!(f, "out of scope: {why}"),
+            Failure::RobotsDisallowed => write!(f, "disallowed by robots.txt"),
+            Failure::Blocked(why) => write!(f, "blocked: {why}"),
+            Failure::Unreachable(why) => write!(f, "unreachable: {why}"),
+            Failure::TooLarge(limit) => write!(f, "body larger than {limit} bytes"),
+            Failure::Http(status) => write!(f, "HTTP {status}"),
+            Failure::HostPaused(why) => write!(f, "host paused: {why}"),
+            Failure::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+/// Recognises challenge and anti-bot pages, which are never counted as "no reports".
+pub fn challenge(status: u16, headers: &[(String, String)], body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let cookie = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .any(|(_, v)| v.contains("__jsluid") || v.contains("acw_tc"));
+    let marker = ["$_ts", "安全验证", "访问异常", "__jsluid"].into_iter().find(|m| text.contains(m));
+    match (status, marker) {
+        (412, m) => Some(format!("HTTP 412 challenge{}", m.map(|m| format!(" ({m})")).unwrap_or_default())),
+        (403 | 521, Some(m)) => Some(format!("HTTP {status} challenge ({m})")),
+        (200, Some(m)) if body.len() < 4096 => Some(format!("challenge page ({m})")),
+        (403 | 521, None) if cookie => Some(format!("HTTP {status} with WAF cookie")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenge_pages_are_recognised_and_normal_pages_are_not() {
+        assert!(challenge(412, &[], b"<script>$_ts=window['$_ts'];</script>").unwrap().contains("$_ts"));
+        assert!(challenge(200, &[], "<title>安全验证</title>".as_bytes()).is_some());
+        let waf = vec![("Set-Cookie".to_string(), "__jsluid_s=abc; path=/".to_string())];
+        assert!(challenge(521, &waf, b"<script>document.cookie=...</script>").is_some());
+        assert_eq!(challenge(200, &waf, "<p>政府信息公开年报</p>".as_bytes()), None);
+        assert_eq!(challenge(403, &[], b"Forbidden"), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Per-host politeness: a rate limiter, an in-flight cap and a "not before" time
+//! for every host, and one global in-flight cap.
+//!
+//! Limits are per host, not per seed: a 集约化 portal carries dozens of bodies on
+//! one host, and the host is what feels the load. A waiting host never holds a
+//! global slot, so a slow or throttled host cannot hold back the others.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::config::Config;
+
+/// The politeness state of one host.
+pub struct HostGate {
+    limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
+    in_flight: Arc<Semaphore>,
+    /// Set by Retry-After and backoff: the whole host waits, not just one URL.
+    not_before: Mutex<Option<Instant>>,
+    interval: Mutex<Duration>,
+}
+
+impl HostGate {
+    fn new(rps: f64, concurrency: usize) -> HostGate {
+        let interval = Duration::from_secs_f64(1.0 / rps);
+        HostGate {
+            limiter: Mutex::new(Arc::new(limiter(interval))),
+            in_flight: Arc::new(Semaphore::new(concurrency)),
+            not_before: Mutex::new(None),
+            interval: Mutex::new(interval),
+        }
+    }
+
+    /// Spaces this host's requests at least `interval` apart (robots.txt Crawl-delay).
+    /// Never makes the host faster than configured.
+    pub fn slow_down_to(&self, interval: Duration) {
+        let mut current = self.interval.lock().unwrap();
+        if interval > *current {
+            *current = interval;
+            *self.limiter.lock().unwrap() = Arc::new(limiter(interval));
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        *self.interval.lock().unwrap()
+    }
+
+    /// Makes the whole host wait until `until` (Retry-After, backoff).
+    pub fn hold_until(&self, until: Instant) {
+        let mut nb = self.not_before.lock().unwrap();
+        if nb.is_none_or(|t| t < until) {
+            *nb = Some(until);
+        }
+    }
+}
+
+fn limiter(interval: Duration) -> DefaultDirectRateLimiter {
+    let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
+        .expect("period is positive")
+        .allow_burst(NonZeroU32::MIN);
+    RateLimiter::direct(quota)
+}
+
+/// Held while a request is in flight; dropping it frees the slots.
+pub struct Permit {
+    _host: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
+}
+
+pub struct Politeness {
+    config: Arc<Config>,
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
+    global: Arc<Semaphore>,
+}
+
+impl Politeness {
+    pub fn new(config: Arc<Config>) -> Politeness {
+        let global = Arc::new(Semaphore::new(config.crawl.global_concurrency));
+        Politeness { config, hosts: Mutex::new(HashMap::new()), global }
+    }
+
+    pub fn gate(&self, host: &str) -> Arc<HostGate> {
+        let mut hosts = self.hosts.lock().unwrap();
+        hosts
+            .entry(host.to_string())
+            .or_insert_with(|| Arc::new(HostGate::new(self.config.host_rps(host), self.config.host_concurrency(host))))
+            .clone()
+    }
+
+    /// Waits until a request to `host` is allowed: a host slot, the host's
+    /// not-before time, its rate, then a global slot.
+    pub async fn acquire(&self, host: &str) -> Permit {
+        let gate = self.gate(host);
+        let host_permit = gate.in_flight.clone().acquire_owned().await.expect("semaphore never closed");
+        loop {
+            let wait = gate.not_before.lock().unwrap().map(|t| t.saturating_duration_since(Instant::now()));
+            match wait {
+                Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
+                _ => break,
+            }
+        }
+        let limiter = gate.limiter.lock().unwrap().clone();
+        limiter.until_ready().await;
+        let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
+        Permit { _host: host_permit, _global: global }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_host_is_spaced_and_others_are_not_held_back() {
+        let mut config = Config::default();
+        config.crawl.per_host_rps = 20.0;
+        let p = Politeness::new(Arc::new(config));
+        drop(p.acquire("a.gov.cn").await);
+        let start = Instant::now();
+        drop(p.acquire("b.gov.cn").await);
+        assert!(start.elapsed() < Duration::from_millis(20), "another host waited");
+        drop(p.acquire("a.gov.cn").await);
+        assert!(start.elapsed() >= Duration::from_millis(45), "same host not spaced: {:?}", start.elapsed());
+    }
+
+    #[test]
+    fn crawl_delay_only_ever_slows_a_host_down() {
+        let p = Politeness::new(Arc::new(Config::default()));
+        p.gate("a.gov.cn").slow_down_to(Duration::from_secs(3));
+        assert_eq!(p.gate("a.gov.cn").interval(), Duration::from_secs(3));
+        p.gate("a.gov.cn").slow_down_to(Duration::from_millis(10));
+        assert_eq!(p.gate("a.gov.cn").interval(), Duration::from_secs(3));
+    }
+}
