@@ -49,9 +49,13 @@ pub fn parse(text: &str, source: &str, list: &mut SeedList) {
         parse_csv(text, source, list);
     } else {
         for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if !line.is_empty() && !line.starts_with('#') {
-                push(list, source, n + 1, line, None, None);
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next()) {
+                (None, _) => {}
+                (Some(w), _) if w.starts_with('#') => {}
+                (Some(url), None) => push(list, source, n + 1, url, None, None),
+                (Some(url), Some(rest)) if rest.starts_with('#') => push(list, source, n + 1, url, None, None),
+                (Some(_), Some(_)) => list.problems.push(format!("{source}:{}: more than one URL on a line", n + 1)),
             }
         }
     }
@@ -130,8 +134,9 @@ mod tests {
     #[test]
     fn plain_url_list_with_comments() {
         let mut list = SeedList::default();
-        parse("# Yunnan\nhttp://www.yn.gov.cn\n\n  https://www.kmgd.gov.cn/  # not a comment\n", "t.txt", &mut list);
-        assert_eq!(list.seeds.len(), 1);
-        assert_eq!(list.problems.len(), 1);
+        parse("# Yunnan\nhttp://www.yn.gov.cn\n\n  https://www.kmgd.gov.cn/  # 官渡区\na.gov.cn b.gov.cn\n", "t.txt", &mut list);
+        assert_eq!(list.seeds.len(), 2);
+        assert_eq!(list.seeds[1].url, "https://www.kmgd.gov.cn/");
+        assert_eq!(list.problems, vec!["t.txt:5: more than one URL on a line".to_string()]);
     }
 }
