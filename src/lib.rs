@@ -24,3 +24,4 @@ pub mod place;
 pub mod config;
 pub mod fetch;
 pub mod seeds;
+pub mod discover;

@@ -1,0 +1,179 @@
+//! What a report page says about itself: title, body, year, publication date.
+//!
+//! The report year is the year the statistics cover: the year in the title, else the
+//! 统计期限 in the text, never the publication date (a 2023 report is published in
+//! 2024); only as a last resort the publication year − 1, with a warning.
+
+use chrono::NaiveDate;
+use scraper::{Html, Selector};
+use url::Url;
+
+use super::classify::{Title, agency_in_title, body_is_report, classify_title, year_in};
+use crate::decode::normalize::{fold, fold_compact};
+
+/// A report article's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleMeta {
+    pub title: String,
+    pub agency: Option<String>,
+    pub year: Option<i32>,
+    pub published: Option<NaiveDate>,
+    pub warnings: Vec<String>,
+}
+
+const TITLE_SELECTORS: &[&str] =
+    &["meta[name=ArticleTitle]", "h1", ".title", ".article-title", "#title", ".bt", "h2", "title"];
+
+/// Reads a page that discovery expected to be a report. None when it is not one.
+pub fn read_article(url: &Url, html: &str) -> Option<ArticleMeta> {
+    let doc = Html::parse_document(html);
+    let candidates: Vec<String> = TITLE_SELECTORS
+        .iter()
+        .filter_map(|css| Selector::parse(css).ok())
+        .flat_map(|sel| {
+            doc.select(&sel)
+                .map(|e| fold(e.value().attr("content").map(str::to_string).unwrap_or_else(|| e.text().collect()).as_str()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    let text: String = doc.root_element().text().collect();
+    let report_title = candidates.iter().find(|t| matches!(classify_title(t), Title::Report { .. }));
+    let title = match report_title {
+        Some(t) => t.clone(),
+        // A title that says too little (年度报告) is rescued by a body with the sections.
+        None => {
+            let t = candidates.first()?.clone();
+            let looks = !matches!(classify_title(&t), Title::NearMiss(_)) && (t.contains("年报") || t.contains("报告"));
+            if !(looks && body_is_report(&text)) {
+                return None;
+            }
+            t
+        }
+    };
+    let mut warnings = Vec::new();
+    let published = published_date(&doc, &text, url);
+    let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| {
+        let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
+        if let Some(y) = guess {
+            warnings.push(format!("report year not printed: guessed {y} from the publication date"));
+        }
+        guess
+    });
+    Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
+}
+
+/// 统计期限为2024年1月1日至2024年12月31日 → 2024.
+fn statistics_year(text: &str) -> Option<i32> {
+    let t = fold_compact(text);
+    let at = t.find("统计期限").or_else(|| t.find("统计时间"))?;
+    let window: String = t[at..].chars().take(30).collect();
+    year_in(&window)
+}
+
+/// The publication date: the page's PubDate meta, a 发布时间/发布日期 line, else the
+/// date in a TRS (`t20240125_`) or Hanweb (`/art/2025/1/20/`) article URL.
+fn published_date(doc: &Html, text: &str, url: &Url) -> Option<NaiveDate> {
+    let meta = Selector::parse("meta[name=PubDate], meta[name=pubdate], meta[name=publishdate]").ok()?;
+    if let Some(d) = doc.select(&meta).find_map(|m| m.value().attr("content").and_then(date_in)) {
+        return Some(d);
+    }
+    let t = fold(text);
+    for label in ["发布时间", "发布日期", "发文日期", "时间:", "日期:"] {
+        if let Some(at) = t.find(label) {
+            let window: String = t[at..].chars().take(40).collect();
+            if let Some(d) = date_in(&window) {
+                return Some(d);
+            }
+        }
+    }
+    date_in_url(url.path())
+}
+
+/// The first date written `2024-01-25`, `2024/1/25`, `2024.01.25` or `2024年1月25日`.
+pub fn date_in(text: &str) -> Option<NaiveDate> {
+    let chars: Vec<char> = text.chars().collect();
+    for start in 0..chars.len() {
+        if let Some(d) = date_at(&chars[start..]) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn date_at(chars: &[char]) -> Option<NaiveDate> {
+    let mut nums = Vec::new();
+    let mut i = 0;
+    for (n, max_len) in [(0, 4), (1, 2), (2, 2)] {
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() && i - start < max_len {
+            i += 1;
+        }
+        if i == start || (n == 0 && i - start != 4) {
+            return None;
+        }
+        nums.push(chars[start..i].iter().collect::<String>().parse::<u32>().ok()?);
+        if n < 2 {
+            if i < chars.len() && matches!(chars[i], '-' | '/' | '.' | '年' | '月') {
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+    }
+    NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2]).filter(|d| chrono::Datelike::year(d) >= 2000)
+}
+
+fn date_in_url(path: &str) -> Option<NaiveDate> {
+    if let Some(at) = path.find("/t2") {
+        let digits: String = path[at + 2..].chars().take(8).collect();
+        if digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return NaiveDate::parse_from_str(&digits, "%Y%m%d").ok();
+        }
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let at = parts.iter().position(|p| *p == "art")?;
+    let n = |k: usize| parts.get(at + k).and_then(|p| p.parse::<u32>().ok());
+    NaiveDate::from_ymd_opt(n(1)? as i32, n(2)?, n(3)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_comes_from_title_not_publication() {
+        let html = "<html><head><title>首页</title><meta name=\"PubDate\" content=\"2024-01-25 10:00\"></head><body>\
+                    <h1>高平市人民政府办公室2023年政府信息公开工作年度报告</h1></body></html>";
+        let url = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1.html").unwrap();
+        let m = read_article(&url, html).unwrap();
+        assert_eq!(m.year, Some(2023));
+        assert_eq!(m.published, NaiveDate::from_ymd_opt(2024, 1, 25));
+        assert_eq!(m.agency.as_deref(), Some("高平市人民政府办公室"));
+    }
+
+    #[test]
+    fn year_from_statistics_period_then_publication_with_warning() {
+        let url = Url::parse("http://www.kmgd.gov.cn/art/2025/1/20/art_1_2.html").unwrap();
+        let html = "<h1>市财政局政府信息公开工作年度报告</h1><p>报告所列数据统计期限为2024年1月1日至2024年12月31日</p>";
+        let m = read_article(&url, html).unwrap();
+        assert_eq!((m.year, m.published), (Some(2024), NaiveDate::from_ymd_opt(2025, 1, 20)));
+        let m = read_article(&url, "<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
+        assert_eq!(m.year, Some(2024));
+        assert!(m.warnings[0].contains("guessed 2024"));
+    }
+
+    #[test]
+    fn non_reports_are_none() {
+        let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
+        assert!(read_article(&url, "<h1>关于做好2023年政府信息公开工作年度报告编制发布工作的通知</h1>").is_none());
+        assert!(read_article(&url, "<h1>我市召开会议</h1>").is_none());
+    }
+
+    #[test]
+    fn dates_in_the_shapes_portals_print() {
+        assert_eq!(date_in("发布时间：2024年1月25日"), NaiveDate::from_ymd_opt(2024, 1, 25));
+        assert_eq!(date_in("时间:2023-01-31 点击率"), NaiveDate::from_ymd_opt(2023, 1, 31));
+        assert_eq!(date_in("编号 12345"), None);
+    }
+}

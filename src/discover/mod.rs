@@ -1,0 +1,143 @@
+//! Discover: from a portal's home page to its report articles.
+//!
+//! Every fetched page has a [`PageKind`] that says what we expect of it. A portal
+//! or hub page is searched for the annual-report column (by link text and URL slug),
+//! for the way towards the 政府信息公开 area, and on 集约化 portals for the
+//! departments' own disclosure pages; a list page for report articles and for its
+//! further pages (anchors, TRS pagers, Hanweb datastores); an article is checked to
+//! be a report and read for its metadata.
+//!
+//! Pure: page text in, targets out. The crawl decides what to fetch and when.
+
+pub mod canonical;
+pub mod classify;
+mod links;
+mod metadata;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use classify::Title;
+pub use links::{Link, links};
+pub use metadata::{ArticleMeta, read_article};
+
+/// What a page is expected to be, which decides how it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PageKind {
+    Portal,
+    Hub,
+    List,
+    Article,
+}
+
+impl PageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageKind::Portal => "portal",
+            PageKind::Hub => "hub",
+            PageKind::List => "list",
+            PageKind::Article => "article",
+        }
+    }
+
+    /// Pages that change between runs and are fetched again on every run.
+    pub fn is_navigation(self) -> bool {
+        !matches!(self, PageKind::Article)
+    }
+}
+
+/// A page to fetch next, with what discovery knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub url: String,
+    pub kind: PageKind,
+    /// Hub links followed from the portal to get here.
+    pub depth: u32,
+    /// The department whose disclosure pages led here, on a 集约化 portal.
+    pub department: Option<String>,
+    /// The column (list) the article was found in.
+    pub column: Option<String>,
+}
+
+/// Targets found on a page, and how many near-miss articles were passed over.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub targets: Vec<Target>,
+    pub near_misses: Vec<String>,
+}
+
+/// Reads a navigation page (portal, hub or list) found as `from`.
+pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Found {
+    let mut found = Found::default();
+    for link in links(html, page_url) {
+        let url = link.url.to_string();
+        if url.contains("dataproxy.jsp") {
+            continue; // Hanweb AJAX paging needs a POST; the first page's datastore is read instead.
+        }
+        let next = |kind, depth, department: Option<String>, column: Option<String>| Target { url: url.clone(), kind, depth, department, column };
+        let title = classify::classify_title(&link.text);
+        let is_column = classify::is_report_column(&link.text, &url);
+        match title {
+            // A yearless 政府信息公开年报 is a column name far more often than a report.
+            Title::Report { year } if year.is_some() || !is_column => {
+                let column = from.column.clone().or_else(|| (from.kind == PageKind::List).then(|| link.text.clone()));
+                found.targets.push(next(PageKind::Article, from.depth, from.department.clone(), column));
+                continue;
+            }
+            Title::NearMiss(why) => {
+                found.near_misses.push(format!("{why}: {}", link.text));
+                continue;
+            }
+            Title::Report { .. } | Title::Other => {}
+        }
+        if is_column {
+            let column = if from.kind == PageKind::List { from.column.clone() } else { Some(link.text.clone()) };
+            found.targets.push(next(PageKind::List, from.depth, from.department.clone(), column));
+        } else if from.kind == PageKind::List && links::is_pager_text(&link.text) {
+            found.targets.push(next(PageKind::List, from.depth, from.department.clone(), from.column.clone()));
+        } else if from.depth < max_depth && from.kind != PageKind::List {
+            if classify::is_disclosure_area(&link.text, &url) {
+                found.targets.push(next(PageKind::Hub, from.depth + 1, from.department.clone(), None));
+            } else if from.kind == PageKind::Hub && classify::names_a_body(&link.text) {
+                found.targets.push(next(PageKind::Hub, from.depth + 1, Some(link.text.clone()), None));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(kind: PageKind, depth: u32) -> Target {
+        Target { url: String::new(), kind, depth, department: None, column: None }
+    }
+
+    #[test]
+    fn portal_links_to_area_and_column_and_skips_the_rest() {
+        let home = r#"<a href="/zfxxgk/">政府信息公开</a><a href="/xwzx/">新闻中心</a>
+                      <a href="/zfxxgk/zfxxgknb/">政府信息公开年报</a><a href="/zfxxgk/wzndbb/">政府网站工作年度报表</a>"#;
+        let url = Url::parse("http://www.sxgp.gov.cn/").unwrap();
+        let found = follow(&target(PageKind::Portal, 0), &url, home, 4);
+        let kinds: Vec<(String, PageKind)> = found.targets.iter().map(|t| (t.url.clone(), t.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("http://www.sxgp.gov.cn/zfxxgk/".to_string(), PageKind::Hub),
+                ("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/".to_string(), PageKind::List)
+            ]
+        );
+        assert_eq!(found.near_misses.len(), 1);
+    }
+
+    #[test]
+    fn department_pages_on_a_hub_carry_the_department_down() {
+        let hub = r#"<a href="/zwgk/bm/zwfwj/">昭通市政务服务管理局</a><a href="/zwgk/bm/czj/">昭通市财政局</a>"#;
+        let url = Url::parse("http://www.zt.gov.cn/zwgk/bmxxgk/").unwrap();
+        let found = follow(&target(PageKind::Hub, 1), &url, hub, 4);
+        assert_eq!(found.targets.len(), 2);
+        assert_eq!(found.targets[0].department.as_deref(), Some("昭通市政务服务管理局"));
+        assert!(follow(&target(PageKind::Hub, 4), &url, hub, 4).targets.is_empty(), "depth bound");
+    }
+}
