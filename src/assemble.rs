@@ -1,0 +1,167 @@
+//! Assemble: a report page kept in the raw archive → its rows in the dataset.
+//!
+//! The crawl and `nianbao extract` both go through here, from the same stored bytes,
+//! so a dataset rebuilt offline is the dataset the crawl wrote. This is where the
+//! stages meet: decode the stored body, extract its tables, and place the report
+//! (division, province, admin level) from the seed, the agency and the host.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::dataset::{ReportRow, ReportWithFacts};
+use crate::decode::{decode, normalize::fold_compact};
+use crate::extract::{Extraction, Format, extract_html};
+use crate::fetch::archive::read_response;
+use crate::place::{Division, Divisions};
+use crate::state::ReportEntry;
+
+/// Builds the dataset rows of one report from its stored response in `raw_dir`.
+pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> {
+    let stored = read_response(raw_dir, &entry.record)?;
+    let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
+    let source_type = sniff(&stored.body);
+    let (extraction, encoding) = if source_type == "html" {
+        let decoded = decode(&stored.body, stored.header("content-type"), host.as_deref());
+        (extract_html(&decoded.text, entry.year), decoded.encoding_name().to_string())
+    } else {
+        let missing = Extraction {
+            format: Format::Legacy,
+            facts: Vec::new(),
+            checks_failed: Vec::new(),
+            warnings: vec![format!("{source_type} report: tables in {source_type} files are not extracted yet")],
+            text: String::new(),
+        };
+        (missing, "binary".to_string())
+    };
+
+    let agency = entry
+        .agency
+        .clone()
+        .or_else(|| entry.department.clone())
+        .or_else(|| entry.seed.agency.clone())
+        .unwrap_or_default();
+    let divisions = Divisions::embedded();
+    let division = place(divisions, &agency, entry.seed.division_code.as_deref(), host.as_deref());
+    let admin_level = match division {
+        Some(d) if is_government_of(&agency, d) => d.level.as_str(),
+        Some(_) => "department",
+        None => "unknown",
+    };
+
+    let mut warnings = entry.warnings.clone();
+    warnings.extend(extraction.warnings);
+    if division.is_none() {
+        warnings.push(format!("place unknown: agency {agency:?} matches no division"));
+    }
+    let report = ReportRow {
+        report_id: entry.report_id.clone(),
+        url: entry.url.clone(),
+        title: entry.title.clone(),
+        agency,
+        division_code: division.map(|d| d.code.clone()),
+        province_code: division.map(|d| d.province_code().to_string()),
+        admin_level: admin_level.to_string(),
+        format: extraction.format.as_str().to_string(),
+        published_date: entry.published.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        source_type: source_type.to_string(),
+        encoding,
+        fetched_at: stored.date,
+        content_sha256: sha256_hex(&stored.body),
+        checks_failed: extraction.checks_failed,
+        warnings,
+        text: extraction.text,
+        province: division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone()),
+        year: entry.year.unwrap_or(0),
+    };
+    Ok(ReportWithFacts { report, facts: extraction.facts })
+}
+
+/// The division of a report: the agency's own when it lies within the seed's
+/// division (a county report on a prefecture portal), else the seed's (departments
+/// inherit their portal's), else the agency's, else the host's.
+fn place<'a>(divisions: &'a Divisions, agency: &str, seed_code: Option<&str>, host: Option<&str>) -> Option<&'a Division> {
+    let seed = seed_code.and_then(|c| divisions.get(c));
+    let within = seed.map(|s| s.province_code().to_string()).or_else(|| host.and_then(|h| divisions.match_host(h)).map(|d| d.province_code().to_string()));
+    let by_agency = divisions.match_agency(agency, within.as_deref());
+    match (seed, by_agency) {
+        (Some(s), Some(a)) if a.code.starts_with(code_prefix(&s.code)) => Some(a),
+        (Some(s), _) => Some(s),
+        (None, Some(a)) => Some(a),
+        (None, None) => host.and_then(|h| divisions.match_host(h)),
+    }
+}
+
+/// 530600 → 5306, 530000 → 53: the part of a code its subdivisions share.
+fn code_prefix(code: &str) -> &str {
+    let mut prefix = code;
+    while prefix.len() > 2 && prefix.ends_with("00") {
+        prefix = &prefix[..prefix.len() - 2];
+    }
+    prefix
+}
+
+/// Whether the agency is the division's government itself (昭通市人民政府), not one
+/// of its departments (昭通市政务服务管理局).
+fn is_government_of(agency: &str, division: &Division) -> bool {
+    let a = fold_compact(agency);
+    let rest = a.trim_start_matches(division.name.as_str());
+    rest.is_empty() || rest == "人民政府" || (a.ends_with("人民政府") && a.contains(division.name.as_str()))
+}
+
+/// The report's file type from its first bytes, not its URL.
+pub fn sniff(body: &[u8]) -> &'static str {
+    if body.starts_with(b"%PDF") {
+        "pdf"
+    } else if body.starts_with(b"PK\x03\x04") {
+        let head = &body[..body.len().min(4096)];
+        if head.windows(3).any(|w| w == b"xl/") { "xlsx" } else { "docx" }
+    } else if body.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        "doc"
+    } else {
+        "html"
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The stable id of a report: a hash of its canonical URL.
+pub fn report_id(canonical_url: &str) -> String {
+    sha256_hex(canonical_url.as_bytes())[..20].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departments_inherit_the_portal_and_counties_keep_their_own() {
+        let d = Divisions::embedded();
+        let code = |agency: &str, seed: Option<&str>, host: Option<&str>| place(d, agency, seed, host).map(|x| x.code.clone());
+        assert_eq!(code("昭通市政务服务管理局", Some("530600"), None).as_deref(), Some("530600"));
+        assert_eq!(code("镇雄县人民政府", Some("530600"), None).as_deref(), Some("530627"));
+        assert_eq!(code("云县人民政府", None, Some("www.ynyx.gov.cn")).as_deref(), Some("530922"));
+        assert_eq!(code("某某局", None, Some("www.kmgd.gov.cn")).as_deref(), Some("530111"));
+        assert_eq!(code("某某局", None, None), None);
+    }
+
+    #[test]
+    fn government_versus_department() {
+        let d = Divisions::embedded();
+        let zt = d.get("530600").unwrap();
+        assert!(is_government_of("昭通市人民政府", zt));
+        assert!(!is_government_of("昭通市政务服务管理局", zt));
+        assert!(is_government_of("昆明市官渡区人民政府", d.get("530111").unwrap()));
+        assert_eq!((sniff(b"%PDF-1.7"), sniff(b"<html>")), ("pdf", "html"));
+    }
+}

@@ -1,0 +1,351 @@
+//! Crawl: the seeds through fetch and discover into the state, then the dataset.
+//!
+//! Work is scheduled by host, because politeness is per host: every host with pages
+//! to fetch gets its own workers (as many as its in-flight limit), which take that
+//! host's next page, fetch it through the polite [`Fetcher`], and hand it to
+//! discover. Pages found for another host go to that host's queue, starting its
+//! workers if it had none. A stalled host only stalls its own workers.
+//!
+//! Every discovered page enters the frontier in [`State`] before it enters a queue,
+//! so a killed run resumes from the state; the dataset is then assembled from the
+//! reports in the state and the raw archive (see `assemble`).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::assemble::{assemble, report_id, sha256_hex};
+use crate::config::Config;
+use crate::dataset::{self, ReportWithFacts, Written};
+use crate::decode::decode;
+use crate::discover::{self, PageKind, Target, canonical::canonical};
+use crate::fetch::{Archive, BodyLimit, Failure, Fetch, Fetcher, Validators, scope::Scope};
+use crate::layout::Layout;
+use crate::progress::{Counters, Progress};
+use crate::seeds::Seed;
+use crate::state::{Job, ReportEntry, State};
+
+/// What a run did, for the closing summary.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub run_id: String,
+    pub resumed: bool,
+    pub outcomes: Vec<(String, u64)>,
+    pub hosts: Vec<(String, String, String)>,
+    pub written: Written,
+    pub unassembled: Vec<String>,
+}
+
+impl Summary {
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "run {}{}: {} reports, {} facts in {} partitions\npages by outcome:\n",
+            self.run_id,
+            if self.resumed { " (resumed)" } else { "" },
+            self.written.reports,
+            self.written.facts,
+            self.written.partitions
+        );
+        for (outcome, n) in &self.outcomes {
+            out.push_str(&format!("  {outcome:<40} {n:>7}\n"));
+        }
+        for (host, status, reason) in &self.hosts {
+            out.push_str(&format!("host {host}: {status}: {reason}\n"));
+        }
+        for problem in &self.unassembled {
+            out.push_str(&format!("report not assembled: {problem}\n"));
+        }
+        out
+    }
+}
+
+struct Queues {
+    jobs: HashMap<String, VecDeque<Job>>,
+    workers: HashMap<String, usize>,
+    pages: HashMap<String, u32>,
+    list_pages: HashMap<(String, Option<String>), u32>,
+}
+
+struct Crawler {
+    config: Arc<Config>,
+    fetcher: Fetcher,
+    scope: Scope,
+    state: Mutex<State>,
+    queues: Mutex<Queues>,
+    spawn: mpsc::UnboundedSender<String>,
+    counters: Arc<Counters>,
+    run_id: String,
+}
+
+/// Crawls `seeds` into `out` and writes the dataset.
+pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary> {
+    let layout = Layout::new(out);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let state = State::open(&layout.state())?;
+    let run_id = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let resumed = state.begin_run(&run_id)?;
+    if resumed {
+        tracing::info!("the last run did not finish: resuming it");
+    }
+    let seed_hosts: Vec<String> = seeds.iter().filter_map(|s| Url::parse(&s.url).ok()?.host_str().map(str::to_string)).collect();
+    let scope = Scope::new(&config.scope, seed_hosts);
+    let config = Arc::new(config);
+    let archive = Archive::open(&layout.raw(), &run_id)?;
+    let fetcher = Fetcher::new(config.clone(), scope.clone(), archive)?;
+    let (spawn, mut spawned) = mpsc::unbounded_channel();
+    let counters = Arc::new(Counters::default());
+    let crawler = Arc::new(Crawler {
+        config: config.clone(),
+        fetcher,
+        scope,
+        state: Mutex::new(state),
+        queues: Mutex::new(Queues { jobs: HashMap::new(), workers: HashMap::new(), pages: HashMap::new(), list_pages: HashMap::new() }),
+        spawn,
+        counters: counters.clone(),
+        run_id: run_id.clone(),
+    });
+
+    {
+        let state = crawler.state.lock().unwrap();
+        for seed in &seeds {
+            state.add_seed(seed)?;
+            let url = Url::parse(&seed.url)?;
+            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, depth: 0, department: None, column: None };
+            state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
+        }
+        for job in state.pending_jobs()? {
+            crawler.push(job);
+        }
+    }
+
+    let progress = Progress::start(counters.clone());
+    let mut workers = JoinSet::new();
+    loop {
+        while let Ok(host) = spawned.try_recv() {
+            workers.spawn(crawler.clone().work(host));
+        }
+        match workers.join_next().await {
+            Some(result) => result.context("a crawl worker panicked")?,
+            None => match spawned.try_recv() {
+                Ok(host) => {
+                    workers.spawn(crawler.clone().work(host));
+                }
+                Err(_) => break,
+            },
+        }
+    }
+    drop(progress);
+    crawler.fetcher.archive().sync().context("cannot sync the raw archive")?;
+
+    let state = crawler.state.lock().unwrap();
+    for (host, why) in crawler.fetcher.paused_hosts() {
+        state.set_host(&host, "paused", &why, &run_id)?;
+    }
+    let (written, unassembled) = build_dataset(&state, &layout, &run_id)?;
+    let summary = Summary {
+        run_id: run_id.clone(),
+        resumed,
+        outcomes: state.outcome_counts()?,
+        hosts: state.hosts()?,
+        written,
+        unassembled,
+    };
+    state.finish_run(&run_id, &summary.to_text())?;
+    Ok(summary)
+}
+
+/// Rebuilds the dataset from the reports in the state and the raw archive: what
+/// `nianbao extract` runs, and what every crawl ends with.
+pub fn build_dataset(state: &State, layout: &Layout, run_id: &str) -> Result<(Written, Vec<String>)> {
+    let mut items: Vec<ReportWithFacts> = Vec::new();
+    let mut problems = Vec::new();
+    for entry in state.reports()? {
+        match assemble(&entry, &layout.raw()) {
+            Ok(item) => items.push(item),
+            Err(e) => problems.push(format!("{}: {e:#}", entry.url)),
+        }
+    }
+    Ok((dataset::write(&layout.out, run_id, &items)?, problems))
+}
+
+/// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive.
+pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
+    let layout = Layout::new(out);
+    anyhow::ensure!(layout.state().join("nianbao.sqlite").exists(), "{} holds no crawl state: run `nianbao crawl` first", out.display());
+    let state = State::open(&layout.state())?;
+    let run_id = format!("extract-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    build_dataset(&state, &layout, &run_id)
+}
+
+fn host_of(url: &Url) -> String {
+    url.host_str().unwrap_or_default().to_ascii_lowercase()
+}
+
+impl Crawler {
+    /// Queues a job for its host, starting a worker if the host has room for one.
+    fn push(&self, job: Job) {
+        let mut q = self.queues.lock().unwrap();
+        let host = job.host.clone();
+        let fresh_host = !q.jobs.contains_key(&host) && !q.workers.contains_key(&host);
+        q.jobs.entry(host.clone()).or_default().push_back(job);
+        if fresh_host {
+            Counters::add(&self.counters.hosts_total);
+        }
+        let running = q.workers.entry(host.clone()).or_default();
+        if *running < self.config.host_concurrency(&host) {
+            *running += 1;
+            let _ = self.spawn.send(host);
+        }
+    }
+
+    /// The host's next job, or None (and one worker fewer) when its queue is empty.
+    fn next_job(&self, host: &str) -> Option<Job> {
+        let mut q = self.queues.lock().unwrap();
+        if let Some(job) = q.jobs.get_mut(host).and_then(VecDeque::pop_front) {
+            return Some(job);
+        }
+        let running = q.workers.entry(host.to_string()).or_default();
+        *running = running.saturating_sub(1);
+        if *running == 0 {
+            q.jobs.remove(host);
+            Counters::add(&self.counters.hosts_done);
+        }
+        None
+    }
+
+    async fn work(self: Arc<Self>, host: String) {
+        while let Some(job) = self.next_job(&host) {
+            if let Err(e) = self.process(&job).await {
+                // Only the state failing gets here (disk full, database locked): stop loudly.
+                tracing::error!(url = %job.target.url, "cannot record crawl progress: {e:#}");
+                Counters::add(&self.counters.errors);
+            }
+        }
+    }
+
+    /// Whether the host's page budget (and a list's page budget) allows this page.
+    fn within_budget(&self, job: &Job) -> Option<String> {
+        let d = &self.config.discover;
+        let mut q = self.queues.lock().unwrap();
+        let pages = q.pages.entry(job.host.clone()).or_default();
+        *pages += 1;
+        if *pages > d.max_pages_per_host {
+            return Some(format!("page budget of {} pages per host used up", d.max_pages_per_host));
+        }
+        if job.target.kind == PageKind::List {
+            let lists = q.list_pages.entry((job.host.clone(), job.target.column.clone())).or_default();
+            *lists += 1;
+            if *lists > d.max_list_pages {
+                return Some(format!("list budget of {} pages per column used up", d.max_list_pages));
+            }
+        }
+        None
+    }
+
+    async fn process(&self, job: &Job) -> Result<()> {
+        if let Some(why) = self.within_budget(job) {
+            let state = self.state.lock().unwrap();
+            state.set_host(&job.host, "budget", &why, &self.run_id)?;
+            return state.finish_job(&job.canonical, false, "budget");
+        }
+        let url = Url::parse(&job.target.url)?;
+        let is_article = job.target.kind == PageKind::Article;
+        let validators = if is_article { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
+        let fetched = self.fetcher.fetch(&url, BodyLimit::Html, validators.as_ref()).await;
+        let page = match fetched {
+            Ok(Fetch::NotModified) => {
+                Counters::add(&self.counters.not_modified);
+                return self.state.lock().unwrap().finish_job(&job.canonical, true, "not-modified");
+            }
+            Ok(Fetch::Page(page)) => page,
+            Err(failure) => return self.failed(job, &failure),
+        };
+        Counters::add(&self.counters.pages);
+        let sha = sha256_hex(&page.body);
+        let validators = Validators {
+            etag: page.header("etag").map(str::to_string),
+            last_modified: page.header("last-modified").map(str::to_string),
+        };
+        self.state.lock().unwrap().record_page(
+            &job.canonical,
+            page.url.as_str(),
+            page.status,
+            &validators,
+            &sha,
+            &page.record,
+            &page.fetched_at.to_rfc3339(),
+        )?;
+        let text = decode(&page.body, page.header("content-type"), url.host_str()).text;
+
+        if is_article {
+            let outcome = match discover::read_article(&page.url, &text) {
+                Some(meta) => {
+                    let seed = self.state.lock().unwrap().seed(&job.seed)?;
+                    let entry = ReportEntry {
+                        report_id: report_id(&job.canonical),
+                        url: page.url.to_string(),
+                        seed,
+                        title: meta.title,
+                        agency: meta.agency,
+                        department: job.target.department.clone(),
+                        column: job.target.column.clone(),
+                        year: meta.year,
+                        published: meta.published.map(|d| d.to_string()),
+                        warnings: meta.warnings,
+                        record: page.record.clone(),
+                    };
+                    if entry.year.is_none_or(|y| y >= self.config.discover.min_report_year) {
+                        self.state.lock().unwrap().upsert_report(&entry)?;
+                        Counters::add(&self.counters.reports);
+                        "report"
+                    } else {
+                        "report-before-min-year"
+                    }
+                }
+                None => "not-a-report",
+            };
+            return self.state.lock().unwrap().finish_job(&job.canonical, true, outcome);
+        }
+
+        let found = discover::follow(&job.target, &page.url, &text, self.config.discover.max_depth);
+        if found.targets.is_empty() && page.body.len() < 512 && job.target.kind != PageKind::Hub {
+            // A portal or list that comes back nearly empty is a soft block, not "no reports".
+            return self.failed(job, &Failure::Blocked(format!("{}-byte page where a {} was expected", page.body.len(), job.target.kind.as_str())));
+        }
+        let mut new_jobs = Vec::new();
+        {
+            let state = self.state.lock().unwrap();
+            for target in found.targets {
+                let Ok(target_url) = Url::parse(&target.url) else { continue };
+                if self.scope.refuse(&target_url).is_some() {
+                    continue;
+                }
+                let next = Job { canonical: canonical(&target_url), host: host_of(&target_url), seed: job.seed.clone(), target };
+                if state.add_job(&next)? {
+                    new_jobs.push(next);
+                }
+            }
+            let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
+            state.finish_job(&job.canonical, true, &outcome)?;
+        }
+        for next in new_jobs {
+            self.push(next);
+        }
+        Ok(())
+    }
+
+    fn failed(&self, job: &Job, failure: &Failure) -> Result<()> {
+        Counters::add(&self.counters.errors);
+        tracing::debug!(url = %job.target.url, %failure, "page failed");
+        let state = self.state.lock().unwrap();
+        if matches!(failure, Failure::Blocked(_) | Failure::Unreachable(_) | Failure::HostPaused(_)) {
+            state.set_host(&job.host, failure.kind(), &failure.to_string(), &self.run_id)?;
+        }
+        state.finish_job(&job.canonical, false, failure.kind())
+    }
+}

@@ -1,0 +1,115 @@
+//! Arrow schemas and record batches of the two tables.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::NaiveDate;
+
+use super::ReportWithFacts;
+
+fn list_of_strings() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+
+pub fn reports_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("report_id", DataType::Utf8, false),
+        Field::new("url", DataType::Utf8, false),
+        Field::new("title", DataType::Utf8, false),
+        Field::new("agency", DataType::Utf8, false),
+        Field::new("division_code", DataType::Utf8, true),
+        Field::new("province_code", DataType::Utf8, true),
+        Field::new("admin_level", DataType::Utf8, false),
+        Field::new("format", DataType::Utf8, false),
+        Field::new("published_date", DataType::Date32, true),
+        Field::new("source_type", DataType::Utf8, false),
+        Field::new("encoding", DataType::Utf8, false),
+        Field::new("fetched_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new("content_sha256", DataType::Utf8, false),
+        Field::new("n_facts", DataType::Int64, false),
+        Field::new("checks_failed", list_of_strings(), false),
+        Field::new("warnings", list_of_strings(), false),
+        Field::new("text", DataType::Utf8, false),
+    ]))
+}
+
+pub fn facts_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("report_id", DataType::Utf8, false),
+        Field::new("key", DataType::Utf8, false),
+        Field::new("section", DataType::Utf8, false),
+        Field::new("row", DataType::Utf8, false),
+        Field::new("column", DataType::Utf8, false),
+        Field::new("label", DataType::Utf8, false),
+        Field::new("raw", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, true),
+        Field::new("unit", DataType::Utf8, true),
+    ]))
+}
+
+fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+fn optional_strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(values.collect::<StringArray>())
+}
+
+fn string_lists<'a>(values: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    for list in values {
+        for item in list {
+            builder.values().append_value(item);
+        }
+        builder.append(true);
+    }
+    Arc::new(builder.finish())
+}
+
+fn days_since_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+}
+
+pub fn reports_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
+    let r = || items.iter().map(|i| &i.report);
+    let columns: Vec<ArrayRef> = vec![
+        strings(r().map(|x| x.report_id.as_str())),
+        strings(r().map(|x| x.url.as_str())),
+        strings(r().map(|x| x.title.as_str())),
+        strings(r().map(|x| x.agency.as_str())),
+        optional_strings(r().map(|x| x.division_code.as_deref())),
+        optional_strings(r().map(|x| x.province_code.as_deref())),
+        strings(r().map(|x| x.admin_level.as_str())),
+        strings(r().map(|x| x.format.as_str())),
+        Arc::new(r().map(|x| x.published_date.map(days_since_epoch)).collect::<Date32Array>()),
+        strings(r().map(|x| x.source_type.as_str())),
+        strings(r().map(|x| x.encoding.as_str())),
+        Arc::new(r().map(|x| Some(x.fetched_at.timestamp_micros())).collect::<TimestampMicrosecondArray>().with_timezone("UTC")),
+        strings(r().map(|x| x.content_sha256.as_str())),
+        Arc::new(items.iter().map(|i| Some(i.facts.len() as i64)).collect::<Int64Array>()),
+        string_lists(r().map(|x| &x.checks_failed)),
+        string_lists(r().map(|x| &x.warnings)),
+        strings(r().map(|x| x.text.as_str())),
+    ];
+    Ok(RecordBatch::try_new(reports_schema(), columns)?)
+}
+
+pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
+    let facts = || items.iter().flat_map(|i| i.facts.iter().map(move |f| (i.report.report_id.as_str(), f)));
+    let keys: Vec<String> = facts().map(|(_, f)| f.key()).collect();
+    let columns: Vec<ArrayRef> = vec![
+        strings(facts().map(|(id, _)| id)),
+        strings(keys.iter().map(String::as_str)),
+        strings(facts().map(|(_, f)| f.section)),
+        strings(facts().map(|(_, f)| f.row)),
+        strings(facts().map(|(_, f)| f.column)),
+        strings(facts().map(|(_, f)| f.label.as_str())),
+        strings(facts().map(|(_, f)| f.raw.as_str())),
+        Arc::new(facts().map(|(_, f)| f.value).collect::<Float64Array>()),
+        optional_strings(facts().map(|(_, f)| f.unit.as_deref())),
+    ];
+    Ok(RecordBatch::try_new(facts_schema(), columns)?)
+}

@@ -1,0 +1,124 @@
+//! `nianbao stats`: what the dataset holds, read back from the Parquet files.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::Serialize;
+
+#[derive(Debug, Default, Serialize)]
+pub struct Stats {
+    pub reports: u64,
+    pub facts: u64,
+    /// "province/year" → reports.
+    pub reports_by_partition: BTreeMap<String, u64>,
+    pub facts_by_section: BTreeMap<String, u64>,
+    /// Identity name → reports failing it.
+    pub checks_failed: BTreeMap<String, u64>,
+    /// Warning kind (the text before its first colon) → reports with it.
+    pub warnings: BTreeMap<String, u64>,
+    /// Hosts the last crawl could not cover: host → "status: reason".
+    pub hosts: BTreeMap<String, String>,
+}
+
+/// Reads every part file of both tables under `out`.
+pub fn collect(out: &Path) -> Result<Stats> {
+    let mut stats = Stats::default();
+    for (path, province, year) in part_files(&out.join("reports"))? {
+        for batch in read(&path)? {
+            stats.reports += batch.num_rows() as u64;
+            *stats.reports_by_partition.entry(format!("{province}/{year}")).or_default() += batch.num_rows() as u64;
+            count_lists(&batch, "checks_failed", &mut stats.checks_failed);
+            count_lists(&batch, "warnings", &mut stats.warnings);
+        }
+    }
+    for (path, ..) in part_files(&out.join("facts"))? {
+        for batch in read(&path)? {
+            stats.facts += batch.num_rows() as u64;
+            let sections = batch.column_by_name("section").context("facts without a section column")?.as_string::<i32>();
+            for s in sections.iter().flatten() {
+                *stats.facts_by_section.entry(s.to_string()).or_default() += 1;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+impl Stats {
+    /// A plain table for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{} reports, {} facts\n\nreports by province and year:\n", self.reports, self.facts);
+        for (partition, n) in &self.reports_by_partition {
+            out.push_str(&format!("  {partition:<24} {n:>8}\n"));
+        }
+        for (title, map) in [
+            ("facts by section", &self.facts_by_section),
+            ("identity failures (reports)", &self.checks_failed),
+            ("warnings by kind (reports)", &self.warnings),
+        ] {
+            out.push_str(&format!("\n{title}:\n"));
+            if map.is_empty() {
+                out.push_str("  none\n");
+            }
+            for (name, n) in map {
+                out.push_str(&format!("  {name:<48} {n:>8}\n"));
+            }
+        }
+        out.push_str("\nhosts not fully crawled in the last run:\n");
+        if self.hosts.is_empty() {
+            out.push_str("  none\n");
+        }
+        for (host, why) in &self.hosts {
+            out.push_str(&format!("  {host:<32} {why}\n"));
+        }
+        out
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?
+        .build()?;
+    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Counts each distinct name (text before ':') once per row.
+fn count_lists(batch: &RecordBatch, column: &str, into: &mut BTreeMap<String, u64>) {
+    let Some(lists) = batch.column_by_name(column) else { return };
+    let lists = lists.as_list::<i32>();
+    for i in 0..lists.len() {
+        let row = lists.value(i);
+        let mut names: Vec<String> =
+            row.as_string::<i32>().iter().flatten().map(|s| s.split(':').next().unwrap_or(s).to_string()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            *into.entry(name).or_default() += 1;
+        }
+    }
+}
+
+/// `(path, province, year)` of every `part-*.parquet` under a table directory.
+pub fn part_files(table: &Path) -> Result<Vec<(std::path::PathBuf, String, String)>> {
+    let mut out = Vec::new();
+    let Ok(provinces) = std::fs::read_dir(table) else { return Ok(out) };
+    for province in provinces.flatten() {
+        let p = province.file_name().to_string_lossy().trim_start_matches("province=").to_string();
+        for year in std::fs::read_dir(province.path())?.flatten() {
+            let y = year.file_name().to_string_lossy().trim_start_matches("year=").to_string();
+            for file in std::fs::read_dir(year.path())?.flatten() {
+                let name = file.file_name().to_string_lossy().into_owned();
+                if name.starts_with("part-") && name.ends_with(".parquet") {
+                    out.push((file.path(), p.clone(), y.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

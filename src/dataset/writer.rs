@@ -1,0 +1,97 @@
+//! Writing the partitions: atomically, and replacing what a partition held before.
+//!
+//! Each partition file is written under a hidden temporary name (readers skip names
+//! starting with `.`), fsynced, then renamed into place, and the directory fsynced.
+//! Only then are the partition's older part files removed, so at every moment a
+//! reader sees a complete file. Partitions that no longer hold any report lose
+//! their files. Rows are sorted, so the same reports give the same files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use arrow_array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use super::ReportWithFacts;
+use super::schema::{facts_batch, reports_batch};
+
+/// What a write produced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub reports: usize,
+    pub facts: usize,
+    pub partitions: usize,
+}
+
+/// Writes `items` as the whole dataset under `out`, named for `run_id`.
+pub fn write(out: &Path, run_id: &str, items: &[ReportWithFacts]) -> Result<Written> {
+    let mut partitions: BTreeMap<(String, i32), Vec<&ReportWithFacts>> = BTreeMap::new();
+    for item in items {
+        partitions.entry((item.report.province.clone(), item.report.year)).or_default().push(item);
+    }
+    let file_name = format!("part-{run_id}-0.parquet");
+    let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut written = Written::default();
+    for ((province, year), mut group) in partitions {
+        group.sort_by(|a, b| a.report.report_id.cmp(&b.report.report_id));
+        let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
+        let reports_dir = out.join("reports").join(&sub);
+        let facts_dir = out.join("facts").join(&sub);
+        write_atomically(&reports_dir, &file_name, &reports_batch(&group)?)?;
+        write_atomically(&facts_dir, &file_name, &facts_batch(&group)?)?;
+        kept.insert(reports_dir.join(&file_name));
+        kept.insert(facts_dir.join(&file_name));
+        written.reports += group.len();
+        written.facts += group.iter().map(|g| g.facts.len()).sum::<usize>();
+        written.partitions += 1;
+    }
+    for table in ["reports", "facts"] {
+        remove_stale(&out.join(table), &kept)?;
+    }
+    Ok(written)
+}
+
+fn write_atomically(dir: &Path, name: &str, batch: &RecordBatch) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+    writer.write(batch).with_context(|| format!("cannot write {} (disk full?)", tmp.display()))?;
+    let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", tmp.display()))?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Removes part files not in `kept` under a table, then empty partition directories.
+fn remove_stale(table: &Path, kept: &BTreeSet<PathBuf>) -> Result<()> {
+    let Ok(provinces) = std::fs::read_dir(table) else { return Ok(()) };
+    for province in provinces.flatten() {
+        let Ok(years) = std::fs::read_dir(province.path()) else { continue };
+        for year in years.flatten() {
+            let Ok(files) = std::fs::read_dir(year.path()) else { continue };
+            for file in files.flatten() {
+                let path = file.path();
+                let name = file.file_name().to_string_lossy().into_owned();
+                let ours = name.starts_with("part-") || (name.starts_with(".part-") && name.ends_with(".tmp"));
+                if ours && !kept.contains(&path) {
+                    std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;
+                }
+            }
+            let _ = std::fs::remove_dir(year.path()); // only succeeds when empty
+        }
+        let _ = std::fs::remove_dir(province.path());
+    }
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! Crawl state in SQLite under `state/`: the frontier, what each URL gave last
+//! time, the reports found, each host's status, and the runs.
+//!
+//! This is what makes a crawl resumable and a nightly run incremental. A run holds
+//! an exclusive lock on `state/lock`, so a second run on the same output exits at
+//! once instead of interleaving with the first. Writes go through SQLite's WAL, so a
+//! killed process loses at most the page it was on, which the next run fetches again.
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::discover::Target;
+use crate::fetch::{RecordRef, Validators};
+use crate::seeds::Seed;
+
+pub struct State {
+    db: Connection,
+    _lock: File,
+}
+
+/// A frontier entry waiting to be fetched.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub canonical: String,
+    pub host: String,
+    pub seed: String,
+    pub target: Target,
+}
+
+/// A report as discovery recorded it; the dataset is assembled from these.
+#[derive(Debug, Clone)]
+pub struct ReportEntry {
+    pub report_id: String,
+    pub url: String,
+    pub seed: Seed,
+    pub title: String,
+    pub agency: Option<String>,
+    pub department: Option<String>,
+    pub column: Option<String>,
+    pub year: Option<i32>,
+    pub published: Option<String>,
+    pub warnings: Vec<String>,
+    pub record: RecordRef,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS seeds(url TEXT PRIMARY KEY, agency TEXT, division_code TEXT);
+CREATE TABLE IF NOT EXISTS frontier(
+    canonical TEXT PRIMARY KEY, host TEXT NOT NULL, seed TEXT NOT NULL, kind TEXT NOT NULL,
+    target TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', outcome TEXT);
+CREATE INDEX IF NOT EXISTS frontier_status ON frontier(status);
+CREATE TABLE IF NOT EXISTS pages(
+    canonical TEXT PRIMARY KEY, url TEXT NOT NULL, status INTEGER NOT NULL, etag TEXT,
+    last_modified TEXT, sha256 TEXT NOT NULL, record TEXT NOT NULL, fetched_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reports(
+    report_id TEXT PRIMARY KEY, url TEXT NOT NULL, seed TEXT NOT NULL, title TEXT NOT NULL,
+    agency TEXT, department TEXT, column_name TEXT, year INTEGER, published TEXT,
+    warnings TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
+CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
+";
+
+impl State {
+    /// Opens (creating) the state in `dir`, taking the run lock.
+    pub fn open(dir: &Path) -> Result<State> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create state directory {}", dir.display()))?;
+        let lock = File::create(dir.join("lock")).with_context(|| format!("cannot create {}", dir.join("lock").display()))?;
+        if lock.try_lock().is_err() {
+            bail!("another nianbao run is using {} (state/lock is held); wait for it to finish", dir.parent().unwrap_or(dir).display());
+        }
+        let db = Connection::open(dir.join("nianbao.sqlite")).context("cannot open the crawl state database")?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.execute_batch(SCHEMA).context("cannot create the crawl state tables")?;
+        Ok(State { db, _lock: lock })
+    }
+
+    /// Starts a run. Navigation pages (portals, hubs, lists) change, so they are
+    /// always fetched again. Articles are fetched again (conditionally) only when the
+    /// last run finished: a run that resumes a killed one keeps what it had.
+    pub fn begin_run(&self, run_id: &str) -> Result<bool> {
+        let last_finished: Option<Option<String>> = self
+            .db
+            .query_row("SELECT finished_at FROM runs ORDER BY started_at DESC LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        let resuming = matches!(last_finished, Some(None));
+        if resuming {
+            self.db.execute("UPDATE frontier SET status='pending' WHERE kind != 'article' OR status != 'done'", [])?;
+        } else {
+            self.db.execute("UPDATE frontier SET status='pending'", [])?;
+        }
+        self.db.execute("DELETE FROM hosts", [])?;
+        self.db.execute(
+            "INSERT INTO runs(run_id, started_at) VALUES (?1, ?2)",
+            params![run_id, chrono::Utc::now().to_rfc3339()],
+        )?;
+        Ok(resuming)
+    }
+
+    pub fn finish_run(&self, run_id: &str, summary: &str) -> Result<()> {
+        self.db.execute(
+            "UPDATE runs SET finished_at=?2, summary=?3 WHERE run_id=?1",
+            params![run_id, chrono::Utc::now().to_rfc3339(), summary],
+        )?;
+        Ok(())
+    }
+
+    pub fn add_seed(&self, seed: &Seed) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO seeds(url, agency, division_code) VALUES (?1, ?2, ?3)
+             ON CONFLICT(url) DO UPDATE SET agency=excluded.agency, division_code=excluded.division_code",
+            params![seed.url, seed.agency, seed.division_code],
+        )?;
+        Ok(())
+    }
+
+    pub fn seed(&self, url: &str) -> Result<Seed> {
+        self.db
+            .query_row("SELECT url, agency, division_code FROM seeds WHERE url=?1", [url], |r| {
+                Ok(Seed { url: r.get(0)?, agency: r.get(1)?, division_code: r.get(2)? })
+            })
+            .with_context(|| format!("seed {url} missing from the state"))
+    }
+
+    /// Adds a page to the frontier; false when it was already known (by canonical URL).
+    pub fn add_job(&self, job: &Job) -> Result<bool> {
+        let n = self.db.execute(
+            "INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Every page still to fetch in this run.
+    pub fn pending_jobs(&self) -> Result<Vec<Job>> {
+        let mut stmt = self.db.prepare("SELECT canonical, host, seed, target FROM frontier WHERE status='pending' ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?;
+        rows.map(|row| {
+            let (canonical, host, seed, target) = row?;
+            Ok(Job { canonical, host, seed, target: serde_json::from_str(&target)? })
+        })
+        .collect()
+    }
+
+    pub fn finish_job(&self, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
+        self.db.execute(
+            "UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1",
+            params![canonical, if ok { "done" } else { "failed" }, outcome],
+        )?;
+        Ok(())
+    }
+
+    pub fn validators(&self, canonical: &str) -> Result<Option<Validators>> {
+        Ok(self
+            .db
+            .query_row("SELECT etag, last_modified FROM pages WHERE canonical=?1", [canonical], |r| {
+                Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_page(
+        &self,
+        canonical: &str,
+        url: &str,
+        status: u16,
+        validators: &Validators,
+        sha256: &str,
+        record: &RecordRef,
+        fetched_at: &str,
+    ) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO pages(canonical, url, status, etag, last_modified, sha256, record, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(canonical) DO UPDATE SET url=excluded.url, status=excluded.status, etag=excluded.etag,
+               last_modified=excluded.last_modified, sha256=excluded.sha256, record=excluded.record,
+               fetched_at=excluded.fetched_at",
+            params![
+                canonical,
+                url,
+                status,
+                validators.etag,
+                validators.last_modified,
+                sha256,
+                serde_json::to_string(record)?,
+                fetched_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records (or refreshes) a report found by discovery.
+    pub fn upsert_report(&self, r: &ReportEntry) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO reports(report_id, url, seed, title, agency, department, column_name, year, published, warnings, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(report_id) DO UPDATE SET url=excluded.url, title=excluded.title, agency=excluded.agency,
+               department=excluded.department, column_name=excluded.column_name, year=excluded.year,
+               published=excluded.published, warnings=excluded.warnings, record=excluded.record",
+            params![
+                r.report_id,
+                r.url,
+                r.seed.url,
+                r.title,
+                r.agency,
+                r.department,
+                r.column,
+                r.year,
+                r.published,
+                serde_json::to_string(&r.warnings)?,
+                serde_json::to_string(&r.record)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every report found so far, in report_id order.
+    pub fn reports(&self) -> Result<Vec<ReportEntry>> {
+        let mut stmt = self.db.prepare(
+            "SELECT r.report_id, r.url, r.title, r.agency, r.department, r.column_name, r.year, r.published, r.warnings,
+                    r.record, s.url, s.agency, s.division_code
+             FROM reports r JOIN seeds s ON s.url = r.seed ORDER BY r.report_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                ReportEntry {
+                    report_id: r.get(0)?,
+                    url: r.get(1)?,
+                    title: r.get(2)?,
+                    agency: r.get(3)?,
+                    department: r.get(4)?,
+                    column: r.get(5)?,
+                    year: r.get(6)?,
+                    published: r.get(7)?,
+                    warnings: Vec::new(),
+                    record: RecordRef { file: String::new(), offset: 0, length: 0 },
+                    seed: Seed { url: r.get(10)?, agency: r.get(11)?, division_code: r.get(12)? },
+                },
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut entry, warnings, record) = row?;
+            entry.warnings = serde_json::from_str(&warnings)?;
+            entry.record = serde_json::from_str(&record)?;
+            Ok(entry)
+        })
+        .collect()
+    }
+
+    pub fn set_host(&self, host: &str, status: &str, reason: &str, run_id: &str) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO hosts(host, status, reason, run_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(host) DO UPDATE SET status=excluded.status, reason=excluded.reason, run_id=excluded.run_id",
+            params![host, status, reason, run_id],
+        )?;
+        Ok(())
+    }
+
+    /// Hosts the last run could not crawl fully, with why.
+    pub fn hosts(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.db.prepare("SELECT host, status, COALESCE(reason, '') FROM hosts ORDER BY host")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Frontier outcomes of the current state, counted.
+    pub fn outcome_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.db.prepare(
+            "SELECT COALESCE(outcome, status), COUNT(*) FROM frontier GROUP BY 1 ORDER BY 2 DESC",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::PageKind;
+
+    fn job(url: &str, kind: PageKind) -> Job {
+        Job {
+            canonical: url.to_string(),
+            host: "www.zt.gov.cn".into(),
+            seed: "http://www.zt.gov.cn/".into(),
+            target: Target { url: url.into(), kind, depth: 0, department: None, column: None },
+        }
+    }
+
+    #[test]
+    fn second_run_on_the_same_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = State::open(dir.path()).unwrap();
+        let err = State::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("another nianbao run"), "{err}");
+    }
+
+    #[test]
+    fn resume_keeps_finished_articles_and_refetches_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).unwrap();
+        assert!(!state.begin_run("r1").unwrap());
+        for (url, kind) in [("a", PageKind::Article), ("l", PageKind::List), ("b", PageKind::Article)] {
+            assert!(state.add_job(&job(url, kind)).unwrap());
+        }
+        assert!(!state.add_job(&job("a", PageKind::Article)).unwrap(), "dedup by canonical URL");
+        state.finish_job("a", true, "ok").unwrap();
+        state.finish_job("l", true, "ok").unwrap();
+        // Killed here: the next run resumes.
+        assert!(state.begin_run("r2").unwrap());
+        let pending: Vec<String> = state.pending_jobs().unwrap().into_iter().map(|j| j.canonical).collect();
+        assert_eq!(pending, vec!["l", "b"]);
+        state.finish_run("r2", "").unwrap();
+        // After a finished run, a new run rechecks everything (conditionally).
+        assert!(!state.begin_run("r3").unwrap());
+        assert_eq!(state.pending_jobs().unwrap().len(), 3);
+    }
+}
