@@ -45,6 +45,9 @@ pub struct Crawl {
 #[serde(default, deny_unknown_fields)]
 pub struct Scope {
     pub allowed_host_suffixes: Vec<String>,
+    /// Allow hosts on 127.0.0.0/8 and ::1 (the tests' mock portals).
+    pub allow_loopback: bool,
+    /// Allow hosts on private and link-local ranges (an intranet mirror).
     pub allow_private_addresses: bool,
 }
 
@@ -92,7 +95,7 @@ impl Default for Crawl {
 
 impl Default for Scope {
     fn default() -> Self {
-        Scope { allowed_host_suffixes: vec![".gov.cn".to_string()], allow_private_addresses: false }
+        Scope { allowed_host_suffixes: vec![".gov.cn".to_string()], allow_loopback: false, allow_private_addresses: false }
     }
 }
 

@@ -272,6 +272,7 @@ impl Fetcher {
 fn build_client(config: &Config, scope: Scope) -> Result<reqwest::Client> {
     let crawl = &config.crawl;
     let max_redirects = crawl.max_redirects;
+    let allowed = scope.allowed();
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() > max_redirects {
             return attempt.error(format!("more than {max_redirects} redirects"));
@@ -294,7 +295,7 @@ fn build_client(config: &Config, scope: Scope) -> Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(crawl.connect_timeout_secs))
         .timeout(Duration::from_secs(crawl.request_timeout_secs))
         .redirect(policy)
-        .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, config.scope.allow_private_addresses)))
+        .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, allowed)))
         .pool_max_idle_per_host(2)
         .pool_idle_timeout(Duration::from_secs(30));
     let builder = match crawl.proxy.trim() {

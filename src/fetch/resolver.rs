@@ -3,7 +3,8 @@
 //! A public portal's link or redirect to a host that resolves to 10.x, 192.168.x,
 //! loopback or link-local space is either a misconfiguration or an attempt to make
 //! the crawler probe an internal network; both are refused unless the config allows
-//! private addresses (as the tests, which run on loopback, do).
+//! them: loopback (as the tests, which run on loopback, do) and private ranges each
+//! need their own permission.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,13 +13,37 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 pub struct GuardedResolver {
     pins: HashMap<String, SocketAddr>,
-    allow_private: bool,
+    allowed: Allowed,
+}
+
+/// Which non-public addresses the config allows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allowed {
+    pub loopback: bool,
+    pub private: bool,
+}
+
+impl Allowed {
+    pub fn permits(self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        is_public(ip) || (self.loopback && ip.is_loopback()) || (self.private && is_private_range(ip))
+    }
+}
+
+fn is_private_range(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
 }
 
 impl GuardedResolver {
-    pub fn new(pins: HashMap<String, SocketAddr>, allow_private: bool) -> GuardedResolver {
+    pub fn new(pins: HashMap<String, SocketAddr>, allowed: Allowed) -> GuardedResolver {
         let pins = pins.into_iter().map(|(h, a)| (h.to_ascii_lowercase(), a)).collect();
-        GuardedResolver { pins, allow_private }
+        GuardedResolver { pins, allowed }
     }
 }
 
@@ -26,14 +51,14 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_ascii_lowercase();
         let pinned = self.pins.get(&host).copied();
-        let allow_private = self.allow_private;
+        let allowed = self.allowed;
         Box::pin(async move {
             let found: Vec<SocketAddr> = match pinned {
                 Some(addr) => vec![addr],
                 None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
             let usable: Vec<SocketAddr> =
-                found.iter().copied().filter(|a| allow_private || is_public(a.ip())).collect();
+                found.iter().copied().filter(|a| allowed.permits(a.ip())).collect();
             if usable.is_empty() {
                 let err: Box<dyn std::error::Error + Send + Sync> =
                     format!("{host} resolves only to private or reserved addresses ({found:?}): refused").into();
@@ -85,11 +110,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pins_to_loopback_need_permission() {
-        let pins = HashMap::from([("www.zt.gov.cn".to_string(), "127.0.0.1:8080".parse().unwrap())]);
-        let name = || "www.zt.gov.cn".parse::<Name>().unwrap();
-        assert!(GuardedResolver::new(pins.clone(), false).resolve(name()).await.is_err());
-        let addrs: Vec<_> = GuardedResolver::new(pins, true).resolve(name()).await.unwrap().collect();
+    async fn loopback_and_private_need_their_own_permission() {
+        let pins = HashMap::from([
+            ("www.zt.gov.cn".to_string(), "127.0.0.1:8080".parse().unwrap()),
+            ("intranet.zt.gov.cn".to_string(), "10.0.0.5:80".parse().unwrap()),
+        ]);
+        let name = |n: &str| n.parse::<Name>().unwrap();
+        let none = GuardedResolver::new(pins.clone(), Allowed::default());
+        assert!(none.resolve(name("www.zt.gov.cn")).await.is_err());
+        let loopback = GuardedResolver::new(pins, Allowed { loopback: true, private: false });
+        let addrs: Vec<_> = loopback.resolve(name("www.zt.gov.cn")).await.unwrap().collect();
         assert_eq!(addrs, vec!["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]);
+        assert!(loopback.resolve(name("intranet.zt.gov.cn")).await.is_err(), "loopback permission is not private permission");
     }
 }

@@ -1,21 +1,22 @@
 //! Which URLs the crawl may request at all.
 //!
 //! Only http(s), only the seeds' hosts and hosts under the allowed suffixes
-//! (`.gov.cn` by default), never an IP literal unless private addresses are allowed
-//! (a link to `http://10.0.0.5/` on a portal is a trap, not a report). Where a host
-//! *resolves* is checked separately, by the resolver (see `resolver.rs`).
+//! (`.gov.cn` by default), never an IP literal that is not public, unless that kind
+//! of address is allowed (a link to `http://10.0.0.5/` on a portal is a trap, not a
+//! report). Where a host *resolves* is checked by the resolver (see `resolver.rs`).
 
 use std::collections::HashSet;
 
 use url::{Host, Url};
 
+use super::resolver::Allowed;
 use crate::config;
 
 #[derive(Debug, Clone)]
 pub struct Scope {
     suffixes: Vec<String>,
     seed_hosts: HashSet<String>,
-    allow_private: bool,
+    allowed: Allowed,
 }
 
 impl Scope {
@@ -23,8 +24,13 @@ impl Scope {
         Scope {
             suffixes: config.allowed_host_suffixes.iter().map(|s| s.to_ascii_lowercase()).collect(),
             seed_hosts: seed_hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
-            allow_private: config.allow_private_addresses,
+            allowed: Allowed { loopback: config.allow_loopback, private: config.allow_private_addresses },
         }
+    }
+
+    /// The non-public addresses this scope allows.
+    pub fn allowed(&self) -> Allowed {
+        self.allowed
     }
 
     /// Why `url` may not be requested, or None when it may.
@@ -34,7 +40,8 @@ impl Scope {
         }
         match url.host() {
             None => Some("no host".to_string()),
-            Some(Host::Ipv4(_) | Host::Ipv6(_)) if !self.allow_private => Some("IP-literal host".to_string()),
+            Some(Host::Ipv4(ip)) if !self.allowed.permits(ip.into()) => Some(format!("non-public address {ip}")),
+            Some(Host::Ipv6(ip)) if !self.allowed.permits(ip.into()) => Some(format!("non-public address {ip}")),
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => None,
             Some(Host::Domain(host)) => {
                 let host = host.to_ascii_lowercase();
@@ -50,8 +57,8 @@ impl Scope {
 mod tests {
     use super::*;
 
-    fn scope(allow_private: bool) -> Scope {
-        let config = config::Scope { allow_private_addresses: allow_private, ..Default::default() };
+    fn scope(allow_loopback: bool) -> Scope {
+        let config = config::Scope { allow_loopback, ..Default::default() };
         Scope::new(&config, ["www.example.org".to_string()])
     }
 
@@ -66,5 +73,6 @@ mod tests {
         assert!(!ok("ftp://www.zt.gov.cn/x"));
         assert!(!ok("http://10.0.0.5/report.html"));
         assert!(scope(true).refuse(&Url::parse("http://127.0.0.1:8080/").unwrap()).is_none());
+        assert!(scope(true).refuse(&Url::parse("http://192.168.1.1/").unwrap()).is_some());
     }
 }

@@ -139,10 +139,10 @@ impl MockWeb {
         self.log.lock().unwrap().clone()
     }
 
-    /// A config.toml pinning every host to this server, with private addresses
-    /// allowed (loopback) and no proxy, plus `extra` lines.
+    /// A config.toml pinning every host to this server, with loopback allowed (and
+    /// nothing else that is not public) and no proxy, plus `extra` lines.
     pub fn config(&self, hosts: &[&str], extra: &str) -> String {
-        let mut c = format!("{extra}\n[scope]\nallow_private_addresses = true\n\n[resolve]\n");
+        let mut c = format!("{extra}\n[scope]\nallow_loopback = true\n\n[resolve]\n");
         for host in hosts {
             c.push_str(&format!("\"{host}\" = \"{}\"\n", self.addr));
         }
