@@ -59,6 +59,8 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
     }
     let report = ReportRow {
         report_id: entry.report_id.clone(),
+        version: entry.version,
+        is_current: entry.is_current,
         url: entry.url.clone(),
         title: entry.title.clone(),
         agency,

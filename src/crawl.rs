@@ -28,7 +28,7 @@ use crate::fetch::{Archive, BodyLimit, Failure, Fetch, Fetcher, Validators, scop
 use crate::layout::Layout;
 use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
-use crate::state::{Job, ReportEntry, State};
+use crate::state::{Job, PageRecord, ReportEntry, State};
 
 /// What a run did, for the closing summary.
 #[derive(Debug, Default)]
@@ -271,45 +271,45 @@ impl Crawler {
             etag: page.header("etag").map(str::to_string),
             last_modified: page.header("last-modified").map(str::to_string),
         };
-        self.state.lock().unwrap().record_page(
-            &job.canonical,
-            page.url.as_str(),
-            page.status,
-            &validators,
-            &sha,
-            &page.record,
-            &page.fetched_at.to_rfc3339(),
-        )?;
+        let fetched_at = page.fetched_at.to_rfc3339();
+        let stored = PageRecord {
+            url: page.url.as_str(),
+            status: page.status,
+            validators: &validators,
+            sha256: &sha,
+            record: &page.record,
+            fetched_at: &fetched_at,
+        };
         let text = decode(&page.body, page.header("content-type"), url.host_str()).text;
 
         if is_article {
-            let outcome = match discover::read_article(&page.url, &text) {
-                Some(meta) => {
-                    let seed = self.state.lock().unwrap().seed(&job.seed)?;
-                    let entry = ReportEntry {
-                        report_id: report_id(&job.canonical),
-                        url: page.url.to_string(),
-                        seed,
-                        title: meta.title,
-                        agency: meta.agency,
-                        department: job.target.department.clone(),
-                        column: job.target.column.clone(),
-                        year: meta.year,
-                        published: meta.published.map(|d| d.to_string()),
-                        warnings: meta.warnings,
-                        record: page.record.clone(),
-                    };
-                    if entry.year.is_none_or(|y| y >= self.config.discover.min_report_year) {
-                        self.state.lock().unwrap().upsert_report(&entry)?;
-                        Counters::add(&self.counters.reports);
-                        "report"
-                    } else {
-                        "report-before-min-year"
-                    }
-                }
-                None => "not-a-report",
+            let seed = self.state.lock().unwrap().seed(&job.seed)?;
+            let report = discover::read_article(&page.url, &text).map(|meta| ReportEntry {
+                report_id: report_id(&job.canonical),
+                version: 0,
+                is_current: true,
+                sha256: sha.clone(),
+                url: page.url.to_string(),
+                seed,
+                title: meta.title,
+                agency: meta.agency,
+                department: job.target.department.clone(),
+                column: job.target.column.clone(),
+                year: meta.year,
+                published: meta.published.map(|d| d.to_string()),
+                warnings: meta.warnings,
+                record: page.record.clone(),
+            });
+            let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
+            let (report, outcome) = match report {
+                Some(r) if too_old(&r) => (None, "report-before-min-year"),
+                Some(r) => (Some(r), "report"),
+                None => (None, "not-a-report"),
             };
-            return self.state.lock().unwrap().finish_job(&job.canonical, true, outcome);
+            if report.is_some() {
+                Counters::add(&self.counters.reports);
+            }
+            return self.state.lock().unwrap().complete_article(&job.canonical, &stored, report.as_ref(), outcome);
         }
 
         let found = discover::follow(&job.target, &page.url, &text, self.config.discover.max_depth);
@@ -317,22 +317,21 @@ impl Crawler {
             // A portal or list that comes back nearly empty is a soft block, not "no reports".
             return self.failed(job, &Failure::Blocked(format!("{}-byte page where a {} was expected", page.body.len(), job.target.kind.as_str())));
         }
-        let mut new_jobs = Vec::new();
-        {
-            let state = self.state.lock().unwrap();
-            for target in found.targets {
-                let Ok(target_url) = Url::parse(&target.url) else { continue };
-                if self.scope.refuse(&target_url).is_some() {
-                    continue;
-                }
-                let next = Job { canonical: canonical(&target_url), host: host_of(&target_url), seed: job.seed.clone(), target };
-                if state.add_job(&next)? {
-                    new_jobs.push(next);
-                }
-            }
-            let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
-            state.finish_job(&job.canonical, true, &outcome)?;
-        }
+        let linked: Vec<Job> = found
+            .targets
+            .into_iter()
+            .filter_map(|target| {
+                let target_url = Url::parse(&target.url).ok()?;
+                self.scope.refuse(&target_url).is_none().then(|| Job {
+                    canonical: canonical(&target_url),
+                    host: host_of(&target_url),
+                    seed: job.seed.clone(),
+                    target,
+                })
+            })
+            .collect();
+        let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
+        let new_jobs = self.state.lock().unwrap().complete_navigation(&job.canonical, &stored, linked, &outcome)?;
         for next in new_jobs {
             self.push(next);
         }

@@ -30,10 +30,16 @@ pub struct Job {
     pub target: Target,
 }
 
-/// A report as discovery recorded it; the dataset is assembled from these.
+/// A report as discovery recorded it; the dataset is assembled from these. A report
+/// whose content changed between runs has one entry per version.
 #[derive(Debug, Clone)]
 pub struct ReportEntry {
     pub report_id: String,
+    /// 1 for the first content seen, +1 each time the content changed.
+    pub version: i64,
+    pub is_current: bool,
+    /// SHA-256 of the stored body: a new value is a new version.
+    pub sha256: String,
     pub url: String,
     pub seed: Seed,
     pub title: String,
@@ -46,6 +52,16 @@ pub struct ReportEntry {
     pub record: RecordRef,
 }
 
+/// What a fetch stored for a page: where its bytes are and how to revalidate it.
+pub struct PageRecord<'a> {
+    pub url: &'a str,
+    pub status: u16,
+    pub validators: &'a Validators,
+    pub sha256: &'a str,
+    pub record: &'a RecordRef,
+    pub fetched_at: &'a str,
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS seeds(url TEXT PRIMARY KEY, agency TEXT, division_code TEXT);
 CREATE TABLE IF NOT EXISTS frontier(
@@ -56,9 +72,10 @@ CREATE TABLE IF NOT EXISTS pages(
     canonical TEXT PRIMARY KEY, url TEXT NOT NULL, status INTEGER NOT NULL, etag TEXT,
     last_modified TEXT, sha256 TEXT NOT NULL, record TEXT NOT NULL, fetched_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reports(
-    report_id TEXT PRIMARY KEY, url TEXT NOT NULL, seed TEXT NOT NULL, title TEXT NOT NULL,
+    report_id TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    url TEXT NOT NULL, seed TEXT NOT NULL, title TEXT NOT NULL,
     agency TEXT, department TEXT, column_name TEXT, year INTEGER, published TEXT,
-    warnings TEXT NOT NULL, record TEXT NOT NULL);
+    warnings TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, version));
 CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
 ";
@@ -128,11 +145,7 @@ impl State {
 
     /// Adds a page to the frontier; false when it was already known (by canonical URL).
     pub fn add_job(&self, job: &Job) -> Result<bool> {
-        let n = self.db.execute(
-            "INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
-        )?;
-        Ok(n == 1)
+        insert_job(&self.db, job)
     }
 
     /// Every page still to fetch in this run.
@@ -146,12 +159,9 @@ impl State {
         .collect()
     }
 
+    /// Marks a page failed (or skipped) with its outcome.
     pub fn finish_job(&self, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
-        self.db.execute(
-            "UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1",
-            params![canonical, if ok { "done" } else { "failed" }, outcome],
-        )?;
-        Ok(())
+        set_status(&self.db, canonical, ok, outcome)
     }
 
     pub fn validators(&self, canonical: &str) -> Result<Option<Validators>> {
@@ -163,73 +173,57 @@ impl State {
             .optional()?)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_page(
-        &self,
-        canonical: &str,
-        url: &str,
-        status: u16,
-        validators: &Validators,
-        sha256: &str,
-        record: &RecordRef,
-        fetched_at: &str,
-    ) -> Result<()> {
-        self.db.execute(
-            "INSERT INTO pages(canonical, url, status, etag, last_modified, sha256, record, fetched_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(canonical) DO UPDATE SET url=excluded.url, status=excluded.status, etag=excluded.etag,
-               last_modified=excluded.last_modified, sha256=excluded.sha256, record=excluded.record,
-               fetched_at=excluded.fetched_at",
-            params![
-                canonical,
-                url,
-                status,
-                validators.etag,
-                validators.last_modified,
-                sha256,
-                serde_json::to_string(record)?,
-                fetched_at
-            ],
-        )?;
-        Ok(())
+    /// Completes an article in one transaction: its stored page, its report (if it
+    /// is one) and its outcome. A kill before the commit leaves the page pending
+    /// without validators, so the next run fetches it whole instead of getting a 304
+    /// for a report it never recorded.
+    pub fn complete_article(&self, canonical: &str, page: &PageRecord, report: Option<&ReportEntry>, outcome: &str) -> Result<()> {
+        let tx = self.db.unchecked_transaction()?;
+        record_page(&tx, canonical, page)?;
+        if let Some(report) = report {
+            insert_report(&tx, report)?;
+        }
+        set_status(&tx, canonical, true, outcome)?;
+        Ok(tx.commit()?)
     }
 
-    /// Records (or refreshes) a report found by discovery.
-    pub fn upsert_report(&self, r: &ReportEntry) -> Result<()> {
-        self.db.execute(
-            "INSERT INTO reports(report_id, url, seed, title, agency, department, column_name, year, published, warnings, record)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT(report_id) DO UPDATE SET url=excluded.url, title=excluded.title, agency=excluded.agency,
-               department=excluded.department, column_name=excluded.column_name, year=excluded.year,
-               published=excluded.published, warnings=excluded.warnings, record=excluded.record",
-            params![
-                r.report_id,
-                r.url,
-                r.seed.url,
-                r.title,
-                r.agency,
-                r.department,
-                r.column,
-                r.year,
-                r.published,
-                serde_json::to_string(&r.warnings)?,
-                serde_json::to_string(&r.record)?
-            ],
-        )?;
-        Ok(())
+    /// Completes a navigation page in one transaction: its stored page, the pages it
+    /// links to, its outcome. Returns the linked pages that were new.
+    pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>, outcome: &str) -> Result<Vec<Job>> {
+        let tx = self.db.unchecked_transaction()?;
+        record_page(&tx, canonical, page)?;
+        let mut new = Vec::new();
+        for job in found {
+            if insert_job(&tx, &job)? {
+                new.push(job);
+            }
+        }
+        set_status(&tx, canonical, true, outcome)?;
+        tx.commit()?;
+        Ok(new)
     }
 
-    /// Every report found so far, in report_id order.
+    /// Records a report found by discovery: the same content refreshes its version,
+    /// new content (another sha256) becomes the next version. Returns the version.
+    pub fn upsert_report(&self, r: &ReportEntry) -> Result<i64> {
+        insert_report(&self.db, r)
+    }
+
+    /// Every version of every report found so far, in (report_id, version) order.
     pub fn reports(&self) -> Result<Vec<ReportEntry>> {
         let mut stmt = self.db.prepare(
             "SELECT r.report_id, r.url, r.title, r.agency, r.department, r.column_name, r.year, r.published, r.warnings,
-                    r.record, s.url, s.agency, s.division_code
-             FROM reports r JOIN seeds s ON s.url = r.seed ORDER BY r.report_id",
+                    r.record, s.url, s.agency, s.division_code, r.version, r.sha256,
+                    r.version = (SELECT MAX(version) FROM reports x WHERE x.report_id = r.report_id)
+             FROM reports r JOIN seeds s ON s.url = r.seed ORDER BY r.report_id, r.version",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 ReportEntry {
                     report_id: r.get(0)?,
+                    version: r.get(13)?,
+                    is_current: r.get(15)?,
+                    sha256: r.get(14)?,
                     url: r.get(1)?,
                     title: r.get(2)?,
                     agency: r.get(3)?,
@@ -280,6 +274,82 @@ impl State {
     }
 }
 
+fn insert_job(db: &Connection, job: &Job) -> Result<bool> {
+    let n = db.execute(
+        "INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
+    )?;
+    Ok(n == 1)
+}
+
+fn set_status(db: &Connection, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
+    db.execute(
+        "UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1",
+        params![canonical, if ok { "done" } else { "failed" }, outcome],
+    )?;
+    Ok(())
+}
+
+fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
+    db.execute(
+        "INSERT INTO pages(canonical, url, status, etag, last_modified, sha256, record, fetched_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(canonical) DO UPDATE SET url=excluded.url, status=excluded.status, etag=excluded.etag,
+           last_modified=excluded.last_modified, sha256=excluded.sha256, record=excluded.record,
+           fetched_at=excluded.fetched_at",
+        params![
+            canonical,
+            p.url,
+            p.status,
+            p.validators.etag,
+            p.validators.last_modified,
+            p.sha256,
+            serde_json::to_string(p.record)?,
+            p.fetched_at
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_report(db: &Connection, r: &ReportEntry) -> Result<i64> {
+    let last: Option<(i64, String)> = db
+        .query_row(
+            "SELECT version, sha256 FROM reports WHERE report_id=?1 ORDER BY version DESC LIMIT 1",
+            [&r.report_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let version = match last {
+        Some((v, sha)) if sha == r.sha256 => v,
+        Some((v, _)) => v + 1,
+        None => 1,
+    };
+    db.execute(
+        "INSERT INTO reports(report_id, version, sha256, url, seed, title, agency, department, column_name, year,
+                             published, warnings, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT(report_id, version) DO UPDATE SET url=excluded.url, title=excluded.title,
+           agency=excluded.agency, department=excluded.department, column_name=excluded.column_name,
+           year=excluded.year, published=excluded.published, warnings=excluded.warnings, record=excluded.record",
+        params![
+            r.report_id,
+            version,
+            r.sha256,
+            r.url,
+            r.seed.url,
+            r.title,
+            r.agency,
+            r.department,
+            r.column,
+            r.year,
+            r.published,
+            serde_json::to_string(&r.warnings)?,
+            serde_json::to_string(&r.record)?
+        ],
+    )?;
+    Ok(version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +362,36 @@ mod tests {
             seed: "http://www.zt.gov.cn/".into(),
             target: Target { url: url.into(), kind, depth: 0, department: None, column: None },
         }
+    }
+
+    #[test]
+    fn changed_content_is_a_new_version_and_same_content_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).unwrap();
+        let seed = Seed { url: "http://www.zt.gov.cn/".into(), agency: None, division_code: None };
+        state.add_seed(&seed).unwrap();
+        let mut entry = ReportEntry {
+            report_id: "r".into(),
+            version: 0,
+            is_current: false,
+            sha256: "aaa".into(),
+            url: "http://www.zt.gov.cn/a.html".into(),
+            seed,
+            title: "t".into(),
+            agency: None,
+            department: None,
+            column: None,
+            year: Some(2023),
+            published: None,
+            warnings: vec![],
+            record: RecordRef { file: "f".into(), offset: 0, length: 1 },
+        };
+        assert_eq!(state.upsert_report(&entry).unwrap(), 1);
+        assert_eq!(state.upsert_report(&entry).unwrap(), 1);
+        entry.sha256 = "bbb".into();
+        assert_eq!(state.upsert_report(&entry).unwrap(), 2);
+        let all = state.reports().unwrap();
+        assert_eq!(all.iter().map(|r| (r.version, r.is_current)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
     }
 
     #[test]

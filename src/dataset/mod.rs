@@ -19,6 +19,10 @@ pub use writer::{Written, write};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {
     pub report_id: String,
+    /// 1, 2, … each time the report's content changed; facts carry it too.
+    pub version: i64,
+    /// Whether this is the report's latest version (filter on it to count reports once).
+    pub is_current: bool,
     pub url: String,
     pub title: String,
     pub agency: String,

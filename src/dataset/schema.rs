@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::NaiveDate;
 
@@ -17,6 +17,8 @@ fn list_of_strings() -> DataType {
 pub fn reports_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("report_id", DataType::Utf8, false),
+        Field::new("version", DataType::Int64, false),
+        Field::new("is_current", DataType::Boolean, false),
         Field::new("url", DataType::Utf8, false),
         Field::new("title", DataType::Utf8, false),
         Field::new("agency", DataType::Utf8, false),
@@ -39,6 +41,8 @@ pub fn reports_schema() -> SchemaRef {
 pub fn facts_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("report_id", DataType::Utf8, false),
+        Field::new("version", DataType::Int64, false),
+        Field::new("is_current", DataType::Boolean, false),
         Field::new("key", DataType::Utf8, false),
         Field::new("section", DataType::Utf8, false),
         Field::new("row", DataType::Utf8, false),
@@ -77,6 +81,8 @@ pub fn reports_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
     let r = || items.iter().map(|i| &i.report);
     let columns: Vec<ArrayRef> = vec![
         strings(r().map(|x| x.report_id.as_str())),
+        Arc::new(r().map(|x| Some(x.version)).collect::<Int64Array>()),
+        Arc::new(r().map(|x| Some(x.is_current)).collect::<BooleanArray>()),
         strings(r().map(|x| x.url.as_str())),
         strings(r().map(|x| x.title.as_str())),
         strings(r().map(|x| x.agency.as_str())),
@@ -98,10 +104,12 @@ pub fn reports_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
 }
 
 pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
-    let facts = || items.iter().flat_map(|i| i.facts.iter().map(move |f| (i.report.report_id.as_str(), f)));
+    let facts = || items.iter().flat_map(|i| i.facts.iter().map(move |f| (&i.report, f)));
     let keys: Vec<String> = facts().map(|(_, f)| f.key()).collect();
     let columns: Vec<ArrayRef> = vec![
-        strings(facts().map(|(id, _)| id)),
+        strings(facts().map(|(r, _)| r.report_id.as_str())),
+        Arc::new(facts().map(|(r, _)| Some(r.version)).collect::<Int64Array>()),
+        Arc::new(facts().map(|(r, _)| Some(r.is_current)).collect::<BooleanArray>()),
         strings(keys.iter().map(String::as_str)),
         strings(facts().map(|(_, f)| f.section)),
         strings(facts().map(|(_, f)| f.row)),

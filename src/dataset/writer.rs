@@ -37,7 +37,7 @@ pub fn write(out: &Path, run_id: &str, items: &[ReportWithFacts]) -> Result<Writ
     let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
     let mut written = Written::default();
     for ((province, year), mut group) in partitions {
-        group.sort_by(|a, b| a.report.report_id.cmp(&b.report.report_id));
+        group.sort_by(|a, b| (&a.report.report_id, a.report.version).cmp(&(&b.report.report_id, b.report.version)));
         let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
         let reports_dir = out.join("reports").join(&sub);
         let facts_dir = out.join("facts").join(&sub);

@@ -1,23 +1,20 @@
 //! A mock web: many hosts behind one loopback port, told apart by the Host header,
 //! each a set of pages built from files under tests/fixtures/web/<host>/.
 //!
-//! Every request is logged with its host and time, so tests can check politeness.
-//! The server runs on its own thread and runtime, so tests can block on the binary.
+//! Every request is logged with its host, start and end time, so tests can check
+//! politeness (rate and in-flight requests per host). Pages can misbehave the ways
+//! real portals do: slow answers, hangs, connection resets, truncated bodies. The
+//! server speaks just enough HTTP/1.1 (one request per connection) to do that, on
+//! its own thread and runtime, so tests can block on the binary.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// How a site encodes its pages and what its Content-Type header says.
 #[derive(Clone)]
@@ -28,11 +25,34 @@ pub struct Site {
     pages: HashMap<String, Page>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Page {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Wait this long before answering.
+    pub delay: Option<Duration>,
+    pub fault: Option<Fault>,
+}
+
+/// Ways a page breaks the connection instead of answering properly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection is reset (RST) after the request is read.
+    Reset,
+    /// Headers promise the whole body, half of it comes, then the connection closes.
+    Truncate,
+}
+
+impl Page {
+    pub fn html(status: u16, body: &str) -> Page {
+        Page { status, headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())], body: body.as_bytes().to_vec(), ..Page::default() }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Page {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
 }
 
 /// One request the server answered.
@@ -41,6 +61,8 @@ pub struct Hit {
     pub host: String,
     pub path: String,
     pub at: Instant,
+    pub done: Instant,
+    pub request_headers: Vec<(String, String)>,
 }
 
 pub fn fixtures() -> PathBuf {
@@ -78,7 +100,7 @@ impl Site {
         } else {
             text.into_bytes()
         };
-        let page = Page { status: 200, headers: vec![("Content-Type".into(), content_type)], body };
+        let page = Page { status: 200, headers: vec![("Content-Type".into(), content_type)], body, ..Page::default() };
         if let Some(dir) = path.strip_suffix("index.html") {
             self.pages.insert(dir.to_string(), page.clone());
         }
@@ -94,6 +116,11 @@ impl Site {
     pub fn page(mut self, path: &str, page: Page) -> Site {
         self.pages.insert(path.to_string(), page);
         self
+    }
+
+    /// An empty site answering only what is added to it.
+    pub fn empty(host: &str) -> Site {
+        Site { host: host.to_string(), content_type: "text/html; charset=utf-8".into(), gbk: false, pages: HashMap::new() }
     }
 }
 
@@ -123,10 +150,7 @@ impl MockWeb {
                         accepted = listener.accept() => {
                             let Ok((stream, _)) = accepted else { continue };
                             let (sites, log) = (sites.clone(), server_log.clone());
-                            tokio::spawn(async move {
-                                let service = service_fn(move |req| answer(req, sites.clone(), log.clone()));
-                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                            });
+                            tokio::spawn(serve(stream, sites, log));
                         }
                     }
                 }
@@ -161,26 +185,61 @@ impl Drop for MockWeb {
     }
 }
 
-async fn answer(req: Request<Incoming>, sites: Arc<HashMap<String, Site>>, log: Arc<Mutex<Vec<Hit>>>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("").split(':').next().unwrap_or("").to_string();
-    let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
-    log.lock().unwrap().push(Hit { host: host.clone(), path: path.clone(), at: Instant::now() });
-    let page = sites.get(&host).and_then(|s| s.pages.get(&path));
-    let mut response = match page {
-        Some(page) => {
-            let mut r = Response::new(Full::new(Bytes::from(page.body.clone())));
-            *r.status_mut() = hyper::StatusCode::from_u16(page.status).unwrap();
-            for (name, value) in &page.headers {
-                r.headers_mut().insert(hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
-            }
-            r
+async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Arc<Mutex<Vec<Hit>>>) {
+    let at = Instant::now();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
         }
-        None => {
-            let mut r = Response::new(Full::new(Bytes::from_static(b"<html><body>404 Not Found</body></html>")));
-            *r.status_mut() = hyper::StatusCode::NOT_FOUND;
-            r
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 && buf.len() < 65536 => buf.extend_from_slice(&chunk[..n]),
+            _ => return,
         }
     };
-    response.headers_mut().insert("server", "mock-portal".parse().unwrap());
-    Ok(response)
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
+    let request_headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let host = request_headers.iter().find(|(n, _)| n == "host").map(|(_, v)| v.split(':').next().unwrap_or("").to_string()).unwrap_or_default();
+    let page = sites.get(&host).and_then(|s| s.pages.get(&path)).cloned().unwrap_or_else(|| Page::html(404, "<html><body>404 Not Found</body></html>"));
+    if let Some(delay) = page.delay {
+        tokio::time::sleep(delay).await;
+    }
+    // Pages carry an ETag from their content; a matching If-None-Match gets a 304.
+    let etag = format!("\"{:016x}\"", fnv(&page.body));
+    let mut page = page;
+    if page.status == 200 {
+        if request_headers.iter().any(|(n, v)| n == "if-none-match" && *v == etag) {
+            page = Page { status: 304, headers: vec![("ETag".into(), etag)], ..Page::default() };
+        } else {
+            page.headers.push(("ETag".into(), etag));
+        }
+    }
+    match page.fault {
+        Some(Fault::Reset) => {
+            // Linger 0 makes close send RST, which is the point; it does not block.
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+        fault => {
+            let mut response = format!("HTTP/1.1 {} X\r\nConnection: close\r\nServer: mock-portal\r\n", page.status);
+            for (name, value) in &page.headers {
+                response.push_str(&format!("{name}: {value}\r\n"));
+            }
+            let body: &[u8] = if fault == Some(Fault::Truncate) { &page.body[..page.body.len() / 2] } else { &page.body };
+            response.push_str(&format!("Content-Length: {}\r\n\r\n", page.body.len()));
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.write_all(body).await;
+            let _ = stream.shutdown().await;
+        }
+    }
+    log.lock().unwrap().push(Hit { host, path, at, done: Instant::now(), request_headers });
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
 }

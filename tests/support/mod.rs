@@ -5,3 +5,4 @@
 
 pub mod mock_web;
 pub mod parquet_read;
+pub mod run;

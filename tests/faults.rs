@@ -1,0 +1,94 @@
+//! The fault matrix: every way a portal misbehaves is survived, recorded with its
+//! kind, and never stops the crawl or loses the good report beside it.
+
+mod support;
+
+use std::io::Write;
+use std::time::Duration;
+
+use support::mock_web::{Fault, MockWeb, Page, Site};
+use support::run::CrawlSetup;
+
+const HOST: &str = "www.faults.gov.cn";
+
+fn gzip_bomb(decompressed: usize) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..decompressed >> 20 {
+        gz.write_all(&zeros).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+#[test]
+fn every_fault_is_survived_and_recorded() {
+    let faults: Vec<(&str, Page, &str)> = vec![
+        ("500", Page::html(500, "error"), "http-error"),
+        ("503", Page::html(503, "busy"), "http-error"),
+        ("429", Page::html(429, "slow down").header("Retry-After", "1"), "http-error"),
+        ("timeout", Page { delay: Some(Duration::from_secs(3)), ..Page::html(200, "late") }, "unreachable"),
+        ("reset", Page { fault: Some(Fault::Reset), ..Page::html(200, "") }, "unreachable"),
+        ("truncated", Page { fault: Some(Fault::Truncate), ..Page::html(200, &"报告".repeat(5000)) }, "failed"),
+        ("loop", Page::html(302, "").header("Location", "/a/loop2.html"), "failed"),
+        ("private", Page::html(302, "").header("Location", "http://10.0.0.5/nb.html"), "failed"),
+        ("huge", Page { body: vec![b'a'; 30 << 20], ..Page::html(200, "") }, "too-large"),
+        (
+            "bomb",
+            Page { body: gzip_bomb(64 << 20), ..Page::html(200, "") }.header("Content-Encoding", "gzip"),
+            "too-large",
+        ),
+        ("challenge", Page::html(412, "<script>var $_ts=window['$_ts'];$_ts.nsd=1;</script>").header("Set-Cookie", "__jsluid_s=1f2e"), "blocked"),
+    ];
+    let mut list = String::new();
+    let mut site = Site::empty(HOST).page("/a/loop2.html", Page::html(302, "").header("Location", "/a/loop.html"));
+    for (k, (name, page, _)) in faults.iter().enumerate() {
+        list.push_str(&format!("<a href=\"/a/{name}.html\">故障县人民政府{}年政府信息公开工作年度报告</a>", 2000 + k));
+        site = site.page(&format!("/a/{name}.html"), page.clone());
+    }
+    list.push_str("<a href=\"/a/ok.html\">故障县人民政府2023年政府信息公开工作年度报告</a>");
+    let site = site
+        .article("/a/ok.html", "gaoping_2023_trs_word_cells")
+        .page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>"))
+        .page("/nb/", Page::html(200, &list));
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(
+        &web,
+        &[HOST],
+        &[format!("http://{HOST}/,故障县人民政府,")],
+        "per_host_rps = 20.0\nretries = 2\nbackoff_base_ms = 20\nrequest_timeout_secs = 1\nhost_failure_limit = 100\nmax_html_bytes = 8388608",
+    );
+    let (ok, log) = setup.crawl();
+    assert!(ok, "the crawl must finish whatever the pages do:\n{log}");
+    for (name, _, outcome) in &faults {
+        let url = format!("http://{HOST}/a/{name}.html");
+        assert_eq!(setup.outcome(&url).as_deref(), Some(*outcome), "{name}");
+    }
+    assert_eq!(setup.outcome(&format!("http://{HOST}/a/ok.html")).as_deref(), Some("report"));
+    // Nothing left the loopback: the redirect to 10.0.0.5 was refused before any connection.
+    assert!(web.hits().iter().all(|h| h.host == HOST));
+    // A challenge is answered once, not retried in a storm; retries are bounded.
+    let count = |p: &str| web.hits().iter().filter(|h| h.path == p).count();
+    assert_eq!(count("/a/challenge.html"), 1);
+    assert_eq!(count("/a/500.html"), 3);
+    let host_status: String = setup.state().query_row("SELECT status FROM hosts WHERE host = ?1", [HOST], |r| r.get(0)).unwrap();
+    assert!(["blocked", "unreachable"].contains(&host_status.as_str()), "{host_status}");
+}
+
+#[test]
+fn a_host_failing_again_and_again_is_paused_and_recorded() {
+    let mut list = String::new();
+    let mut site = Site::empty("www.down.gov.cn");
+    for k in 0..8 {
+        list.push_str(&format!("<a href=\"/a/{k}.html\">停机县人民政府{}年政府信息公开工作年度报告</a>", 2010 + k));
+        site = site.page(&format!("/a/{k}.html"), Page::html(500, "down"));
+    }
+    let site = site.page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>")).page("/nb/", Page::html(200, &list));
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &["www.down.gov.cn"], &["http://www.down.gov.cn/,,".into()], "per_host_rps = 50.0\nretries = 0\nhost_failure_limit = 3");
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let article_hits = web.hits().iter().filter(|h| h.path.starts_with("/a/")).count();
+    assert_eq!(article_hits, 3, "requests stop after the failure limit");
+    assert_eq!(setup.outcome("http://www.down.gov.cn/a/7.html").as_deref(), Some("host-paused"));
+    assert!(log.contains("www.down.gov.cn"), "the summary names the paused host:\n{log}");
+}
