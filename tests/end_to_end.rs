@@ -155,6 +155,14 @@ fn crawl_three_portals_into_a_dataset() {
     assert!(hits.iter().all(|h| HOSTS.contains(&h.host.as_str())));
     assert!(!hits.iter().any(|h| h.path.contains("t20231205_1500") || h.path.contains("art_3260_98990")));
 
+    // `extract` rebuilds the same dataset from the raw archive, without the network.
+    drop(web);
+    let (ok, log) = run(&["extract", "--out", out.to_str().unwrap()]);
+    assert!(ok, "extract failed:\n{log}");
+    let rebuilt = load(&out);
+    assert_eq!(rebuilt.reports, data.reports, "extract gives the reports the crawl gave");
+    assert!(rebuilt.facts == data.facts, "extract gives the facts the crawl gave");
+
     // `stats` reads the dataset back.
     let stats = Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["stats", "--json", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(stats.status.success());

@@ -95,3 +95,53 @@ fn remove_stale(table: &Path, kept: &BTreeSet<PathBuf>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{ReportRow, stats::part_files};
+
+    fn item(id: &str, province: &str, year: i32) -> ReportWithFacts {
+        let report = ReportRow {
+            report_id: id.into(),
+            version: 1,
+            is_current: true,
+            url: format!("http://www.zt.gov.cn/{id}.html"),
+            title: "t".into(),
+            agency: "昭通市人民政府".into(),
+            division_code: Some("530600".into()),
+            province_code: Some("53".into()),
+            admin_level: "prefecture".into(),
+            format: "2021".into(),
+            published_date: None,
+            source_type: "html".into(),
+            encoding: "UTF-8".into(),
+            fetched_at: chrono::Utc::now(),
+            content_sha256: "0".into(),
+            checks_failed: vec![],
+            warnings: vec!["tables missing: no template table found".into()],
+            text: String::new(),
+            province: province.into(),
+            year,
+        };
+        ReportWithFacts { report, facts: vec![] }
+    }
+
+    #[test]
+    fn a_killed_writers_leftovers_are_never_read_and_are_cleaned_by_the_next_write() {
+        let out = tempfile::tempdir().unwrap();
+        write(out.path(), "run1", &[item("a", "云南省", 2023), item("b", "云南省", 2022)]).unwrap();
+        // What a writer killed mid-file leaves: a hidden temporary file.
+        let partition = out.path().join("reports/province=云南省/year=2023");
+        std::fs::write(partition.join(".part-run2-0.parquet.tmp"), b"PAR1 half a file").unwrap();
+        let listed: Vec<_> = part_files(&out.path().join("reports")).unwrap().into_iter().map(|(p, ..)| p).collect();
+        assert_eq!(listed.len(), 2, "readers see only complete part files: {listed:?}");
+
+        // The next run writes the dataset again: one file per partition, nothing stale.
+        let written = write(out.path(), "run3", &[item("a", "云南省", 2023)]).unwrap();
+        assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1 });
+        let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec!["part-run3-0.parquet".to_string()]);
+        assert!(!out.path().join("reports/province=云南省/year=2022").exists(), "an emptied partition is removed");
+    }
+}

@@ -129,8 +129,11 @@ fn contradicted(declared: &'static Encoding, bytes: &[u8], host: Option<&str>) -
     if declared == UTF_8 || bytes.is_ascii() {
         return false;
     }
-    let detected = detect(bytes, host);
-    detected == UTF_8 || (declared.is_single_byte() && !detected.is_single_byte())
+    if std::str::from_utf8(bytes).is_ok() {
+        return true;
+    }
+    // Only single-byte declarations need the detector: a clean multi-byte decode is right.
+    declared.is_single_byte() && !detect(bytes, host).is_single_byte()
 }
 
 /// How much of a page chardetng reads: it runs at a few MB/s on CJK text, and a
