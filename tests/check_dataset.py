@@ -35,3 +35,20 @@ requests = duckdb.sql(
         WHERE key = 'requests/new_received/total' GROUP BY ALL ORDER BY ALL"""
 ).fetchall()
 assert ("云南省", 2024, 357.0) in requests, requests
+
+# The raw archive is standard WARC: warcio reads every record and its HTTP response.
+import glob
+
+from warcio.archiveiterator import ArchiveIterator
+
+responses = 0
+for path in glob.glob(f"{out}/raw/*.warc.gz"):
+    with open(path, "rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":
+                assert record.http_headers.get_statuscode(), record.rec_headers
+                assert record.rec_headers.get_header("WARC-Target-URI").startswith("http://")
+                record.content_stream().read()
+                responses += 1
+assert responses >= 20, responses
+print(f"raw: warcio read {responses} response records")

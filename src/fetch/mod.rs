@@ -6,6 +6,8 @@
 //! size cap, stores the response in the WARC archive, and classifies the outcome.
 //! Timeouts, resets, 5xx, 408 and 429 are retried with exponential backoff and
 //! jitter, and a Retry-After makes the whole host wait; other 4xx are final.
+//! Redirects are followed here, not inside the HTTP client, so that every hop passes
+//! the scope, robots.txt and the politeness gate of the host it goes to.
 
 pub mod archive;
 mod outcome;
@@ -90,12 +92,19 @@ pub struct Fetcher {
 /// One attempt's result, before retry decisions.
 enum Attempt {
     Done(Result<Fetch, Failure>),
+    Redirect(Url),
     Retry { failure: Failure, retry_after: Option<Duration> },
+}
+
+/// One hop's result: a final answer or where the server sent us.
+enum Hop {
+    Done(Fetch),
+    Redirect(Url),
 }
 
 impl Fetcher {
     pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
-        let client = build_client(&config, scope.clone())?;
+        let client = build_client(&config, &scope)?;
         Ok(Fetcher {
             client,
             politeness: Politeness::new(config.clone()),
@@ -117,8 +126,33 @@ impl Fetcher {
         health.iter().filter_map(|(h, s)| s.paused.clone().map(|r| (h.clone(), r))).collect()
     }
 
-    /// Fetches `url` politely. See the module docs for the order of checks.
+    /// Fetches `url` politely, following redirects hop by hop. See the module docs.
     pub async fn fetch(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Result<Fetch, Failure> {
+        let mut current = url.clone();
+        let mut visited: Vec<Url> = Vec::new();
+        loop {
+            // Validators belong to the URL they were recorded for, not to a redirect target.
+            let hop = self.hop(&current, limit, validators.filter(|_| visited.is_empty())).await;
+            let next = match hop {
+                Ok(Hop::Done(fetch)) => return Ok(fetch),
+                Ok(Hop::Redirect(next)) => next,
+                Err(failure) if visited.is_empty() => return Err(failure),
+                Err(Failure::OutOfScope(why)) => return Err(Failure::Failed(format!("redirect out of scope: {why}"))),
+                Err(failure) => return Err(failure),
+            };
+            visited.push(current);
+            if visited.contains(&next) {
+                return Err(Failure::Failed(format!("redirect loop at {next}")));
+            }
+            if visited.len() > self.config.crawl.max_redirects {
+                return Err(Failure::Failed(format!("more than {} redirects", self.config.crawl.max_redirects)));
+            }
+            current = next;
+        }
+    }
+
+    /// One request: scope, host health, robots.txt, then the polite request itself.
+    async fn hop(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Result<Hop, Failure> {
         if let Some(why) = self.scope.refuse(url) {
             return Err(Failure::OutOfScope(why));
         }
@@ -145,7 +179,7 @@ impl Fetcher {
             robots_url.set_fragment(None);
             let token = robots::agent_token(&self.config.crawl.user_agent);
             match self.with_retries(&robots_url, host, BodyLimit::Html, None).await {
-                Ok(Fetch::Page(p)) if (200..300).contains(&p.status) => {
+                Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
                     Ok(Arc::new(rules))
@@ -170,7 +204,7 @@ impl Fetcher {
         self.politeness.gate(host).slow_down_to(Duration::from_secs_f64(delay.clamp(0.0, max)));
     }
 
-    async fn with_retries(&self, url: &Url, host: &str, limit: BodyLimit, validators: Option<&Validators>) -> Result<Fetch, Failure> {
+    async fn with_retries(&self, url: &Url, host: &str, limit: BodyLimit, validators: Option<&Validators>) -> Result<Hop, Failure> {
         let crawl = &self.config.crawl;
         let mut attempt = 0;
         loop {
@@ -179,7 +213,8 @@ impl Fetcher {
                 self.attempt(url, limit, validators).await
             };
             match outcome {
-                Attempt::Done(result) => return result,
+                Attempt::Done(result) => return result.map(Hop::Done),
+                Attempt::Redirect(next) => return Ok(Hop::Redirect(next)),
                 Attempt::Retry { failure, .. } if attempt >= crawl.retries => return Err(failure),
                 Attempt::Retry { failure, retry_after } => {
                     let backoff = Duration::from_millis(crawl.backoff_base_ms.saturating_mul(1 << attempt.min(16)));
@@ -243,6 +278,11 @@ impl Fetcher {
         if let Some(why) = outcome::challenge(status, &header_list, &body) {
             return Attempt::Done(Err(Failure::Blocked(why)));
         }
+        let location = header_list.iter().find(|(n, _)| n.eq_ignore_ascii_case("location")).map(|(_, v)| v.as_str());
+        match (status, location.and_then(|l| final_url.join(l).ok())) {
+            (301 | 302 | 303 | 307 | 308, Some(next)) => return Attempt::Redirect(next),
+            _ => {}
+        }
         match status {
             304 => Attempt::Done(Ok(Fetch::NotModified)),
             408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
@@ -251,7 +291,7 @@ impl Fetcher {
         }
     }
 
-    fn record_health(&self, host: &str, result: &Result<Fetch, Failure>) {
+    fn record_health(&self, host: &str, result: &Result<Hop, Failure>) {
         let mut health = self.health.lock().unwrap();
         let h = health.entry(host.to_string()).or_default();
         match result {
@@ -269,22 +309,9 @@ impl Fetcher {
     }
 }
 
-fn build_client(config: &Config, scope: Scope) -> Result<reqwest::Client> {
+fn build_client(config: &Config, scope: &Scope) -> Result<reqwest::Client> {
     let crawl = &config.crawl;
-    let max_redirects = crawl.max_redirects;
     let allowed = scope.allowed();
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() > max_redirects {
-            return attempt.error(format!("more than {max_redirects} redirects"));
-        }
-        if attempt.previous().contains(attempt.url()) {
-            return attempt.error("redirect loop");
-        }
-        if let Some(why) = scope.refuse(attempt.url()) {
-            return attempt.error(format!("redirect out of scope: {why}"));
-        }
-        attempt.follow()
-    });
     let pins: HashMap<String, SocketAddr> = config
         .resolve
         .iter()
@@ -294,7 +321,7 @@ fn build_client(config: &Config, scope: Scope) -> Result<reqwest::Client> {
         .user_agent(&crawl.user_agent)
         .connect_timeout(Duration::from_secs(crawl.connect_timeout_secs))
         .timeout(Duration::from_secs(crawl.request_timeout_secs))
-        .redirect(policy)
+        .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, allowed)))
         .pool_max_idle_per_host(2)
         .pool_idle_timeout(Duration::from_secs(30));
@@ -310,9 +337,6 @@ fn classify_error(e: &reqwest::Error) -> Attempt {
     let chain = error_chain(e);
     if chain.contains("private or reserved") {
         return Attempt::Done(Err(Failure::OutOfScope(chain)));
-    }
-    if e.is_redirect() {
-        return Attempt::Done(Err(Failure::Failed(chain)));
     }
     Attempt::Retry { failure: Failure::Unreachable(chain), retry_after: None }
 }

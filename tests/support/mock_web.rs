@@ -200,10 +200,18 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
-    let request_headers: Vec<(String, String)> =
+    let target = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
+    let mut request_headers: Vec<(String, String)> =
         lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
     let host = request_headers.iter().find(|(n, _)| n == "host").map(|(_, v)| v.split(':').next().unwrap_or("").to_string()).unwrap_or_default();
+    // An absolute-form target (`GET http://host/path`) is a request sent through us as a proxy.
+    let (host, path) = match target.strip_prefix("http://").and_then(|rest| rest.split_once('/')) {
+        Some((authority, path)) => {
+            request_headers.push(("x-via-proxy".into(), "1".into()));
+            (authority.split(':').next().unwrap_or("").to_string(), format!("/{path}"))
+        }
+        None => (host, target),
+    };
     let page = sites.get(&host).and_then(|s| s.pages.get(&path)).cloned().unwrap_or_else(|| Page::html(404, "<html><body>404 Not Found</body></html>"));
     if let Some(delay) = page.delay {
         tokio::time::sleep(delay).await;

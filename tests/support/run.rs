@@ -20,12 +20,14 @@ impl CrawlSetup {
         let seeds_path = dir.path().join("seeds.csv");
         std::fs::write(&seeds_path, format!("url,agency,division_code\n{}\n", seeds.join("\n"))).unwrap();
         let config = dir.path().join("config.toml");
-        std::fs::write(&config, web.config(hosts, &format!("[crawl]\nproxy = \"none\"\n{extra}"))).unwrap();
+        // Tests never go through a proxy of the machine's, unless they set their own.
+        let proxy = if extra.contains("proxy =") { "" } else { "proxy = \"none\"\n" };
+        std::fs::write(&config, web.config(hosts, &format!("[crawl]\n{proxy}{extra}"))).unwrap();
         let out = dir.path().join("data");
         CrawlSetup { dir, seeds: seeds_path, config, out }
     }
 
-    fn command(&self) -> Command {
+    pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_nianbao"));
         c.args(["crawl", "--seeds"]).arg(&self.seeds).arg("--config").arg(&self.config).arg("--out").arg(&self.out);
         c.env("NIANBAO_LOG", "nianbao=warn");
