@@ -118,3 +118,43 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     assert_eq!(versions, vec![&vec![(1, false), (2, true)]], "one report with two versions, the newest current");
     assert_eq!(facts.len(), want_facts.len() + 200, "the old version's facts stay, the new version's are added");
 }
+
+#[test]
+fn a_writer_killed_mid_file_leaves_no_partial_parquet_and_the_next_run_completes() {
+    let (sites, hosts) = portals(false);
+    let web = MockWeb::start(sites);
+    let setup = setup_for(&web, &hosts);
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let want = dataset(&setup);
+    drop(web);
+
+    let extract = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"));
+        c.args(["extract", "--out"]).arg(setup.out()).stderr(std::process::Stdio::null());
+        c
+    };
+    // Kills spread over a whole run's duration, most of them near its end, where the
+    // Parquet files are written.
+    let started = std::time::Instant::now();
+    assert!(extract().status().unwrap().success());
+    let full = started.elapsed();
+    for fraction in [0.3, 0.6, 0.8, 0.88, 0.93, 0.96, 0.98, 0.99] {
+        let delay = full.mul_f64(fraction);
+        let mut child = extract().spawn().unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL, possibly in the middle of a Parquet file
+        child.wait().unwrap();
+        // Whatever moment it died at, every visible part file is a whole Parquet file.
+        for table in ["reports", "facts"] {
+            for (path, ..) in nianbao::dataset::stats::part_files(&setup.out().join(table)).unwrap() {
+                let file = std::fs::File::open(&path).unwrap();
+                let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file);
+                assert!(reader.is_ok(), "partial file visible after a kill at {delay:?}: {}", path.display());
+            }
+        }
+    }
+    let out = extract().output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(dataset(&setup), want, "the next run completes every partition");
+}
