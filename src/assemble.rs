@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::dataset::{ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
-use crate::extract::{Extraction, Format, extract_html};
+use crate::extract::{Extraction, Format, docx_to_html, extract_html, workbook_to_html};
 use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
@@ -24,20 +24,19 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
     let stored = read_response(raw_dir, &entry.record)?;
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     let source_type = sniff(&stored.body);
-    let (extraction, encoding) = if source_type == "html" {
-        let decoded = decode(&stored.body, stored.header("content-type"), host.as_deref());
-        (extract_html(&decoded.text, entry.year), decoded.encoding_name().to_string())
-    } else {
-        let missing = Extraction {
-            format: Format::Legacy,
-            facts: Vec::new(),
-            checks_failed: Vec::new(),
-            warnings: vec![format!("{source_type} report: tables in {source_type} files are not extracted yet")],
-            text: String::new(),
-        };
-        (missing, "binary".to_string())
+    let (extraction, encoding) = match as_html(source_type, &stored.body, stored.header("content-type"), host.as_deref()) {
+        Ok((html, encoding)) => (extract_html(&html, entry.year), encoding),
+        Err(why) => {
+            let nothing = Extraction {
+                format: Format::Legacy,
+                facts: Vec::new(),
+                checks_failed: Vec::new(),
+                warnings: vec![format!("{source_type} report: {why}")],
+                text: String::new(),
+            };
+            (nothing, "binary".to_string())
+        }
     };
-
     let agency = entry
         .agency
         .clone()
@@ -112,6 +111,25 @@ fn is_government_of(agency: &str, division: &Division) -> bool {
     let a = fold_compact(agency);
     let rest = a.trim_start_matches(division.name.as_str());
     rest.is_empty() || rest == "人民政府" || (a.ends_with("人民政府") && a.contains(division.name.as_str()))
+}
+
+/// A stored report as HTML for the extractor, with the text encoding it had; or why
+/// its tables cannot be read.
+fn as_html(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option<&str>) -> Result<(String, String), String> {
+    match source_type {
+        "html" => {
+            let decoded = decode(body, content_type, host);
+            let encoding = decoded.encoding_name().to_string();
+            Ok((decoded.text, encoding))
+        }
+        "docx" => docx_to_html(body).map(|h| (h, "binary".into())).map_err(|e| format!("unreadable Word file: {e:#}")),
+        "xlsx" => workbook_to_html(body).map(|h| (h, "binary".into())).map_err(|e| format!("unreadable Excel file: {e:#}")),
+        // An OLE file is an old .xls, .doc or .wps: only workbooks are read for now.
+        "doc" => workbook_to_html(body)
+            .map(|h| (h, "binary".into()))
+            .map_err(|_| "tables in .doc/.wps files are not extracted yet".to_string()),
+        other => Err(format!("tables in {other} files are not extracted yet")),
+    }
 }
 
 /// The report's file type from its first bytes, not its URL.

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::assemble::{assemble, report_id, sha256_hex};
+use crate::assemble::{assemble, report_id, sha256_hex, sniff};
 use crate::config::Config;
 use crate::dataset::{self, ReportWithFacts, Written};
 use crate::decode::decode;
@@ -115,7 +115,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         for seed in &seeds {
             state.add_seed(seed)?;
             let url = Url::parse(&seed.url)?;
-            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, depth: 0, department: None, column: None };
+            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, depth: 0, department: None, column: None, title: None };
             state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
         }
         for job in state.pending_jobs()? {
@@ -180,6 +180,13 @@ pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
     let state = State::open(&layout.state())?;
     let run_id = format!("extract-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
     build_dataset(&state, &layout, &run_id)
+}
+
+/// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
+/// link), which gets the attachment size cap. The type itself is sniffed from bytes.
+fn is_file_link(url: &Url) -> bool {
+    let path = url.path().to_ascii_lowercase();
+    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps"].iter().any(|e| path.ends_with(e)) || path.ends_with("downfile.jsp")
 }
 
 fn host_of(url: &Url) -> String {
@@ -256,7 +263,8 @@ impl Crawler {
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
         let validators = if is_article { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
-        let fetched = self.fetcher.fetch(&url, BodyLimit::Html, validators.as_ref()).await;
+        let limit = if is_article && is_file_link(&url) { BodyLimit::Attachment } else { BodyLimit::Html };
+        let fetched = self.fetcher.fetch(&url, limit, validators.as_ref()).await;
         let page = match fetched {
             Ok(Fetch::NotModified) => {
                 Counters::add(&self.counters.not_modified);
@@ -280,11 +288,17 @@ impl Crawler {
             record: &page.record,
             fetched_at: &fetched_at,
         };
-        let text = decode(&page.body, page.header("content-type"), url.host_str()).text;
+        let is_html = sniff(&page.body) == "html";
+        let text = if is_html { decode(&page.body, page.header("content-type"), url.host_str()).text } else { String::new() };
 
         if is_article {
             let seed = self.state.lock().unwrap().seed(&job.seed)?;
-            let report = discover::read_article(&page.url, &text).map(|meta| ReportEntry {
+            let meta = if is_html {
+                discover::read_article(&page.url, &text)
+            } else {
+                discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or(""))
+            };
+            let report = meta.map(|meta| ReportEntry {
                 report_id: report_id(&job.canonical),
                 version: 0,
                 is_current: true,

@@ -1,11 +1,12 @@
-//! Every page under tests/fixtures/extract/ yields exactly the facts of its
-//! `.expected.json` (made from the seed reports by template position, see
-//! make_fixtures.py): same keys, same printed text, same numbers, nothing more.
+//! Every report under tests/fixtures/extract/ (HTML pages, and the same reports as
+//! Word and Excel files) yields exactly the facts of its `<name>.expected.json` (made
+//! from the seed reports by template position, see make_fixtures.py): same keys, same
+//! printed text, same numbers, nothing more.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use nianbao::extract::extract_html;
+use nianbao::extract::{docx_to_html, extract_html, workbook_to_html};
 use serde_json::Value;
 
 fn fixtures() -> Vec<(String, String, Value)> {
@@ -13,15 +14,19 @@ fn fixtures() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "html") {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let html = std::fs::read_to_string(&path).unwrap();
-            let expected = std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap();
-            out.push((name, html, serde_json::from_str(&expected).unwrap()));
-        }
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        let html = match ext.as_str() {
+            "html" => std::fs::read_to_string(&path).unwrap(),
+            "docx" => docx_to_html(&std::fs::read(&path).unwrap()).unwrap(),
+            "xlsx" => workbook_to_html(&std::fs::read(&path).unwrap()).unwrap(),
+            _ => continue,
+        };
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected = std::fs::read_to_string(dir.join(format!("{stem}.expected.json"))).unwrap();
+        out.push((format!("{stem}.{ext}"), html, serde_json::from_str(&expected).unwrap()));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 5, "fixtures missing");
+    assert!(out.len() >= 9, "fixtures missing");
     out
 }
 

@@ -63,6 +63,23 @@ pub fn read_article(url: &Url, html: &str) -> Option<ArticleMeta> {
     Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
 }
 
+/// A report published as a file (PDF, Word, Excel) linked straight from a list: its
+/// metadata comes from the link text. None when the link text is not a report title.
+pub fn read_linked_file(url: &Url, link_text: &str) -> Option<ArticleMeta> {
+    let title = fold(link_text);
+    let Title::Report { year } = classify_title(&title) else { return None };
+    let mut warnings = Vec::new();
+    let published = date_in_url(url.path());
+    let year = year.or_else(|| {
+        let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
+        if let Some(y) = guess {
+            warnings.push(format!("report year not printed: guessed {y} from the publication date"));
+        }
+        guess
+    });
+    Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
+}
+
 /// 统计期限为2024年1月1日至2024年12月31日 → 2024.
 fn statistics_year(text: &str) -> Option<i32> {
     let t = fold_compact(text);

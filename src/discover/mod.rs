@@ -19,7 +19,7 @@ use url::Url;
 
 pub use classify::Title;
 pub use links::{Link, links};
-pub use metadata::{ArticleMeta, read_article};
+pub use metadata::{ArticleMeta, read_article, read_linked_file};
 
 /// What a page is expected to be, which decides how it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +57,10 @@ pub struct Target {
     pub department: Option<String>,
     /// The column (list) the article was found in.
     pub column: Option<String>,
+    /// The link text that led here: a report's title when the link goes straight to
+    /// a PDF or Word file, which has no HTML title to read.
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// Targets found on a page, and how many near-miss articles were passed over.
@@ -74,7 +78,14 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
         if url.contains("dataproxy.jsp") {
             continue; // Hanweb AJAX paging needs a POST; the first page's datastore is read instead.
         }
-        let next = |kind, depth, department: Option<String>, column: Option<String>| Target { url: url.clone(), kind, depth, department, column };
+        let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
+            url: url.clone(),
+            kind,
+            depth,
+            department,
+            column,
+            title: Some(link.text.clone()),
+        };
         let title = classify::classify_title(&link.text);
         let is_column = classify::is_report_column(&link.text, &url);
         match title {
@@ -111,7 +122,7 @@ mod tests {
     use super::*;
 
     fn target(kind: PageKind, depth: u32) -> Target {
-        Target { url: String::new(), kind, depth, department: None, column: None }
+        Target { url: String::new(), kind, depth, department: None, column: None, title: None }
     }
 
     #[test]

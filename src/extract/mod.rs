@@ -11,11 +11,13 @@ mod checks;
 mod document;
 mod grid;
 mod keys;
+mod office;
 mod sections;
 mod template;
 mod values;
 
 pub use keys::Format;
+pub use office::{docx_to_html, workbook_to_html};
 pub use values::{CellValue, parse_cell};
 
 use document::Document;
