@@ -360,7 +360,7 @@ mod tests {
             canonical: url.to_string(),
             host: "www.zt.gov.cn".into(),
             seed: "http://www.zt.gov.cn/".into(),
-            target: Target { url: url.into(), kind, depth: 0, department: None, column: None },
+            target: Target { url: url.into(), kind, depth: 0, department: None, column: None, title: None },
         }
     }
 

@@ -47,7 +47,7 @@ impl Table {
                 }
                 let rowspan = span(td, "rowspan");
                 let colspan = span(td, "colspan");
-                let raw: String = td.text().collect();
+                let raw = cell_text(td);
                 let id = t.cells.len();
                 t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw) });
                 for rr in r..r + rowspan {
@@ -94,6 +94,20 @@ impl Table {
     pub fn row_key_text(&self, r: usize) -> String {
         self.row_cells(r).iter().map(|(_, c)| c.key_text.as_str()).collect()
     }
+}
+
+/// A cell's text as printed: text nodes joined as they are (a value split over
+/// `<span>`s stays one number), `<br>` and paragraph boundaries as line breaks.
+fn cell_text(td: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for node in td.descendants() {
+        match node.value() {
+            scraper::Node::Text(t) => out.push_str(t),
+            scraper::Node::Element(e) if matches!(e.name(), "br" | "p" | "div" | "li") => out.push('\n'),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn own_rows(table: ElementRef<'_>) -> Vec<ElementRef<'_>> {
@@ -148,6 +162,7 @@ mod tests {
         let t = table("<table><tr><td><p><span>2</span><span>0</span></p></td><td>结果<br>纠正</td><td>&nbsp;</td></tr></table>");
         let row = t.row_cells(0);
         assert_eq!(row[0].1.text, "20");
+        assert_eq!(row[1].1.text, "结果 纠正");
         assert_eq!(row[1].1.key_text, "结果纠正");
         assert_eq!(row[2].1.text, "");
     }

@@ -69,10 +69,12 @@ pub fn extract_html(html: &str, year: Option<i32>) -> Extraction {
     }
     let mut warnings = std::mem::take(&mut out.warnings);
     if out.facts.is_empty() {
-        warnings.push(if doc.images > 0 {
+        warnings.push(if doc.tables.is_empty() && doc.images > 0 {
             "tables only as images: no facts extracted".to_string()
+        } else if doc.tables.is_empty() {
+            "tables missing: no table in the report".to_string()
         } else if sections.is_empty() {
-            "tables missing: no template table found".to_string()
+            "tables do not match the 2019/2021 templates (legacy or home-made tables): not forced into keys".to_string()
         } else {
             "tables found but no cell matched the template".to_string()
         });

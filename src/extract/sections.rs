@@ -54,7 +54,7 @@ pub fn heading_section(line: &str) -> Option<Option<Section>> {
 fn row_marker(compact: &str) -> Option<Section> {
     if compact.contains("第二十条") || compact.starts_with("信息内容") {
         Some(Section::Active)
-    } else if compact.contains("申请人情况") || compact.contains("勾稽关系") {
+    } else if compact.contains("申请人情况") || compact.contains("勾稽关系") || (compact.contains("自然人") && compact.contains("总计")) {
         Some(Section::Requests)
     } else if compact.contains("行政复议") && compact.contains("行政诉讼") {
         Some(Section::Review)
@@ -64,15 +64,24 @@ fn row_marker(compact: &str) -> Option<Section> {
 }
 
 /// Rows of every table, grouped by section in document order.
+///
+/// A heading alone does not make a table a template table: the table must show the
+/// template's header cells (legacy reports print home-made tables under the same
+/// headings). A table with no heading before it continues the section before it,
+/// as a section split by a page break does.
 pub fn split<'a>(tables: &'a [(Option<Option<Section>>, Table)]) -> Vec<(Section, Vec<Row<'a>>)> {
     let mut out: Vec<(Section, Vec<Row<'a>>)> = Vec::new();
     let mut current: Option<Section> = None;
     for (heading, table) in tables {
+        let markers: Vec<Option<Section>> = (0..table.grid.len()).map(|r| row_marker(&table.row_key_text(r))).collect();
         if let Some(h) = heading {
             current = *h;
+            if markers.iter().all(Option::is_none) {
+                current = None;
+            }
         }
-        for r in 0..table.grid.len() {
-            if let Some(marked) = row_marker(&table.row_key_text(r)) {
+        for (r, marker) in markers.into_iter().enumerate() {
+            if let Some(marked) = marker {
                 current = Some(marked);
             }
             let Some(section) = current else { continue };
