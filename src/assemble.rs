@@ -23,20 +23,26 @@ use crate::state::ReportEntry;
 pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> {
     let stored = read_response(raw_dir, &entry.record)?;
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
-    let source_type = sniff(&stored.body);
-    let (extraction, encoding) = match as_html(source_type, &stored.body, stored.header("content-type"), host.as_deref()) {
-        Ok((html, encoding)) => (extract_html(&html, entry.year), encoding),
-        Err(why) => {
-            let nothing = Extraction {
-                format: Format::Legacy,
-                facts: Vec::new(),
-                checks_failed: Vec::new(),
-                warnings: vec![format!("{source_type} report: {why}")],
-                text: String::new(),
-            };
-            (nothing, "binary".to_string())
+    let mut source_type = sniff(&stored.body);
+    let (mut extraction, encoding) = read(source_type, &stored.body, stored.header("content-type"), host.as_deref(), entry.year);
+    // An article without tables often attaches them as a PDF, Word or Excel file.
+    if extraction.facts.is_empty() {
+        for attachment in &entry.attachments {
+            let file = read_response(raw_dir, attachment)?;
+            let kind = sniff(&file.body);
+            let (mut from_file, _) = read(kind, &file.body, file.header("content-type"), host.as_deref(), entry.year);
+            if from_file.facts.is_empty() {
+                extraction.warnings.extend(from_file.warnings.into_iter().map(|w| format!("attachment: {w}")));
+                continue;
+            }
+            from_file.warnings.insert(0, format!("tables read from the attached {kind} file {}", file.url));
+            from_file.text = format!("{}\n{}", extraction.text, from_file.text);
+            extraction = from_file;
+            source_type = kind;
+            break;
         }
-    };
+    }
+
     let agency = entry
         .agency
         .clone()
@@ -111,6 +117,23 @@ fn is_government_of(agency: &str, division: &Division) -> bool {
     let a = fold_compact(agency);
     let rest = a.trim_start_matches(division.name.as_str());
     rest.is_empty() || rest == "人民政府" || (a.ends_with("人民政府") && a.contains(division.name.as_str()))
+}
+
+/// Extracts a stored report file of any type, with the text encoding it had.
+fn read(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option<&str>, year: Option<i32>) -> (Extraction, String) {
+    match as_html(source_type, body, content_type, host) {
+        Ok((html, encoding)) => (extract_html(&html, year), encoding),
+        Err(why) => {
+            let nothing = Extraction {
+                format: Format::Legacy,
+                facts: Vec::new(),
+                checks_failed: Vec::new(),
+                warnings: vec![format!("{source_type} report: {why}")],
+                text: String::new(),
+            };
+            (nothing, "binary".to_string())
+        }
+    }
 }
 
 /// A stored report as HTML for the extractor, with the text encoding it had; or why

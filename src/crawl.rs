@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::dataset::{self, ReportWithFacts, Written};
 use crate::decode::decode;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
-use crate::fetch::{Archive, BodyLimit, Failure, Fetch, Fetcher, Validators, scope::Scope};
+use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetcher, Validators, scope::Scope};
 use crate::layout::Layout;
 use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
@@ -115,7 +115,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         for seed in &seeds {
             state.add_seed(seed)?;
             let url = Url::parse(&seed.url)?;
-            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, depth: 0, department: None, column: None, title: None };
+            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
             state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
         }
         for job in state.pending_jobs()? {
@@ -262,9 +262,11 @@ impl Crawler {
         }
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
-        let validators = if is_article { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
-        let limit = if is_article && is_file_link(&url) { BodyLimit::Attachment } else { BodyLimit::Html };
-        let fetched = self.fetcher.fetch(&url, limit, validators.as_ref()).await;
+        let is_file = job.target.kind == PageKind::Attachment || (is_article && is_file_link(&url));
+        let validators = if is_article || is_file { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
+        let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
+        let ask = Ask { limit, validators: validators.as_ref(), form: job.target.form.as_deref() };
+        let fetched = self.fetcher.fetch(&url, ask).await;
         let page = match fetched {
             Ok(Fetch::NotModified) => {
                 Counters::add(&self.counters.not_modified);
@@ -313,6 +315,7 @@ impl Crawler {
                 published: meta.published.map(|d| d.to_string()),
                 warnings: meta.warnings,
                 record: page.record.clone(),
+                attachments: Vec::new(),
             });
             let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
             let (report, outcome) = match report {
@@ -320,10 +323,38 @@ impl Crawler {
                 Some(r) => (Some(r), "report"),
                 None => (None, "not-a-report"),
             };
+            // A report article's attached files are fetched too: they often hold the tables.
+            let attached: Vec<Job> = match &report {
+                Some(r) if is_html => discover::attachments(&text, &page.url)
+                    .into_iter()
+                    .filter(|u| self.scope.refuse(u).is_none())
+                    .map(|u| Job {
+                        canonical: canonical(&u),
+                        host: host_of(&u),
+                        seed: job.seed.clone(),
+                        target: Target {
+                            url: u.to_string(),
+                            kind: PageKind::Attachment,
+                            title: Some(r.title.clone()),
+                            report_id: Some(r.report_id.clone()),
+                            ..job.target.clone()
+                        },
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             if report.is_some() {
                 Counters::add(&self.counters.reports);
             }
-            return self.state.lock().unwrap().complete_article(&job.canonical, &stored, report.as_ref(), outcome);
+            let new = self.state.lock().unwrap().complete_article(&job.canonical, &stored, report.as_ref(), attached, outcome)?;
+            for next in new {
+                self.push(next);
+            }
+            return Ok(());
+        }
+        if let (PageKind::Attachment, Some(report_id)) = (job.target.kind, &job.target.report_id) {
+            let outcome = format!("attachment ({})", sniff(&page.body));
+            return self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome);
         }
 
         let found = discover::follow(&job.target, &page.url, &text, self.config.discover.max_depth);

@@ -50,6 +50,8 @@ pub struct ReportEntry {
     pub published: Option<String>,
     pub warnings: Vec<String>,
     pub record: RecordRef,
+    /// Files attached to the article (PDF, Word, Excel), in the order linked.
+    pub attachments: Vec<RecordRef>,
 }
 
 /// What a fetch stored for a page: where its bytes are and how to revalidate it.
@@ -76,6 +78,8 @@ CREATE TABLE IF NOT EXISTS reports(
     url TEXT NOT NULL, seed TEXT NOT NULL, title TEXT NOT NULL,
     agency TEXT, department TEXT, column_name TEXT, year INTEGER, published TEXT,
     warnings TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, version));
+CREATE TABLE IF NOT EXISTS attachments(
+    report_id TEXT NOT NULL, url TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, url));
 CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
 ";
@@ -106,7 +110,10 @@ impl State {
             .optional()?;
         let resuming = matches!(last_finished, Some(None));
         if resuming {
-            self.db.execute("UPDATE frontier SET status='pending' WHERE kind != 'article' OR status != 'done'", [])?;
+            self.db.execute(
+                "UPDATE frontier SET status='pending' WHERE kind NOT IN ('article', 'attachment') OR status != 'done'",
+                [],
+            )?;
         } else {
             self.db.execute("UPDATE frontier SET status='pending'", [])?;
         }
@@ -174,15 +181,38 @@ impl State {
     }
 
     /// Completes an article in one transaction: its stored page, its report (if it
-    /// is one) and its outcome. A kill before the commit leaves the page pending
-    /// without validators, so the next run fetches it whole instead of getting a 304
-    /// for a report it never recorded.
-    pub fn complete_article(&self, canonical: &str, page: &PageRecord, report: Option<&ReportEntry>, outcome: &str) -> Result<()> {
+    /// is one), its attachments to fetch, and its outcome. A kill before the commit
+    /// leaves the page pending without validators, so the next run fetches it whole
+    /// instead of getting a 304 for a report it never recorded. Returns the new jobs.
+    pub fn complete_article(
+        &self,
+        canonical: &str,
+        page: &PageRecord,
+        report: Option<&ReportEntry>,
+        linked: Vec<Job>,
+        outcome: &str,
+    ) -> Result<Vec<Job>> {
         let tx = self.db.unchecked_transaction()?;
         record_page(&tx, canonical, page)?;
         if let Some(report) = report {
             insert_report(&tx, report)?;
         }
+        let new = insert_jobs(&tx, linked)?;
+        set_status(&tx, canonical, true, outcome)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Completes an attachment in one transaction: its stored file, its link to the
+    /// report, its outcome.
+    pub fn complete_attachment(&self, canonical: &str, page: &PageRecord, report_id: &str, outcome: &str) -> Result<()> {
+        let tx = self.db.unchecked_transaction()?;
+        record_page(&tx, canonical, page)?;
+        tx.execute(
+            "INSERT INTO attachments(report_id, url, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT(report_id, url) DO UPDATE SET record=excluded.record",
+            params![report_id, page.url, serde_json::to_string(page.record)?],
+        )?;
         set_status(&tx, canonical, true, outcome)?;
         Ok(tx.commit()?)
     }
@@ -192,12 +222,7 @@ impl State {
     pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>, outcome: &str) -> Result<Vec<Job>> {
         let tx = self.db.unchecked_transaction()?;
         record_page(&tx, canonical, page)?;
-        let mut new = Vec::new();
-        for job in found {
-            if insert_job(&tx, &job)? {
-                new.push(job);
-            }
-        }
+        let new = insert_jobs(&tx, found)?;
         set_status(&tx, canonical, true, outcome)?;
         tx.commit()?;
         Ok(new)
@@ -233,16 +258,24 @@ impl State {
                     published: r.get(7)?,
                     warnings: Vec::new(),
                     record: RecordRef { file: String::new(), offset: 0, length: 0 },
+                    attachments: Vec::new(),
                     seed: Seed { url: r.get(10)?, agency: r.get(11)?, division_code: r.get(12)? },
                 },
                 r.get::<_, String>(8)?,
                 r.get::<_, String>(9)?,
             ))
         })?;
+        let mut attachments: std::collections::HashMap<String, Vec<RecordRef>> = std::collections::HashMap::new();
+        let mut stmt_a = self.db.prepare("SELECT report_id, record FROM attachments ORDER BY rowid")?;
+        for row in stmt_a.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, record) = row?;
+            attachments.entry(id).or_default().push(serde_json::from_str(&record)?);
+        }
         rows.map(|row| {
             let (mut entry, warnings, record) = row?;
             entry.warnings = serde_json::from_str(&warnings)?;
             entry.record = serde_json::from_str(&record)?;
+            entry.attachments = attachments.get(&entry.report_id).cloned().unwrap_or_default();
             Ok(entry)
         })
         .collect()
@@ -280,6 +313,17 @@ fn insert_job(db: &Connection, job: &Job) -> Result<bool> {
         params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
     )?;
     Ok(n == 1)
+}
+
+/// Inserts jobs, returning those that were new.
+fn insert_jobs(db: &Connection, jobs: Vec<Job>) -> Result<Vec<Job>> {
+    let mut new = Vec::new();
+    for job in jobs {
+        if insert_job(db, &job)? {
+            new.push(job);
+        }
+    }
+    Ok(new)
 }
 
 fn set_status(db: &Connection, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
@@ -360,7 +404,7 @@ mod tests {
             canonical: url.to_string(),
             host: "www.zt.gov.cn".into(),
             seed: "http://www.zt.gov.cn/".into(),
-            target: Target { url: url.into(), kind, depth: 0, department: None, column: None, title: None },
+            target: Target { url: url.into(), kind, ..Target::default() },
         }
     }
 
@@ -385,6 +429,7 @@ mod tests {
             published: None,
             warnings: vec![],
             record: RecordRef { file: "f".into(), offset: 0, length: 1 },
+            attachments: vec![],
         };
         assert_eq!(state.upsert_report(&entry).unwrap(), 1);
         assert_eq!(state.upsert_report(&entry).unwrap(), 1);

@@ -75,9 +75,10 @@ pub fn is_report_column(text: &str, url: &str) -> bool {
 pub fn is_disclosure_area(text: &str, url: &str) -> bool {
     let t = fold_compact(text);
     let u = url.to_ascii_lowercase();
-    ["政府信息公开", "信息公开", "政务公开", "部门信息公开", "单位信息公开", "部门公开", "乡镇信息公开"].iter().any(|w| t.contains(w))
-        && t.chars().count() <= 12
-        || ["/zfxxgk", "/xxgk/", "/zwgk/"].iter().any(|w| u.ends_with(w) || u.ends_with(&format!("{w}index.html")))
+    const AREAS: [&str; 10] =
+        ["政府信息公开", "信息公开", "政务公开", "部门信息公开", "单位信息公开", "部门公开", "乡镇信息公开", "法定主动公开", "主动公开目录", "公开目录"];
+    AREAS.iter().any(|w| t.contains(w)) && t.chars().count() <= 12
+        || ["/zfxxgk", "/xxgk/", "/zwgk/", "/fdzdgk"].iter().any(|w| u.ends_with(w) || u.ends_with(&format!("{w}index.html")))
 }
 
 /// Whether a link in a disclosure area names a body (a department's own 信息公开 page
@@ -138,6 +139,7 @@ mod tests {
         assert!(is_report_column("年报", "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/"));
         assert!(!is_report_column("政府网站工作年度报表", "http://www.zt.gov.cn/zwgk/wzndbb/"));
         assert!(is_disclosure_area("政府信息公开", "http://www.zt.gov.cn/zfxxgk/"));
+        assert!(is_disclosure_area("法定主动公开内容", "http://www.kmxs.gov.cn/zwgk/xxgk/fdzdgk/"));
         assert!(names_a_body("昭通市政务服务管理局"));
         assert!(!names_a_body("首页"));
     }

@@ -22,6 +22,13 @@ pub fn links(html: &str, base: &Url) -> Vec<Link> {
     let doc = Html::parse_document(html);
     let base = base_href(&doc, base);
     let mut out = anchors(&doc, &base);
+    // A Hanweb dataproxy.jsp reply is an XML datastore, not HTML: its records are CDATA.
+    let head = html.trim_start();
+    if head.starts_with("<?xml") || head.starts_with("<datastore") {
+        for record in cdata_sections(html) {
+            out.extend(anchors(&Html::parse_fragment(record), &base));
+        }
+    }
     for script in doc.select(&selector("script")) {
         let code: String = script.text().collect();
         if code.contains("<datastore") || code.contains("<recordset") {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use scraper::{Html, Selector};
 use url::Url;
 
-use super::classify::{Title, agency_in_title, body_is_report, classify_title, year_in};
+use super::classify::{self, Title, agency_in_title, body_is_report, classify_title, year_in};
 use crate::decode::normalize::{fold, fold_compact};
 
 /// A report article's metadata.
@@ -60,7 +60,24 @@ pub fn read_article(url: &Url, html: &str) -> Option<ArticleMeta> {
         }
         guess
     });
-    Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
+    let agency = agency_in_title(&title).or_else(|| publisher(&text));
+    Some(ArticleMeta { agency, title, year, published, warnings })
+}
+
+/// The 发布机构 (or 发文机关 / 来源) field of the page's 索引号 metadata table or byline.
+fn publisher(text: &str) -> Option<String> {
+    const STOPS: [&str; 14] = [
+        "生成日期", "发布日期", "成文日期", "发文日期", "公开方式", "主题分类", "索引号", "文号", "公开时限", "有效性", "发文字号",
+        "时间", "作者", "浏览",
+    ];
+    let t = fold_compact(text);
+    ["发布机构", "发文机关", "信息来源", "来源"].iter().find_map(|label| {
+        let at = t.find(label)? + label.len();
+        let rest = t[at..].trim_start_matches([':', '：']);
+        let end = STOPS.iter().filter_map(|s| rest.find(s)).min().unwrap_or(rest.len());
+        let name: String = rest[..end].chars().take(30).collect();
+        (classify::names_a_body(&name) || name.ends_with("人民政府")).then_some(name)
+    })
 }
 
 /// A report published as a file (PDF, Word, Excel) linked straight from a list: its
@@ -178,6 +195,15 @@ mod tests {
         let m = read_article(&url, "<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
         assert_eq!(m.year, Some(2024));
         assert!(m.warnings[0].contains("guessed 2024"));
+    }
+
+    #[test]
+    fn agency_from_the_publisher_field_when_the_title_has_none() {
+        let url = Url::parse("http://www.zt.gov.cn/zwgk/bmxxgk/zwfwglj/xxgknb/202101/t20210128_555.html").unwrap();
+        let html = "<table><tr><td>索引号：</td><td>115306000155</td><td>发布机构：</td><td>昭通市政务服务管理局</td></tr>\
+                    <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
+        let m = read_article(&url, html).unwrap();
+        assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
     }
 
     #[test]

@@ -9,25 +9,31 @@
 //!
 //! Pure: page text in, targets out. The crawl decides what to fetch and when.
 
+mod attachments;
 pub mod canonical;
 pub mod classify;
+mod hanweb;
 mod links;
 mod metadata;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use attachments::attachments;
 pub use classify::Title;
 pub use links::{Link, links};
 pub use metadata::{ArticleMeta, read_article, read_linked_file};
 
 /// What a page is expected to be, which decides how it is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum PageKind {
+    #[default]
     Portal,
     Hub,
     List,
     Article,
+    /// A file attached to a report article, read when the article has no tables.
+    Attachment,
 }
 
 impl PageKind {
@@ -37,17 +43,13 @@ impl PageKind {
             PageKind::Hub => "hub",
             PageKind::List => "list",
             PageKind::Article => "article",
+            PageKind::Attachment => "attachment",
         }
-    }
-
-    /// Pages that change between runs and are fetched again on every run.
-    pub fn is_navigation(self) -> bool {
-        !matches!(self, PageKind::Article)
     }
 }
 
 /// A page to fetch next, with what discovery knows of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Target {
     pub url: String,
     pub kind: PageKind,
@@ -61,6 +63,12 @@ pub struct Target {
     /// a PDF or Word file, which has no HTML title to read.
     #[serde(default)]
     pub title: Option<String>,
+    /// A form to POST instead of a GET (Hanweb's `dataproxy.jsp` list pages).
+    #[serde(default)]
+    pub form: Option<Vec<(String, String)>>,
+    /// For an attachment: the report_id of the article it belongs to.
+    #[serde(default)]
+    pub report_id: Option<String>,
 }
 
 /// Targets found on a page, and how many near-miss articles were passed over.
@@ -76,7 +84,7 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
     for link in links(html, page_url) {
         let url = link.url.to_string();
         if url.contains("dataproxy.jsp") {
-            continue; // Hanweb AJAX paging needs a POST; the first page's datastore is read instead.
+            continue; // Hanweb AJAX paging is a POST, asked for by `hanweb::next_window` below.
         }
         let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
             url: url.clone(),
@@ -85,6 +93,8 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             department,
             column,
             title: Some(link.text.clone()),
+            form: None,
+            report_id: None,
         };
         let title = classify::classify_title(&link.text);
         let is_column = classify::is_report_column(&link.text, &url);
@@ -114,6 +124,11 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             }
         }
     }
+    if from.kind == PageKind::List
+        && let Some(window) = hanweb::next_window(from, page_url, html)
+    {
+        found.targets.push(window);
+    }
     found
 }
 
@@ -122,7 +137,7 @@ mod tests {
     use super::*;
 
     fn target(kind: PageKind, depth: u32) -> Target {
-        Target { url: String::new(), kind, depth, department: None, column: None, title: None }
+        Target { kind, depth, ..Target::default() }
     }
 
     #[test]

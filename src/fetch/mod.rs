@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -67,10 +67,20 @@ pub struct Validators {
 }
 
 /// Which body size cap applies.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub enum BodyLimit {
+    #[default]
     Html,
     Attachment,
+}
+
+/// How to ask for a page: GET by default, POST with a form for Hanweb's AJAX list
+/// pages; a size cap; validators from an earlier fetch for a conditional request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ask<'a> {
+    pub limit: BodyLimit,
+    pub validators: Option<&'a Validators>,
+    pub form: Option<&'a [(String, String)]>,
 }
 
 #[derive(Default)]
@@ -127,12 +137,13 @@ impl Fetcher {
     }
 
     /// Fetches `url` politely, following redirects hop by hop. See the module docs.
-    pub async fn fetch(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Result<Fetch, Failure> {
+    pub async fn fetch(&self, url: &Url, ask: Ask<'_>) -> Result<Fetch, Failure> {
         let mut current = url.clone();
         let mut visited: Vec<Url> = Vec::new();
         loop {
-            // Validators belong to the URL they were recorded for, not to a redirect target.
-            let hop = self.hop(&current, limit, validators.filter(|_| visited.is_empty())).await;
+            // Validators and a form belong to the URL asked for; a redirect target is a plain GET.
+            let ask = if visited.is_empty() { ask } else { Ask { limit: ask.limit, ..Ask::default() } };
+            let hop = self.hop(&current, ask).await;
             let next = match hop {
                 Ok(Hop::Done(fetch)) => return Ok(fetch),
                 Ok(Hop::Redirect(next)) => next,
@@ -152,7 +163,7 @@ impl Fetcher {
     }
 
     /// One request: scope, host health, robots.txt, then the polite request itself.
-    async fn hop(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Result<Hop, Failure> {
+    async fn hop(&self, url: &Url, ask: Ask<'_>) -> Result<Hop, Failure> {
         if let Some(why) = self.scope.refuse(url) {
             return Err(Failure::OutOfScope(why));
         }
@@ -164,7 +175,7 @@ impl Fetcher {
         if !rules.allowed(url.as_str()) {
             return Err(Failure::RobotsDisallowed);
         }
-        let result = self.with_retries(url, &host, limit, validators).await;
+        let result = self.with_retries(url, &host, ask).await;
         self.record_health(&host, &result);
         result
     }
@@ -178,7 +189,7 @@ impl Fetcher {
             robots_url.set_query(None);
             robots_url.set_fragment(None);
             let token = robots::agent_token(&self.config.crawl.user_agent);
-            match self.with_retries(&robots_url, host, BodyLimit::Html, None).await {
+            match self.with_retries(&robots_url, host, Ask::default()).await {
                 Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
@@ -204,13 +215,13 @@ impl Fetcher {
         self.politeness.gate(host).slow_down_to(Duration::from_secs_f64(delay.clamp(0.0, max)));
     }
 
-    async fn with_retries(&self, url: &Url, host: &str, limit: BodyLimit, validators: Option<&Validators>) -> Result<Hop, Failure> {
+    async fn with_retries(&self, url: &Url, host: &str, ask: Ask<'_>) -> Result<Hop, Failure> {
         let crawl = &self.config.crawl;
         let mut attempt = 0;
         loop {
             let outcome = {
                 let _permit = self.politeness.acquire(host).await;
-                self.attempt(url, limit, validators).await
+                self.attempt(url, ask).await
             };
             match outcome {
                 Attempt::Done(result) => return result.map(Hop::Done),
@@ -227,9 +238,9 @@ impl Fetcher {
         }
     }
 
-    async fn attempt(&self, url: &Url, limit: BodyLimit, validators: Option<&Validators>) -> Attempt {
+    async fn attempt(&self, url: &Url, ask: Ask<'_>) -> Attempt {
         let mut headers = HeaderMap::new();
-        if let Some(v) = validators {
+        if let Some(v) = ask.validators {
             if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
                 headers.insert(IF_NONE_MATCH, etag);
             }
@@ -237,7 +248,15 @@ impl Fetcher {
                 headers.insert(IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut response = match self.client.get(url.clone()).headers(headers).send().await {
+        let request = match ask.form {
+            Some(form) => {
+                let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+                self.client.post(url.clone()).body(body)
+            }
+            None => self.client.get(url.clone()),
+        };
+        let mut response = match request.headers(headers).send().await {
             Ok(r) => r,
             Err(e) => return classify_error(&e),
         };
@@ -249,7 +268,7 @@ impl Fetcher {
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let cap = match limit {
+        let cap = match ask.limit {
             BodyLimit::Html => self.config.crawl.max_html_bytes,
             BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
         };

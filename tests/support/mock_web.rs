@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Pages made on request (an endless pager, a calendar).
+pub type Dynamic = Arc<dyn Fn(&str) -> Option<Page> + Send + Sync>;
+
 /// How a site encodes its pages and what its Content-Type header says.
 #[derive(Clone)]
 pub struct Site {
@@ -23,6 +26,7 @@ pub struct Site {
     pub content_type: String,
     pub gbk: bool,
     pages: HashMap<String, Page>,
+    dynamic: Option<Dynamic>,
 }
 
 #[derive(Clone, Default)]
@@ -62,7 +66,9 @@ pub struct Hit {
     pub path: String,
     pub at: Instant,
     pub done: Instant,
+    pub method: String,
     pub request_headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 pub fn fixtures() -> PathBuf {
@@ -73,7 +79,7 @@ impl Site {
     /// A site from the files under tests/fixtures/web/<host>/; `dir/index.html` also
     /// answers for `dir/`.
     pub fn from_fixtures(host: &str, content_type: &str, gbk: bool) -> Site {
-        let mut site = Site { host: host.to_string(), content_type: content_type.to_string(), gbk, pages: HashMap::new() };
+        let mut site = Site { host: host.to_string(), content_type: content_type.to_string(), gbk, pages: HashMap::new(), dynamic: None };
         let root = fixtures().join("web").join(host);
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
@@ -120,7 +126,24 @@ impl Site {
 
     /// An empty site answering only what is added to it.
     pub fn empty(host: &str) -> Site {
-        Site { host: host.to_string(), content_type: "text/html; charset=utf-8".into(), gbk: false, pages: HashMap::new() }
+        Site { host: host.to_string(), content_type: "text/html; charset=utf-8".into(), gbk: false, pages: HashMap::new(), dynamic: None }
+    }
+
+    /// Answers paths no page is stored for with `make(path)`.
+    pub fn dynamic(mut self, make: impl Fn(&str) -> Option<Page> + Send + Sync + 'static) -> Site {
+        self.dynamic = Some(Arc::new(make));
+        self
+    }
+
+    /// Serves `html` (UTF-8 text, encoded as the site encodes) at `path`.
+    pub fn html(mut self, path: &str, html: &str) -> Site {
+        let body = if self.gbk {
+            encoding_rs::GBK.encode(&html.replace(r#"<meta charset="utf-8">"#, r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#)).0.into_owned()
+        } else {
+            html.as_bytes().to_vec()
+        };
+        self.pages.insert(path.to_string(), Page { status: 200, headers: vec![("Content-Type".into(), self.content_type.clone())], body, ..Page::default() });
+        self
     }
 }
 
@@ -200,7 +223,9 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let target = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
+    let request_line = lines.next().unwrap_or("");
+    let method = request_line.split(' ').next().unwrap_or("GET").to_string();
+    let target = request_line.split(' ').nth(1).unwrap_or("/").to_string();
     let mut request_headers: Vec<(String, String)> =
         lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
     let host = request_headers.iter().find(|(n, _)| n == "host").map(|(_, v)| v.split(':').next().unwrap_or("").to_string()).unwrap_or_default();
@@ -212,7 +237,19 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
         }
         None => (host, target),
     };
-    let page = sites.get(&host).and_then(|s| s.pages.get(&path)).cloned().unwrap_or_else(|| Page::html(404, "<html><body>404 Not Found</body></html>"));
+    let length: usize = request_headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length.min(1 << 20) {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let site = sites.get(&host);
+    let page = site
+        .and_then(|s| s.pages.get(&path).cloned().or_else(|| s.dynamic.as_ref().and_then(|make| make(&path))))
+        .unwrap_or_else(|| Page::html(404, "<html><body>404 Not Found</body></html>"));
     if let Some(delay) = page.delay {
         tokio::time::sleep(delay).await;
     }
@@ -245,7 +282,7 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
             let _ = stream.shutdown().await;
         }
     }
-    log.lock().unwrap().push(Hit { host, path, at, done: Instant::now(), request_headers });
+    log.lock().unwrap().push(Hit { host, path, at, done: Instant::now(), method, request_headers, body });
 }
 
 fn fnv(bytes: &[u8]) -> u64 {

@@ -1,0 +1,50 @@
+//! Attachments of a report article: the PDF, Word or Excel file that often holds the
+//! tables the HTML page lacks. TRS marks them `appendix="true"` (its `OLDSRC` is
+//! often dead, so `href` is used); Hanweb serves them through `downfile.jsp?filename=…`.
+
+use scraper::{Html, Selector};
+use url::Url;
+
+const EXTENSIONS: [&str; 6] = [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps"];
+
+/// The attachment links of a page, each once.
+pub fn attachments(html: &str, base: &Url) -> Vec<Url> {
+    let doc = Html::parse_document(html);
+    let anchors = Selector::parse("a[href]").expect("static selector");
+    let mut out: Vec<Url> = Vec::new();
+    for a in doc.select(&anchors) {
+        let href = a.value().attr("href").unwrap_or("").trim();
+        let lower = href.to_ascii_lowercase();
+        let path = lower.split(['?', '#']).next().unwrap_or("");
+        let is_file = a.value().attr("appendix") == Some("true")
+            || EXTENSIONS.iter().any(|e| path.ends_with(e))
+            || path.ends_with("downfile.jsp");
+        if let Some(url) = is_file.then(|| base.join(href).ok()).flatten()
+            && !out.contains(&url)
+        {
+            out.push(url);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trs_appendix_and_hanweb_downfile_links() {
+        let page = r#"<a appendix="true" href="./P020240125342787864103.pdf" OLDSRC="/protect/P0202401/P020240125342787864103.pdf">附件：年报.pdf</a>
+            <a href="/module/download/downfile.jsp?classid=0&filename=9f2c.xlsx&showname=%E5%B9%B4%E6%8A%A5">年报</a>
+            <a href="./t20240125_1.html">相关新闻</a><a href="./P020240125342787864103.pdf">重复</a>"#;
+        let base = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581.html").unwrap();
+        let found: Vec<String> = attachments(page, &base).into_iter().map(|u| u.to_string()).collect();
+        assert_eq!(
+            found,
+            vec![
+                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/P020240125342787864103.pdf",
+                "http://www.sxgp.gov.cn/module/download/downfile.jsp?classid=0&filename=9f2c.xlsx&showname=%E5%B9%B4%E6%8A%A5"
+            ]
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Hanweb JCMS lists beyond their first page.
+//!
+//! A Hanweb column page embeds its first records in `<script type="text/xml">
+//! <datastore>` and names, in `<nextgroup>`, the `dataproxy.jsp` that serves the rest:
+//! a POST of the column's parameters (`col, appid, webid, path, columnid, unitid,
+//! webname, permissiontype`) to `dataproxy.jsp?startrecord=S&endrecord=E&perpage=P`,
+//! answered with an XML `<datastore>` of `<record>` CDATA. Each window asks for three
+//! pages of records, as the site's own jpage.js does.
+
+use url::Url;
+
+use super::{PageKind, Target};
+
+/// The next `dataproxy.jsp` window after this page: the column page itself (records
+/// embedded) or a previous window's reply. None when the list is exhausted.
+pub fn next_window(from: &Target, page_url: &Url, text: &str) -> Option<Target> {
+    let records = text.matches("<record>").count() + text.matches("<record ").count();
+    if !text.contains("<datastore") || records == 0 {
+        return None;
+    }
+    let total: Option<usize> = between(text, "<totalrecord>", "</totalrecord>").and_then(|t| t.trim().parse().ok());
+    let (base, form, start) = if page_url.path().ends_with("dataproxy.jsp") {
+        // A reply: the next window continues where this one's query ended.
+        let end: usize = query(page_url, "endrecord")?.parse().ok()?;
+        (page_url.clone(), from.form.clone()?, end + 1)
+    } else {
+        let href = between(text, "<nextgroup>", "</nextgroup>").and_then(|g| between(g, "href=\"", "\""))?;
+        let proxy = page_url.join(&href.replace("&amp;", "&")).ok()?;
+        let mut form: Vec<(String, String)> = vec![("col".into(), "1".into()), ("appid".into(), "1".into())];
+        form.extend(proxy.query_pairs().filter(|(k, _)| k != "page").map(|(k, v)| (k.into_owned(), v.into_owned())));
+        (proxy, form, records + 1)
+    };
+    if total.is_some_and(|t| start > t) {
+        return None;
+    }
+    let per_page: usize = query(page_url, "perpage").and_then(|p| p.parse().ok()).unwrap_or(records.clamp(1, 100));
+    let mut url = base;
+    url.set_query(Some(&format!("startrecord={start}&endrecord={}&perpage={per_page}", start + per_page * 3 - 1)));
+    Some(Target { url: url.to_string(), kind: PageKind::List, form: Some(form), ..from.clone() })
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMN: &str = r#"<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=1&path=/&columnid=3260&unitid=7000&webname=%E5%AE%98&permissiontype=0"></a>]]></nextgroup><recordset><record><![CDATA[<li>a</li>]]></record><record><![CDATA[<li>b</li>]]></record></recordset></datastore></script>"#;
+
+    #[test]
+    fn the_column_page_names_the_first_window_and_its_form() {
+        let page = Url::parse("http://www.kmgd.gov.cn/col/col3260/index.html").unwrap();
+        let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };
+        let next = next_window(&from, &page, COLUMN).unwrap();
+        assert_eq!(next.url, "http://www.kmgd.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=3&endrecord=8&perpage=2");
+        let form = next.form.clone().unwrap();
+        assert!(form.contains(&("columnid".to_string(), "3260".to_string())));
+        assert!(form.contains(&("unitid".to_string(), "7000".to_string())));
+        assert!(!form.iter().any(|(k, _)| k == "page"));
+        assert_eq!(next.column.as_deref(), Some("年报"));
+
+        // The reply to that window leads to the next one, until the total is reached.
+        let reply = "<?xml version=\"1.0\"?><datastore><totalrecord>10</totalrecord><recordset><record><![CDATA[<li>c</li>]]></record></recordset></datastore>";
+        let after = next_window(&next, &Url::parse(&next.url).unwrap(), reply).unwrap();
+        assert!(after.url.ends_with("startrecord=9&endrecord=14&perpage=2"), "{}", after.url);
+        let done = next_window(&after, &Url::parse(&after.url).unwrap(), reply);
+        assert!(done.is_none(), "past totalrecord");
+        assert!(next_window(&after, &Url::parse(&after.url).unwrap(), "<datastore><recordset></recordset></datastore>").is_none());
+    }
+}
