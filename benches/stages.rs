@@ -52,6 +52,21 @@ fn main() {
         println!("decode {name:<48} {:>8.1} MB/s  ({} kB page)", rate * bytes.len() as f64 / 1e6, bytes.len() / 1024);
     }
 
+    let url = url::Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240130_1.html").unwrap();
+    let stages: [(&str, &dyn Fn(&str)); 3] = [
+        ("parse the page (scraper/html5ever)", &|p| drop(black_box(scraper::Html::parse_document(p)))),
+        ("links of the page", &|p| drop(black_box(nianbao::discover::links(p, &url)))),
+        ("read_article + attachments (one parse)", &|p| {
+            let doc = scraper::Html::parse_document(p);
+            black_box(nianbao::discover::read_article(&url, &doc));
+            black_box(nianbao::discover::attachments(&doc, &url));
+        }),
+    ];
+    for (name, f) in stages {
+        let rate = per_second(|| f(black_box(&page)));
+        println!("discover {name:<46} {:>8.0} pages/s ({} kB page)", rate, page.len() / 1024);
+    }
+
     let total_bytes: usize = pages.iter().map(String::len).sum();
     let rate = per_second(|| {
         for p in &pages {

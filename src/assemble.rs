@@ -43,14 +43,8 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
         }
     }
 
-    let agency = entry
-        .agency
-        .clone()
-        .or_else(|| entry.department.clone())
-        .or_else(|| entry.seed.agency.clone())
-        .unwrap_or_default();
-    let divisions = Divisions::embedded();
-    let division = place(divisions, &agency, entry.seed.division_code.as_deref(), host.as_deref());
+    let agency = agency_of(entry);
+    let division = division_of(entry);
     let admin_level = match division {
         Some(d) if is_government_of(&agency, d) => d.level.as_str(),
         Some(_) => "department",
@@ -85,6 +79,22 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
         year: entry.year.unwrap_or(0),
     };
     Ok(ReportWithFacts { report, facts: extraction.facts })
+}
+
+/// The partition a report goes to, `(province, year)`, known without extracting it.
+pub fn partition(entry: &ReportEntry) -> (String, i32) {
+    let province = division_of(entry).map_or_else(|| "未知".to_string(), |d| d.province_name.clone());
+    (province, entry.year.unwrap_or(0))
+}
+
+/// The publishing body: from the title, else the department column, else the seed.
+fn agency_of(entry: &ReportEntry) -> String {
+    entry.agency.clone().or_else(|| entry.department.clone()).or_else(|| entry.seed.agency.clone()).unwrap_or_default()
+}
+
+fn division_of(entry: &ReportEntry) -> Option<&'static Division> {
+    let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
+    place(Divisions::embedded(), &agency_of(entry), entry.seed.division_code.as_deref(), host.as_deref())
 }
 
 /// The division of a report: the agency's own when it lies within the seed's

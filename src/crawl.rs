@@ -10,7 +10,7 @@
 //! so a killed run resumes from the state; the dataset is then assembled from the
 //! reports in the state and the raw archive (see `assemble`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::assemble::{assemble, report_id, sha256_hex, sniff};
+use crate::assemble::{assemble, partition, report_id, sha256_hex, sniff};
 use crate::config::Config;
-use crate::dataset::{self, ReportWithFacts, Written};
+use crate::dataset::{self, Written};
 use crate::decode::decode;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
 use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetcher, Validators, scope::Scope};
@@ -162,15 +162,19 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
 /// Rebuilds the dataset from the reports in the state and the raw archive: what
 /// `nianbao extract` runs, and what every crawl ends with.
 pub fn build_dataset(state: &State, layout: &Layout, run_id: &str) -> Result<(Written, Vec<String>)> {
-    let mut items: Vec<ReportWithFacts> = Vec::new();
-    let mut problems = Vec::new();
+    let mut partitions: BTreeMap<(String, i32), Vec<ReportEntry>> = BTreeMap::new();
     for entry in state.reports()? {
-        match assemble(&entry, &layout.raw()) {
-            Ok(item) => items.push(item),
-            Err(e) => problems.push(format!("{}: {e:#}", entry.url)),
-        }
+        partitions.entry(partition(&entry)).or_default().push(entry);
     }
-    Ok((dataset::write(&layout.out, run_id, &items)?, problems))
+    let mut problems = Vec::new();
+    let written = dataset::write(&layout.out, run_id, &partitions, |entry| match assemble(entry, &layout.raw()) {
+        Ok(item) => Some(item),
+        Err(e) => {
+            problems.push(format!("{}: {e:#}", entry.url));
+            None
+        }
+    })?;
+    Ok((written, problems))
 }
 
 /// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive.
@@ -295,8 +299,9 @@ impl Crawler {
 
         if is_article {
             let seed = self.state.lock().unwrap().seed(&job.seed)?;
-            let meta = if is_html {
-                discover::read_article(&page.url, &text)
+            let doc = is_html.then(|| scraper::Html::parse_document(&text));
+            let meta = if let Some(doc) = &doc {
+                discover::read_article(&page.url, doc)
             } else {
                 discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or(""))
             };
@@ -324,8 +329,8 @@ impl Crawler {
                 None => (None, "not-a-report"),
             };
             // A report article's attached files are fetched too: they often hold the tables.
-            let attached: Vec<Job> = match &report {
-                Some(r) if is_html => discover::attachments(&text, &page.url)
+            let attached: Vec<Job> = match (&report, &doc) {
+                (Some(r), Some(doc)) => discover::attachments(doc, &page.url)
                     .into_iter()
                     .filter(|u| self.scope.refuse(u).is_none())
                     .map(|u| Job {
@@ -343,6 +348,7 @@ impl Crawler {
                     .collect(),
                 _ => Vec::new(),
             };
+            drop(doc);
             if report.is_some() {
                 Counters::add(&self.counters.reports);
             }

@@ -1,7 +1,8 @@
 //! Writing the partitions: atomically, and replacing what a partition held before.
 //!
 //! Each partition file is written under a hidden temporary name (readers skip names
-//! starting with `.`), fsynced, then renamed into place, and the directory fsynced.
+//! starting with `.`), a chunk of reports at a time so memory does not grow with a
+//! partition, then fsynced, renamed into place, and the directory fsynced.
 //! Only then are the partition's older part files removed, so at every moment a
 //! reader sees a complete file. Partitions that no longer hold any report lose
 //! their files. Rows are sorted, so the same reports give the same files.
@@ -27,27 +28,43 @@ pub struct Written {
     pub partitions: usize,
 }
 
-/// Writes `items` as the whole dataset under `out`, named for `run_id`.
-pub fn write(out: &Path, run_id: &str, items: &[ReportWithFacts]) -> Result<Written> {
-    let mut partitions: BTreeMap<(String, i32), Vec<&ReportWithFacts>> = BTreeMap::new();
-    for item in items {
-        partitions.entry((item.report.province.clone(), item.report.year)).or_default().push(item);
-    }
+/// How many reports are assembled and written at a time: memory stays bounded by
+/// this, not by the size of a partition.
+const CHUNK: usize = 256;
+
+/// Writes the whole dataset under `out`, named for `run_id`. `partitions` holds, per
+/// `(province, year)`, the entries (in row order) that `assemble` turns into rows;
+/// an entry it cannot assemble (None) is left out.
+pub fn write<E>(
+    out: &Path,
+    run_id: &str,
+    partitions: &BTreeMap<(String, i32), Vec<E>>,
+    mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
+) -> Result<Written> {
     let file_name = format!("part-{run_id}-0.parquet");
     let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
     let mut written = Written::default();
-    for ((province, year), mut group) in partitions {
-        group.sort_by(|a, b| (&a.report.report_id, a.report.version).cmp(&(&b.report.report_id, b.report.version)));
+    for ((province, year), entries) in partitions {
         let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
-        let reports_dir = out.join("reports").join(&sub);
-        let facts_dir = out.join("facts").join(&sub);
-        write_atomically(&reports_dir, &file_name, &reports_batch(&group)?)?;
-        write_atomically(&facts_dir, &file_name, &facts_batch(&group)?)?;
-        kept.insert(reports_dir.join(&file_name));
-        kept.insert(facts_dir.join(&file_name));
-        written.reports += group.len();
-        written.facts += group.iter().map(|g| g.facts.len()).sum::<usize>();
-        written.partitions += 1;
+        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name);
+        let mut facts = PartFile::new(out.join("facts").join(&sub), &file_name);
+        for chunk in entries.chunks(CHUNK) {
+            let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
+            if items.is_empty() {
+                continue;
+            }
+            let refs: Vec<&ReportWithFacts> = items.iter().collect();
+            reports.write(&reports_batch(&refs)?)?;
+            facts.write(&facts_batch(&refs)?)?;
+            written.reports += items.len();
+            written.facts += items.iter().map(|i| i.facts.len()).sum::<usize>();
+        }
+        if reports.finish()? {
+            facts.finish()?;
+            kept.insert(reports.path());
+            kept.insert(facts.path());
+            written.partitions += 1;
+        }
     }
     for table in ["reports", "facts"] {
         remove_stale(&out.join(table), &kept)?;
@@ -55,23 +72,51 @@ pub fn write(out: &Path, run_id: &str, items: &[ReportWithFacts]) -> Result<Writ
     Ok(written)
 }
 
-fn write_atomically(dir: &Path, name: &str, batch: &RecordBatch) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .set_dictionary_enabled(true)
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(128 * 1024))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-    writer.write(batch).with_context(|| format!("cannot write {} (disk full?)", tmp.display()))?;
-    let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", tmp.display()))?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()?;
-    Ok(())
+/// One part file being written under a hidden temporary name.
+struct PartFile {
+    dir: PathBuf,
+    name: String,
+    writer: Option<ArrowWriter<File>>,
+}
+
+impl PartFile {
+    fn new(dir: PathBuf, name: &str) -> PartFile {
+        PartFile { dir, name: name.to_string(), writer: None }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.dir.join(format!(".{}.tmp", self.name))
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.writer.is_none() {
+            std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
+            let file = File::create(self.tmp()).with_context(|| format!("cannot create {}", self.tmp().display()))?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+                .set_dictionary_enabled(true)
+                .set_statistics_enabled(EnabledStatistics::Page)
+                .set_max_row_group_row_count(Some(128 * 1024))
+                .build();
+            self.writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props))?);
+        }
+        let writer = self.writer.as_mut().expect("just created");
+        writer.write(batch).with_context(|| format!("cannot write {} (disk full?)", self.tmp().display()))
+    }
+
+    /// Closes, syncs and renames the file into place; false when nothing was written.
+    fn finish(&mut self) -> Result<bool> {
+        let Some(writer) = self.writer.take() else { return Ok(false) };
+        let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", self.tmp().display()))?;
+        file.sync_all()?;
+        std::fs::rename(self.tmp(), self.path())?;
+        File::open(&self.dir)?.sync_all()?;
+        Ok(true)
+    }
 }
 
 /// Removes part files not in `kept` under a table, then empty partition directories.
@@ -127,10 +172,18 @@ mod tests {
         ReportWithFacts { report, facts: vec![] }
     }
 
+    fn write_items(out: &Path, run_id: &str, items: Vec<ReportWithFacts>) -> Written {
+        let mut partitions: BTreeMap<(String, i32), Vec<ReportWithFacts>> = BTreeMap::new();
+        for item in items {
+            partitions.entry((item.report.province.clone(), item.report.year)).or_default().push(item);
+        }
+        write(out, run_id, &partitions, |i| Some(i.clone())).unwrap()
+    }
+
     #[test]
     fn a_killed_writers_leftovers_are_never_read_and_are_cleaned_by_the_next_write() {
         let out = tempfile::tempdir().unwrap();
-        write(out.path(), "run1", &[item("a", "云南省", 2023), item("b", "云南省", 2022)]).unwrap();
+        write_items(out.path(), "run1", vec![item("a", "云南省", 2023), item("b", "云南省", 2022)]);
         // What a writer killed mid-file leaves: a hidden temporary file.
         let partition = out.path().join("reports/province=云南省/year=2023");
         std::fs::write(partition.join(".part-run2-0.parquet.tmp"), b"PAR1 half a file").unwrap();
@@ -138,7 +191,7 @@ mod tests {
         assert_eq!(listed.len(), 2, "readers see only complete part files: {listed:?}");
 
         // The next run writes the dataset again: one file per partition, nothing stale.
-        let written = write(out.path(), "run3", &[item("a", "云南省", 2023)]).unwrap();
+        let written = write_items(out.path(), "run3", vec![item("a", "云南省", 2023)]);
         assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1 });
         let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names, vec!["part-run3-0.parquet".to_string()]);

@@ -7,9 +7,8 @@ use url::Url;
 
 const EXTENSIONS: [&str; 6] = [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps"];
 
-/// The attachment links of a page, each once.
-pub fn attachments(html: &str, base: &Url) -> Vec<Url> {
-    let doc = Html::parse_document(html);
+/// The attachment links of a (parsed) page, each once.
+pub fn attachments(doc: &Html, base: &Url) -> Vec<Url> {
     let anchors = Selector::parse("a[href]").expect("static selector");
     let mut out: Vec<Url> = Vec::new();
     for a in doc.select(&anchors) {
@@ -38,7 +37,7 @@ mod tests {
             <a href="/module/download/downfile.jsp?classid=0&filename=9f2c.xlsx&showname=%E5%B9%B4%E6%8A%A5">年报</a>
             <a href="./t20240125_1.html">相关新闻</a><a href="./P020240125342787864103.pdf">重复</a>"#;
         let base = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581.html").unwrap();
-        let found: Vec<String> = attachments(page, &base).into_iter().map(|u| u.to_string()).collect();
+        let found: Vec<String> = attachments(&Html::parse_document(page), &base).into_iter().map(|u| u.to_string()).collect();
         assert_eq!(
             found,
             vec![

@@ -25,8 +25,9 @@ const TITLE_SELECTORS: &[&str] =
     &["meta[name=ArticleTitle]", "h1", ".title", ".article-title", "#title", ".bt", "h2", "title"];
 
 /// Reads a page that discovery expected to be a report. None when it is not one.
-pub fn read_article(url: &Url, html: &str) -> Option<ArticleMeta> {
-    let doc = Html::parse_document(html);
+/// Takes the parsed page: parsing is most of the cost, and the crawl shares one
+/// parse between this and [`super::attachments`].
+pub fn read_article(url: &Url, doc: &Html) -> Option<ArticleMeta> {
     let candidates: Vec<String> = TITLE_SELECTORS
         .iter()
         .filter_map(|css| Selector::parse(css).ok())
@@ -52,7 +53,7 @@ pub fn read_article(url: &Url, html: &str) -> Option<ArticleMeta> {
         }
     };
     let mut warnings = Vec::new();
-    let published = published_date(&doc, &text, url);
+    let published = published_date(doc, &text, url);
     let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| {
         let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
         if let Some(y) = guess {
@@ -180,7 +181,7 @@ mod tests {
         let html = "<html><head><title>首页</title><meta name=\"PubDate\" content=\"2024-01-25 10:00\"></head><body>\
                     <h1>高平市人民政府办公室2023年政府信息公开工作年度报告</h1></body></html>";
         let url = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1.html").unwrap();
-        let m = read_article(&url, html).unwrap();
+        let m = read_article(&url, &Html::parse_document(html)).unwrap();
         assert_eq!(m.year, Some(2023));
         assert_eq!(m.published, NaiveDate::from_ymd_opt(2024, 1, 25));
         assert_eq!(m.agency.as_deref(), Some("高平市人民政府办公室"));
@@ -190,9 +191,10 @@ mod tests {
     fn year_from_statistics_period_then_publication_with_warning() {
         let url = Url::parse("http://www.kmgd.gov.cn/art/2025/1/20/art_1_2.html").unwrap();
         let html = "<h1>市财政局政府信息公开工作年度报告</h1><p>报告所列数据统计期限为2024年1月1日至2024年12月31日</p>";
-        let m = read_article(&url, html).unwrap();
+        let read = |html: &str| read_article(&url, &Html::parse_document(html));
+        let m = read(html).unwrap();
         assert_eq!((m.year, m.published), (Some(2024), NaiveDate::from_ymd_opt(2025, 1, 20)));
-        let m = read_article(&url, "<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
+        let m = read("<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
         assert_eq!(m.year, Some(2024));
         assert!(m.warnings[0].contains("guessed 2024"));
     }
@@ -202,15 +204,16 @@ mod tests {
         let url = Url::parse("http://www.zt.gov.cn/zwgk/bmxxgk/zwfwglj/xxgknb/202101/t20210128_555.html").unwrap();
         let html = "<table><tr><td>索引号：</td><td>115306000155</td><td>发布机构：</td><td>昭通市政务服务管理局</td></tr>\
                     <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
-        let m = read_article(&url, html).unwrap();
+        let m = read_article(&url, &Html::parse_document(html)).unwrap();
         assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
     }
 
     #[test]
     fn non_reports_are_none() {
         let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
-        assert!(read_article(&url, "<h1>关于做好2023年政府信息公开工作年度报告编制发布工作的通知</h1>").is_none());
-        assert!(read_article(&url, "<h1>我市召开会议</h1>").is_none());
+        let read = |html: &str| read_article(&url, &Html::parse_document(html));
+        assert!(read("<h1>关于做好2023年政府信息公开工作年度报告编制发布工作的通知</h1>").is_none());
+        assert!(read("<h1>我市召开会议</h1>").is_none());
     }
 
     #[test]
