@@ -19,8 +19,9 @@ use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
 
-/// Builds the dataset rows of one report from its stored response in `raw_dir`.
-pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> {
+/// Builds the dataset rows of one report from its stored response in `raw_dir`;
+/// `division` is the report's place, from [`division_of`].
+pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path) -> Result<ReportWithFacts> {
     let stored = read_response(raw_dir, &entry.record)?;
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     let mut source_type = sniff(&stored.body);
@@ -44,7 +45,6 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
     }
 
     let agency = agency_of(entry);
-    let division = division_of(entry);
     let admin_level = match division {
         Some(d) if is_government_of(&agency, d) => d.level.as_str(),
         Some(_) => "department",
@@ -56,6 +56,7 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
     if division.is_none() {
         warnings.push(format!("place unknown: agency {agency:?} matches no division"));
     }
+    let (province, year) = partition(division, entry);
     let report = ReportRow {
         report_id: entry.report_id.clone(),
         version: entry.version,
@@ -75,15 +76,15 @@ pub fn assemble(entry: &ReportEntry, raw_dir: &Path) -> Result<ReportWithFacts> 
         checks_failed: extraction.checks_failed,
         warnings,
         text: extraction.text,
-        province: division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone()),
-        year: entry.year.unwrap_or(0),
+        province,
+        year,
     };
     Ok(ReportWithFacts { report, facts: extraction.facts })
 }
 
 /// The partition a report goes to, `(province, year)`, known without extracting it.
-pub fn partition(entry: &ReportEntry) -> (String, i32) {
-    let province = division_of(entry).map_or_else(|| "未知".to_string(), |d| d.province_name.clone());
+pub fn partition(division: Option<&Division>, entry: &ReportEntry) -> (String, i32) {
+    let province = division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone());
     (province, entry.year.unwrap_or(0))
 }
 
@@ -92,7 +93,8 @@ fn agency_of(entry: &ReportEntry) -> String {
     entry.agency.clone().or_else(|| entry.department.clone()).or_else(|| entry.seed.agency.clone()).unwrap_or_default()
 }
 
-fn division_of(entry: &ReportEntry) -> Option<&'static Division> {
+/// Where a report belongs: see [`place`].
+pub fn division_of(entry: &ReportEntry) -> Option<&'static Division> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     place(Divisions::embedded(), &agency_of(entry), entry.seed.division_code.as_deref(), host.as_deref())
 }
@@ -201,6 +203,7 @@ mod tests {
     fn departments_inherit_the_portal_and_counties_keep_their_own() {
         let d = Divisions::embedded();
         let code = |agency: &str, seed: Option<&str>, host: Option<&str>| place(d, agency, seed, host).map(|x| x.code.clone());
+        assert_eq!(code("高平市人民政府办公室", Some("140581"), None).as_deref(), Some("140581"));
         assert_eq!(code("昭通市政务服务管理局", Some("530600"), None).as_deref(), Some("530600"));
         assert_eq!(code("镇雄县人民政府", Some("530600"), None).as_deref(), Some("530627"));
         assert_eq!(code("云县人民政府", None, Some("www.ynyx.gov.cn")).as_deref(), Some("530922"));

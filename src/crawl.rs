@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::assemble::{assemble, partition, report_id, sha256_hex, sniff};
+use crate::assemble::{assemble, division_of, partition, report_id, sha256_hex, sniff};
+use crate::place::Division;
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::decode;
@@ -162,12 +163,14 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
 /// Rebuilds the dataset from the reports in the state and the raw archive: what
 /// `nianbao extract` runs, and what every crawl ends with.
 pub fn build_dataset(state: &State, layout: &Layout, run_id: &str) -> Result<(Written, Vec<String>)> {
-    let mut partitions: BTreeMap<(String, i32), Vec<ReportEntry>> = BTreeMap::new();
+    // Each report is placed once: its division decides its partition and its columns.
+    let mut partitions: BTreeMap<(String, i32), Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
     for entry in state.reports()? {
-        partitions.entry(partition(&entry)).or_default().push(entry);
+        let division = division_of(&entry);
+        partitions.entry(partition(division, &entry)).or_default().push((entry, division));
     }
     let mut problems = Vec::new();
-    let written = dataset::write(&layout.out, run_id, &partitions, |entry| match assemble(entry, &layout.raw()) {
+    let written = dataset::write(&layout.out, run_id, &partitions, |(entry, division)| match assemble(entry, *division, &layout.raw()) {
         Ok(item) => Some(item),
         Err(e) => {
             problems.push(format!("{}: {e:#}", entry.url));

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
+
 use crate::decode::normalize::fold_compact;
 
 const CURRENT: &str = include_str!("divisions.csv");
@@ -51,6 +53,8 @@ pub struct Divisions {
     /// Every name under which a division is known (current, historical, alias), longest
     /// first so that 昆明市官渡区 finds 官渡区 before any shorter name inside it.
     names: Vec<(String, String)>,
+    /// An automaton over `names`: every name inside an agency name in one pass.
+    finder: AhoCorasick,
     /// Host or `.suffix` → code.
     hosts: HashMap<String, String>,
 }
@@ -97,7 +101,8 @@ impl Divisions {
         names.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then(a.cmp(b)));
         names.dedup();
         let hosts = csv_rows(hosts).map(|f| (f[0].to_string(), f[1].to_string())).collect();
-        Divisions { by_code, names, hosts }
+        let finder = AhoCorasick::new(names.iter().map(|(name, _)| name)).expect("division names build an automaton");
+        Divisions { by_code, names, finder, hosts }
     }
 
     pub fn get(&self, code: &str) -> Option<&Division> {
@@ -115,12 +120,13 @@ impl Divisions {
     /// such as the seed's province, `53`), else left unresolved.
     pub fn match_agency(&self, agency: &str, within: Option<&str>) -> Option<&Division> {
         let text = fold_compact(agency);
-        let found: Vec<&Division> = self
-            .names
-            .iter()
-            .filter(|(name, _)| text.contains(name.as_str()))
-            .filter_map(|(_, code)| self.get(code))
+        let mut found: Vec<&Division> = self
+            .finder
+            .find_overlapping_iter(&text)
+            .filter_map(|m| self.get(&self.names[m.pattern().as_usize()].1))
             .collect();
+        found.sort_by(|a, b| a.code.cmp(&b.code));
+        found.dedup_by(|a, b| a.code == b.code);
         let named = |code: &str| found.iter().any(|d| d.code == code);
         // Most specific first; among equals, one whose parent is also named wins.
         let mut best: Option<(&Division, (u8, bool, bool))> = None;
