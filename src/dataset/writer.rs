@@ -30,7 +30,7 @@ pub struct Written {
 
 /// How many reports are assembled and written at a time: memory stays bounded by
 /// this, not by the size of a partition.
-const CHUNK: usize = 256;
+const CHUNK: usize = 64;
 
 /// Writes the whole dataset under `out`, named for `run_id`. `partitions` holds, per
 /// `(province, year)`, the entries (in row order) that `assemble` turns into rows;
@@ -46,8 +46,9 @@ pub fn write<E>(
     let mut written = Written::default();
     for ((province, year), entries) in partitions {
         let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
-        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name);
-        let mut facts = PartFile::new(out.join("facts").join(&sub), &file_name);
+        // Report rows carry whole texts: small row groups keep the writer's buffer small.
+        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name, 1024);
+        let mut facts = PartFile::new(out.join("facts").join(&sub), &file_name, 32 * 1024);
         for chunk in entries.chunks(CHUNK) {
             let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
             if items.is_empty() {
@@ -76,12 +77,13 @@ pub fn write<E>(
 struct PartFile {
     dir: PathBuf,
     name: String,
+    row_group_rows: usize,
     writer: Option<ArrowWriter<File>>,
 }
 
 impl PartFile {
-    fn new(dir: PathBuf, name: &str) -> PartFile {
-        PartFile { dir, name: name.to_string(), writer: None }
+    fn new(dir: PathBuf, name: &str, row_group_rows: usize) -> PartFile {
+        PartFile { dir, name: name.to_string(), row_group_rows, writer: None }
     }
 
     fn path(&self) -> PathBuf {
@@ -100,7 +102,7 @@ impl PartFile {
                 .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                 .set_dictionary_enabled(true)
                 .set_statistics_enabled(EnabledStatistics::Page)
-                .set_max_row_group_row_count(Some(128 * 1024))
+                .set_max_row_group_row_count(Some(self.row_group_rows))
                 .build();
             self.writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props))?);
         }
