@@ -65,6 +65,12 @@ pub struct Discover {
 pub struct HostOverride {
     pub per_host_rps: Option<f64>,
     pub per_host_concurrency: Option<usize>,
+    /// Accept this host's invalid TLS certificates (incomplete chains are common).
+    #[serde(default)]
+    pub insecure_tls: bool,
+    /// When https fails to connect, try the same URL over http.
+    #[serde(default)]
+    pub http_fallback: bool,
 }
 
 impl Default for Crawl {
@@ -156,6 +162,11 @@ impl Config {
     /// Requests per second allowed to `host`.
     pub fn host_rps(&self, host: &str) -> f64 {
         self.hosts.get(host).and_then(|o| o.per_host_rps).unwrap_or(self.crawl.per_host_rps)
+    }
+
+    /// The per-host exceptions for `host`, if it has any.
+    pub fn host(&self, host: &str) -> Option<&HostOverride> {
+        self.hosts.get(host)
     }
 
     /// Requests in flight allowed to `host`.

@@ -321,7 +321,7 @@ impl Crawler {
                 column: job.target.column.clone(),
                 year: meta.year,
                 published: meta.published.map(|d| d.to_string()),
-                warnings: meta.warnings,
+                warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).collect(),
                 record: page.record.clone(),
                 attachments: Vec::new(),
             });

@@ -39,3 +39,29 @@ fn proxy_from_the_environment() {
     assert!(out.status.success(), "{log}");
     assert_all_through_proxy(&web, &setup, &log);
 }
+
+#[test]
+fn http_fallback_is_taken_only_where_configured_and_recorded_on_the_report() {
+    // Seeds on https; the portal's TLS fails (here: it speaks plain HTTP only).
+    let web = MockWeb::start(vec![site()]);
+    let fallback = CrawlSetup::new(
+        &web,
+        &[HOST],
+        &[format!("https://{HOST}/,,530111")],
+        &format!("per_host_rps = 50.0\nretries = 0\n[hosts.\"{HOST}\"]\nhttp_fallback = true"),
+    );
+    let (ok, log) = fallback.crawl();
+    assert!(ok, "{log}");
+    let warnings: String = fallback
+        .state()
+        .query_row("SELECT warnings FROM reports WHERE url LIKE '%art_3260_99001%'", [], |r| r.get(0))
+        .expect("the report was fetched over http");
+    assert!(warnings.contains("fetched over http because https failed"), "{warnings}");
+
+    let strict = CrawlSetup::new(&web, &[HOST], &[format!("https://{HOST}/,,530111")], "per_host_rps = 50.0\nretries = 0");
+    let (ok, log) = strict.crawl();
+    assert!(ok, "{log}");
+    let reports: i64 = strict.state().query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0)).unwrap();
+    assert_eq!(reports, 0, "no fallback without the host's permission");
+    assert!(log.contains("unreachable"), "{log}");
+}

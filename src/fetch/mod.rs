@@ -44,6 +44,8 @@ pub struct Fetched {
     pub body: Vec<u8>,
     pub fetched_at: DateTime<Utc>,
     pub record: RecordRef,
+    /// How the page was had when that matters to a reader (TLS checks off, http fallback).
+    pub notes: Vec<String>,
 }
 
 impl Fetched {
@@ -91,12 +93,16 @@ struct HostHealth {
 
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For hosts with `insecure_tls`: the same client, accepting invalid certificates.
+    insecure_client: reqwest::Client,
     config: Arc<Config>,
     politeness: Politeness,
     scope: Scope,
     archive: Archive,
     robots: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Rules>, Failure>>>>>,
     health: Mutex<HashMap<String, HostHealth>>,
+    /// Hosts reached over http after https failed this run, with why https failed.
+    fell_back: Mutex<HashMap<String, String>>,
 }
 
 /// One attempt's result, before retry decisions.
@@ -114,15 +120,18 @@ enum Hop {
 
 impl Fetcher {
     pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
-        let client = build_client(&config, &scope)?;
+        let client = build_client(&config, &scope, false)?;
+        let insecure_client = build_client(&config, &scope, true)?;
         Ok(Fetcher {
             client,
+            insecure_client,
             politeness: Politeness::new(config.clone()),
             config,
             scope,
             archive,
             robots: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
+            fell_back: Mutex::new(HashMap::new()),
         })
     }
 
@@ -175,8 +184,36 @@ impl Fetcher {
         if !rules.allowed(url.as_str()) {
             return Err(Failure::RobotsDisallowed);
         }
-        let result = self.with_retries(url, &host, ask).await;
+        let result = self.with_fallback(url, &host, ask).await;
         self.record_health(&host, &result);
+        result
+    }
+
+    /// [`Self::with_retries`], plus the host's configured TLS exceptions: an https
+    /// request that cannot connect is tried over http where `http_fallback` allows it,
+    /// and either exception is noted on the page for the report's warnings.
+    async fn with_fallback(&self, url: &Url, host: &str, ask: Ask<'_>) -> Result<Hop, Failure> {
+        let mut result = self.with_retries(url, host, ask).await;
+        let Some(exceptions) = self.config.host(host) else { return result };
+        if let Err(Failure::Unreachable(why)) = &result
+            && exceptions.http_fallback
+            && url.scheme() == "https"
+        {
+            let mut plain = url.clone();
+            let _ = plain.set_scheme("http");
+            tracing::warn!(%url, why, "https failed: trying http, as configured for this host");
+            self.fell_back.lock().unwrap().insert(host.to_string(), why.clone());
+            result = self.with_retries(&plain, host, ask).await;
+        }
+        if let Ok(Hop::Done(Fetch::Page(page))) = &mut result {
+            // Every plain-http page of a host that fell back says so, not just the first.
+            if let Some(why) = self.fell_back.lock().unwrap().get(host).filter(|_| page.url.scheme() == "http") {
+                page.notes.push(format!("fetched over http because https failed on {host} ({why}), as configured"));
+            }
+            if exceptions.insecure_tls && page.url.scheme() == "https" {
+                page.notes.push(format!("TLS certificate checks off for {host}, as configured"));
+            }
+        }
         result
     }
 
@@ -189,7 +226,7 @@ impl Fetcher {
             robots_url.set_query(None);
             robots_url.set_fragment(None);
             let token = robots::agent_token(&self.config.crawl.user_agent);
-            match self.with_retries(&robots_url, host, Ask::default()).await {
+            match self.with_fallback(&robots_url, host, Ask::default()).await {
                 Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
@@ -239,6 +276,8 @@ impl Fetcher {
     }
 
     async fn attempt(&self, url: &Url, ask: Ask<'_>) -> Attempt {
+        let host = url.host_str().unwrap_or_default();
+        let client = if self.config.host(host).is_some_and(|o| o.insecure_tls) { &self.insecure_client } else { &self.client };
         let mut headers = HeaderMap::new();
         if let Some(v) = ask.validators {
             if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
@@ -252,9 +291,9 @@ impl Fetcher {
             Some(form) => {
                 let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
-                self.client.post(url.clone()).body(body)
+                client.post(url.clone()).body(body)
             }
-            None => self.client.get(url.clone()),
+            None => client.get(url.clone()),
         };
         let mut response = match request.headers(headers).send().await {
             Ok(r) => r,
@@ -305,7 +344,7 @@ impl Fetcher {
         match status {
             304 => Attempt::Done(Ok(Fetch::NotModified)),
             408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
-            200..=299 => Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, record }))),
+            200..=299 => Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, record, notes: Vec::new() }))),
             _ => Attempt::Done(Err(Failure::Http(status))),
         }
     }
@@ -328,7 +367,7 @@ impl Fetcher {
     }
 }
 
-fn build_client(config: &Config, scope: &Scope) -> Result<reqwest::Client> {
+fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -> Result<reqwest::Client> {
     let crawl = &config.crawl;
     let allowed = scope.allowed();
     let pins: HashMap<String, SocketAddr> = config
@@ -343,7 +382,8 @@ fn build_client(config: &Config, scope: &Scope) -> Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, allowed)))
         .pool_max_idle_per_host(2)
-        .pool_idle_timeout(Duration::from_secs(30));
+        .pool_idle_timeout(Duration::from_secs(30))
+        .tls_danger_accept_invalid_certs(insecure_tls);
     let builder = match crawl.proxy.trim() {
         "" => builder,
         "none" => builder.no_proxy(),

@@ -213,6 +213,9 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
+        if buf.first() == Some(&0x16) {
+            return; // a TLS ClientHello: this server speaks plain HTTP only
+        }
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
