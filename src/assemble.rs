@@ -163,6 +163,7 @@ fn as_html(source_type: &str, body: &[u8], content_type: Option<&str>, host: Opt
         "doc" => workbook_to_html(body)
             .map(|h| (h, "binary".into()))
             .map_err(|_| "tables in .doc/.wps files are not extracted yet".to_string()),
+        "image" => Err("tables only as images: no facts extracted".to_string()),
         other => Err(format!("tables in {other} files are not extracted yet")),
     }
 }
@@ -176,6 +177,8 @@ pub fn sniff(body: &[u8]) -> &'static str {
         if head.windows(3).any(|w| w == b"xl/") { "xlsx" } else { "docx" }
     } else if body.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         "doc"
+    } else if body.starts_with(b"\x89PNG") || body.starts_with(&[0xFF, 0xD8, 0xFF]) || body.starts_with(b"GIF8") {
+        "image"
     } else {
         "html"
     }
@@ -219,5 +222,6 @@ mod tests {
         assert!(!is_government_of("昭通市政务服务管理局", zt));
         assert!(is_government_of("昆明市官渡区人民政府", d.get("530111").unwrap()));
         assert_eq!((sniff(b"%PDF-1.7"), sniff(b"<html>")), ("pdf", "html"));
+        assert_eq!((sniff(b"\x89PNG\r\n"), sniff(&[0xFF, 0xD8, 0xFF, 0xE0])), ("image", "image"));
     }
 }

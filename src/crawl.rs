@@ -193,7 +193,8 @@ pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
 /// link), which gets the attachment size cap. The type itself is sniffed from bytes.
 fn is_file_link(url: &Url) -> bool {
     let path = url.path().to_ascii_lowercase();
-    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps"].iter().any(|e| path.ends_with(e)) || path.ends_with("downfile.jsp")
+    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".png", ".jpg", ".jpeg"].iter().any(|e| path.ends_with(e))
+        || path.ends_with("downfile.jsp")
 }
 
 fn host_of(url: &Url) -> String {
