@@ -12,12 +12,14 @@ mod document;
 mod grid;
 mod keys;
 mod office;
+mod pdf_text;
 mod sections;
 mod template;
 mod values;
 
 pub use keys::Format;
 pub use office::{docx_to_html, workbook_to_html};
+pub use pdf_text::extract_pdf_text;
 pub use values::{CellValue, parse_cell};
 
 use document::Document;
@@ -95,7 +97,7 @@ pub fn extract_html(html: &str, year: Option<i32>) -> Extraction {
 
 /// The format of a report whose section 二 table could not be read: the template
 /// notice it cites, else its year (before 2019 there was no template).
-fn format_from_text(text: &str, year: Option<i32>) -> Format {
+pub(crate) fn format_from_text(text: &str, year: Option<i32>) -> Format {
     if text.contains("〔2021〕30号") {
         Format::F2021
     } else if text.contains("〔2019〕60号") {

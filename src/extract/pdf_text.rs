@@ -1,0 +1,179 @@
+//! PDF reports: the tables rebuilt, best effort, from `pdftotext -layout` text.
+//!
+//! Layout text keeps each table row on one line, its numbers last and in the
+//! template's column order, so a row is its trailing numbers plus a label. The label is
+//! the text before the numbers on that line, or, when the PDF wrapped it, the lines
+//! since the previous row; it is matched to a key by the same words and numbering as an
+//! HTML label (`keys`). Only rows whose number count fits their section are read: a
+//! row that does not fit is a warning, and nothing is guessed across lines of numbers.
+
+use super::keys::{self, Format};
+use super::sections::{Section, heading_section};
+use super::{Extraction, Fact, checks};
+use crate::decode::normalize::{fold, fold_compact};
+
+const APPLICANTS: [&str; 7] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org", "total"];
+const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
+const NUMERALS: [char; 7] = ['一', '二', '三', '四', '五', '六', '七'];
+/// The group labels of section 三, for rows whose own label is only `3、其他`.
+const GROUPS: [&str; 7] = ["(一)予以公开", "(二)部分公开", "(三)不予公开", "(四)无法提供", "(五)不予处理", "(六)其他处理", "(七)总计"];
+
+/// Extracts the facts of a report from its PDF's layout text.
+pub fn extract_pdf_text(text: &str, year: Option<i32>) -> Extraction {
+    let mut facts = Vec::new();
+    let mut warnings = vec!["tables rebuilt from PDF text: best effort, check against the PDF".to_string()];
+    let mut section: Option<Section> = None;
+    let mut pending: Vec<String> = Vec::new();
+    let mut active_columns: Vec<&'static str> = Vec::new();
+    let mut group: Option<usize> = None;
+    let mut votes = (0, 0);
+    for line in text.lines() {
+        let compact = fold_compact(line);
+        if compact.is_empty() || is_page_number(&compact) {
+            continue;
+        }
+        if let Some(h) = heading_section(&compact) {
+            section = h;
+            pending.clear();
+            continue;
+        }
+        let Some(current) = section else { continue };
+        let (label, numbers) = split_numbers(line);
+        let label_compact = fold_compact(&label);
+        if let Some(g) = group_of(&label_compact) {
+            group = Some(g);
+        }
+        match current {
+            Section::Active => {
+                let columns = column_keys(&compact);
+                if !columns.is_empty() && numbers.is_empty() {
+                    for (_, f) in &columns {
+                        match f {
+                            Some(Format::F2021) => votes.0 += 1,
+                            Some(Format::F2019) => votes.1 += 1,
+                            _ => {}
+                        }
+                    }
+                    active_columns = columns.into_iter().map(|(k, _)| k).collect();
+                    continue;
+                }
+                let Some(row) = keys::active_row(&label_compact) else { continue };
+                if numbers.len() != active_columns.len() {
+                    warnings.push(format!("active: {} numbers for {} columns in row {}", numbers.len(), active_columns.len(), fold(&label)));
+                    continue;
+                }
+                for (column, raw) in active_columns.iter().zip(&numbers) {
+                    facts.push(fact("active", row, column, &label, raw, keys::active_unit(column)));
+                }
+            }
+            Section::Requests => {
+                if numbers.len() < 7 {
+                    if !label_compact.is_empty() {
+                        pending.push(label_compact);
+                    }
+                    continue;
+                }
+                let numbers = &numbers[numbers.len() - 7..];
+                let Some(row) = request_row(&label_compact, &pending, group) else {
+                    warnings.push(format!("requests: row label not recognised: {}", pending.join("") + &label_compact));
+                    pending.clear();
+                    continue;
+                };
+                let printed = if label_compact.is_empty() { pending.last().cloned().unwrap_or_default() } else { fold(&label) };
+                for (column, raw) in APPLICANTS.iter().zip(numbers) {
+                    facts.push(fact("requests", row, column, &printed, raw, Some("件")));
+                }
+                pending.clear();
+            }
+            Section::Review => {
+                if numbers.len() == 15 {
+                    for (i, raw) in numbers.iter().enumerate() {
+                        facts.push(fact("review", REVIEW_ROWS[i / 5], keys::REVIEW_COLUMNS[i % 5], REVIEW_ROWS[i / 5], raw, Some("件")));
+                    }
+                } else if !numbers.is_empty() {
+                    warnings.push(format!("review: {} numbers where the template has 15", numbers.len()));
+                }
+            }
+        }
+    }
+    let format = match votes {
+        (0, 0) => super::format_from_text(text, year),
+        (a, b) if a >= b => Format::F2021,
+        _ => Format::F2019,
+    };
+    let mut seen = std::collections::HashSet::new();
+    facts.retain(|f: &Fact| seen.insert((f.section, f.row, f.column)));
+    let checks_failed = checks::failed(&facts);
+    Extraction { format, facts, checks_failed, warnings, text: text.to_string() }
+}
+
+/// A section 三 row's key: from its own label, else with the wrapped label lines
+/// before it, else from its numbering under the last group label seen.
+fn request_row(own: &str, pending: &[String], group: Option<usize>) -> Option<&'static str> {
+    let group_label = group.map(|g| GROUPS[g - 1]);
+    let with_group = |leaf: &str| -> Option<&'static str> {
+        let parts: Vec<&str> = group_label.into_iter().chain([leaf]).collect();
+        keys::requests_row(&parts)
+    };
+    if !own.is_empty()
+        && let Some(key) = keys::requests_row(&[own]).or_else(|| with_group(own))
+    {
+        return Some(key);
+    }
+    let joined: String = pending.iter().rev().take(3).rev().cloned().collect::<String>() + own;
+    keys::requests_row(&[joined.as_str()]).or_else(|| with_group(&joined))
+}
+
+/// `(六)` anywhere at the start of a label → 6 (full-width brackets are folded).
+fn group_of(label: &str) -> Option<usize> {
+    let at = label.find('(')?;
+    let rest = &label[at + 1..];
+    let n = NUMERALS.iter().position(|&c| rest.starts_with(c))?;
+    rest[NUMERALS[n].len_utf8()..].starts_with(')').then_some(n + 1)
+}
+
+/// The section 二 columns a header line names, in the order printed.
+fn column_keys(compact: &str) -> Vec<(&'static str, Option<Format>)> {
+    const WORDS: [&str; 14] = [
+        "本年制发", "本年废止", "现行有效", "收费金额", "本年新制作", "本年新公开", "对外公开总数", "上一年项目", "增/减", "增减", "采购项目数",
+        "采购总金额", "采购金额", "处理决定数",
+    ];
+    let mut found: Vec<(usize, (&'static str, Option<Format>))> = WORDS
+        .iter()
+        .filter_map(|w| Some((compact.find(w)?, keys::active_column(w)?)))
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    found.dedup_by(|a, b| a.1.0 == b.1.0);
+    found.into_iter().map(|(_, key)| key).collect()
+}
+
+/// Splits a layout line into its label and its trailing numbers.
+fn split_numbers(line: &str) -> (String, Vec<String>) {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let numeric = |t: &str| {
+        let t = fold(t);
+        let body = t.strip_prefix('-').unwrap_or(&t);
+        !body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') && body.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let n = tokens.iter().rev().take_while(|t| numeric(t)).count();
+    let label = tokens[..tokens.len() - n].join(" ");
+    (label, tokens[tokens.len() - n..].iter().map(|t| fold(t)).collect())
+}
+
+fn is_page_number(compact: &str) -> bool {
+    let inner = compact.trim_matches(|c| c == '-' || c == '—');
+    inner.len() < compact.len() && !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit())
+}
+
+fn fact(section: &'static str, row: &'static str, column: &'static str, label: &str, raw: &str, unit: Option<&str>) -> Fact {
+    let value = super::parse_cell(raw).and_then(|v| v.value);
+    Fact {
+        section,
+        row,
+        column,
+        label: fold(label),
+        raw: raw.to_string(),
+        value,
+        unit: value.and(unit.map(str::to_string)),
+    }
+}
