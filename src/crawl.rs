@@ -81,6 +81,8 @@ struct Crawler {
     spawn: mpsc::UnboundedSender<String>,
     counters: Arc<Counters>,
     run_id: String,
+    /// Set when our own side fails (disk full, state unwritable): every worker stops.
+    fatal: Mutex<Option<String>>,
 }
 
 /// Crawls `seeds` into `out` and writes the dataset.
@@ -109,6 +111,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         spawn,
         counters: counters.clone(),
         run_id: run_id.clone(),
+        fatal: Mutex::new(None),
     });
 
     {
@@ -141,6 +144,10 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         }
     }
     drop(progress);
+    if let Some(why) = crawler.fatal.lock().unwrap().take() {
+        // What was committed stays: the next run resumes from it.
+        anyhow::bail!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
+    }
     crawler.fetcher.archive().sync().context("cannot sync the raw archive")?;
 
     let state = crawler.state.lock().unwrap();
@@ -235,10 +242,13 @@ impl Crawler {
 
     async fn work(self: Arc<Self>, host: String) {
         while let Some(job) = self.next_job(&host) {
+            if self.fatal.lock().unwrap().is_some() {
+                continue; // drain the queue without fetching: the run is stopping
+            }
             if let Err(e) = self.process(&job).await {
-                // Only the state failing gets here (disk full, database locked): stop loudly.
-                tracing::error!(url = %job.target.url, "cannot record crawl progress: {e:#}");
-                Counters::add(&self.counters.errors);
+                // Only our own side gets here (disk full, state unwritable): stop everything.
+                tracing::error!(url = %job.target.url, "{e:#}");
+                self.fatal.lock().unwrap().get_or_insert_with(|| format!("{e:#}"));
             }
         }
     }
@@ -394,6 +404,9 @@ impl Crawler {
     }
 
     fn failed(&self, job: &Job, failure: &Failure) -> Result<()> {
+        if let Failure::Local(why) = failure {
+            anyhow::bail!("{why}");
+        }
         Counters::add(&self.counters.errors);
         tracing::debug!(url = %job.target.url, %failure, "page failed");
         let state = self.state.lock().unwrap();

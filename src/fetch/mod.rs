@@ -331,7 +331,7 @@ impl Fetcher {
         let record = match self.archive.store_response(final_url.as_str(), fetched_at, status, reason, &header_list, &body) {
             Ok(r) => r,
             // A full disk must stop the crawl loudly, not lose pages quietly.
-            Err(e) => return Attempt::Done(Err(Failure::Failed(format!("raw archive write failed: {e:#}")))),
+            Err(e) => return Attempt::Done(Err(Failure::Local(format!("cannot write the raw archive: {e:#}")))),
         };
         if let Some(why) = outcome::challenge(status, &header_list, &body) {
             return Attempt::Done(Err(Failure::Blocked(why)));

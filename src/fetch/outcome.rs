@@ -19,6 +19,9 @@ pub enum Failure {
     HostPaused(String),
     /// A redirect loop, too many redirects, a redirect out of scope, a broken body.
     Failed(String),
+    /// Our own side failed (the raw archive could not be written: a full disk). The
+    /// crawl stops instead of losing every page that follows.
+    Local(String),
 }
 
 impl Failure {
@@ -33,6 +36,7 @@ impl Failure {
             Failure::Http(_) => "http-error",
             Failure::HostPaused(_) => "host-paused",
             Failure::Failed(_) => "failed",
+            Failure::Local(_) => "local-error",
         }
     }
 }
@@ -48,6 +52,7 @@ impl fmt::Display for Failure {
             Failure::Http(status) => write!(f, "HTTP {status}"),
             Failure::HostPaused(why) => write!(f, "host paused: {why}"),
             Failure::Failed(why) => write!(f, "failed: {why}"),
+            Failure::Local(why) => write!(f, "{why}"),
         }
     }
 }
