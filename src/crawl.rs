@@ -20,13 +20,13 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::assemble::{assemble, division_of, partition, report_id, sha256_hex, sniff};
-use crate::place::Division;
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::decode;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
-use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetcher, Validators, scope::Scope};
+use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
 use crate::layout::Layout;
+use crate::place::Division;
 use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
 use crate::state::{Job, PageRecord, ReportEntry, State};
@@ -272,6 +272,8 @@ impl Crawler {
         None
     }
 
+    /// Fetches one frontier page and hands it to the handler of its kind. An error
+    /// here is our own side failing (state or archive unwritable), never the page's.
     async fn process(&self, job: &Job) -> Result<()> {
         if let Some(why) = self.within_budget(job) {
             let state = self.state.lock().unwrap();
@@ -310,97 +312,97 @@ impl Crawler {
         };
         let is_html = sniff(&page.body) == "html";
         let text = if is_html { decode(&page.body, page.header("content-type"), url.host_str()).text } else { String::new() };
-
-        if is_article {
-            let seed = self.state.lock().unwrap().seed(&job.seed)?;
-            let doc = is_html.then(|| scraper::Html::parse_document(&text));
-            let meta = if let Some(doc) = &doc {
-                discover::read_article(&page.url, doc)
-            } else {
-                discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or(""))
-            };
-            let report = meta.map(|meta| ReportEntry {
-                report_id: report_id(&job.canonical),
-                version: 0,
-                is_current: true,
-                sha256: sha.clone(),
-                url: page.url.to_string(),
-                seed,
-                title: meta.title,
-                agency: meta.agency,
-                department: job.target.department.clone(),
-                column: job.target.column.clone(),
-                year: meta.year,
-                published: meta.published.map(|d| d.to_string()),
-                warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).collect(),
-                record: page.record.clone(),
-                attachments: Vec::new(),
-            });
-            let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
-            let (report, outcome) = match report {
-                Some(r) if too_old(&r) => (None, "report-before-min-year"),
-                Some(r) => (Some(r), "report"),
-                None => (None, "not-a-report"),
-            };
-            // A report article's attached files are fetched too: they often hold the tables.
-            let attached: Vec<Job> = match (&report, &doc) {
-                (Some(r), Some(doc)) => discover::attachments(doc, &page.url)
-                    .into_iter()
-                    .filter(|u| self.scope.refuse(u).is_none())
-                    .map(|u| Job {
-                        canonical: canonical(&u),
-                        host: host_of(&u),
-                        seed: job.seed.clone(),
-                        target: Target {
-                            url: u.to_string(),
-                            kind: PageKind::Attachment,
-                            title: Some(r.title.clone()),
-                            report_id: Some(r.report_id.clone()),
-                            ..job.target.clone()
-                        },
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            drop(doc);
-            if report.is_some() {
-                Counters::add(&self.counters.reports);
+        match (job.target.kind, &job.target.report_id) {
+            (PageKind::Article, _) => self.article(job, &page, &stored, is_html.then_some(text.as_str())),
+            (PageKind::Attachment, Some(report_id)) => {
+                let outcome = format!("attachment ({})", sniff(&page.body));
+                self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)
             }
-            let new = self.state.lock().unwrap().complete_article(&job.canonical, &stored, report.as_ref(), attached, outcome)?;
-            for next in new {
-                self.push(next);
-            }
-            return Ok(());
+            _ => self.navigation(job, &page, &stored, &text),
         }
-        if let (PageKind::Attachment, Some(report_id)) = (job.target.kind, &job.target.report_id) {
-            let outcome = format!("attachment ({})", sniff(&page.body));
-            return self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome);
-        }
+    }
 
-        let found = discover::follow(&job.target, &page.url, &text, self.config.discover.max_depth);
+    /// A page expected to be a report (or a report file linked from a list): its
+    /// report, if it is one, and its attachments to fetch, recorded in one step.
+    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&str>) -> Result<()> {
+        let seed = self.state.lock().unwrap().seed(&job.seed)?;
+        // One parse serves both the metadata and the attachment links.
+        let doc = html.map(scraper::Html::parse_document);
+        let meta = match &doc {
+            Some(doc) => discover::read_article(&page.url, doc),
+            None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or("")),
+        };
+        let report = meta.map(|meta| ReportEntry {
+            report_id: report_id(&job.canonical),
+            version: 0,
+            is_current: true,
+            sha256: stored.sha256.to_string(),
+            url: page.url.to_string(),
+            seed,
+            title: meta.title,
+            agency: meta.agency,
+            department: job.target.department.clone(),
+            column: job.target.column.clone(),
+            year: meta.year,
+            published: meta.published.map(|d| d.to_string()),
+            warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).collect(),
+            record: page.record.clone(),
+            attachments: Vec::new(),
+        });
+        let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
+        let (report, outcome) = match report {
+            Some(r) if too_old(&r) => (None, "report-before-min-year"),
+            Some(r) => (Some(r), "report"),
+            None => (None, "not-a-report"),
+        };
+        // A report article's attached files are fetched too: they often hold the tables.
+        let attached: Vec<Job> = match (&report, &doc) {
+            (Some(r), Some(doc)) => discover::attachments(doc, &page.url)
+                .into_iter()
+                .filter_map(|u| {
+                    let target = Target {
+                        url: u.to_string(),
+                        kind: PageKind::Attachment,
+                        title: Some(r.title.clone()),
+                        report_id: Some(r.report_id.clone()),
+                        ..job.target.clone()
+                    };
+                    self.job_for(&job.seed, target)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        drop(doc);
+        if report.is_some() {
+            Counters::add(&self.counters.reports);
+        }
+        let new = self.state.lock().unwrap().complete_article(&job.canonical, stored, report.as_ref(), attached, outcome)?;
+        for next in new {
+            self.push(next);
+        }
+        Ok(())
+    }
+
+    /// A portal, hub or list page: the pages it leads to, recorded in one step.
+    fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<()> {
+        let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
         if found.targets.is_empty() && page.body.len() < 512 && job.target.kind != PageKind::Hub {
             // A portal or list that comes back nearly empty is a soft block, not "no reports".
             return self.failed(job, &Failure::Blocked(format!("{}-byte page where a {} was expected", page.body.len(), job.target.kind.as_str())));
         }
-        let linked: Vec<Job> = found
-            .targets
-            .into_iter()
-            .filter_map(|target| {
-                let target_url = Url::parse(&target.url).ok()?;
-                self.scope.refuse(&target_url).is_none().then(|| Job {
-                    canonical: canonical(&target_url),
-                    host: host_of(&target_url),
-                    seed: job.seed.clone(),
-                    target,
-                })
-            })
-            .collect();
+        let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
         let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
-        let new_jobs = self.state.lock().unwrap().complete_navigation(&job.canonical, &stored, linked, &outcome)?;
-        for next in new_jobs {
+        let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, &outcome)?;
+        for next in new {
             self.push(next);
         }
         Ok(())
+    }
+
+    /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.
+    fn job_for(&self, seed: &str, target: Target) -> Option<Job> {
+        let url = Url::parse(&target.url).ok()?;
+        self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
     }
 
     fn failed(&self, job: &Job, failure: &Failure) -> Result<()> {

@@ -228,12 +228,6 @@ impl State {
         Ok(new)
     }
 
-    /// Records a report found by discovery: the same content refreshes its version,
-    /// new content (another sha256) becomes the next version. Returns the version.
-    pub fn upsert_report(&self, r: &ReportEntry) -> Result<i64> {
-        insert_report(&self.db, r)
-    }
-
     /// Every version of every report found so far, in (report_id, version) order.
     pub fn reports(&self) -> Result<Vec<ReportEntry>> {
         let mut stmt = self.db.prepare(
@@ -355,6 +349,8 @@ fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
     Ok(())
 }
 
+/// Records a report found by discovery: the same content refreshes its version, new
+/// content (another sha256) becomes the next version. Returns the version.
 fn insert_report(db: &Connection, r: &ReportEntry) -> Result<i64> {
     let last: Option<(i64, String)> = db
         .query_row(
@@ -431,10 +427,10 @@ mod tests {
             record: RecordRef { file: "f".into(), offset: 0, length: 1 },
             attachments: vec![],
         };
-        assert_eq!(state.upsert_report(&entry).unwrap(), 1);
-        assert_eq!(state.upsert_report(&entry).unwrap(), 1);
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), 1);
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), 1);
         entry.sha256 = "bbb".into();
-        assert_eq!(state.upsert_report(&entry).unwrap(), 2);
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), 2);
         let all = state.reports().unwrap();
         assert_eq!(all.iter().map(|r| (r.version, r.is_current)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
     }
