@@ -118,6 +118,9 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     let versions: Vec<&Vec<(i64, bool)>> = reports.values().filter(|v| v.len() > 1).collect();
     assert_eq!(versions, vec![&vec![(1, false), (2, true)]], "one report with two versions, the newest current");
     assert_eq!(facts.len(), want_facts.len() + 200, "the old version's facts stay, the new version's are added");
+    let stats = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["stats", "--json", "--out"]).arg(killed.out()).output().unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!((stats["reports"].as_u64(), stats["superseded_versions"].as_u64()), (Some(60), Some(1)), "stats counts a report once");
 }
 
 #[test]

@@ -12,7 +12,10 @@ use serde::Serialize;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Stats {
+    /// Reports, each counted once (its current version).
     pub reports: u64,
+    /// Earlier versions of reports that changed after publication.
+    pub superseded_versions: u64,
     pub facts: u64,
     /// "province/year" → reports.
     pub reports_by_partition: BTreeMap<String, u64>,
@@ -30,18 +33,26 @@ pub fn collect(out: &Path) -> Result<Stats> {
     let mut stats = Stats::default();
     for (path, province, year) in part_files(&out.join("reports"))? {
         for batch in read(&path)? {
-            stats.reports += batch.num_rows() as u64;
-            *stats.reports_by_partition.entry(format!("{province}/{year}")).or_default() += batch.num_rows() as u64;
-            count_lists(&batch, "checks_failed", &mut stats.checks_failed);
-            count_lists(&batch, "warnings", &mut stats.warnings);
+            let current = batch.column_by_name("is_current").context("reports without is_current")?.as_boolean();
+            let n = current.true_count() as u64;
+            stats.reports += n;
+            stats.superseded_versions += batch.num_rows() as u64 - n;
+            if n > 0 {
+                *stats.reports_by_partition.entry(format!("{province}/{year}")).or_default() += n;
+            }
+            count_lists(&batch, "checks_failed", current, &mut stats.checks_failed);
+            count_lists(&batch, "warnings", current, &mut stats.warnings);
         }
     }
     for (path, ..) in part_files(&out.join("facts"))? {
         for batch in read(&path)? {
-            stats.facts += batch.num_rows() as u64;
+            let current = batch.column_by_name("is_current").context("facts without is_current")?.as_boolean();
             let sections = batch.column_by_name("section").context("facts without a section column")?.as_string::<i32>();
-            for s in sections.iter().flatten() {
-                *stats.facts_by_section.entry(s.to_string()).or_default() += 1;
+            for (s, is_current) in sections.iter().zip(current.iter()) {
+                if let (Some(s), Some(true)) = (s, is_current) {
+                    stats.facts += 1;
+                    *stats.facts_by_section.entry(s.to_string()).or_default() += 1;
+                }
             }
         }
     }
@@ -51,7 +62,10 @@ pub fn collect(out: &Path) -> Result<Stats> {
 impl Stats {
     /// A plain table for a terminal.
     pub fn to_text(&self) -> String {
-        let mut out = format!("{} reports, {} facts\n\nreports by province and year:\n", self.reports, self.facts);
+        let mut out = format!(
+            "{} reports ({} earlier versions kept), {} facts of current versions\n\nreports by province and year:\n",
+            self.reports, self.superseded_versions, self.facts
+        );
         for (partition, n) in &self.reports_by_partition {
             out.push_str(&format!("  {partition:<24} {n:>8}\n"));
         }
@@ -87,11 +101,11 @@ fn read(path: &Path) -> Result<Vec<RecordBatch>> {
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Counts each distinct name (text before ':') once per row.
-fn count_lists(batch: &RecordBatch, column: &str, into: &mut BTreeMap<String, u64>) {
+/// Counts each distinct name (text before ':') once per current row.
+fn count_lists(batch: &RecordBatch, column: &str, current: &arrow_array::BooleanArray, into: &mut BTreeMap<String, u64>) {
     let Some(lists) = batch.column_by_name(column) else { return };
     let lists = lists.as_list::<i32>();
-    for i in 0..lists.len() {
+    for i in (0..lists.len()).filter(|&i| current.value(i)) {
         let row = lists.value(i);
         let mut names: Vec<String> =
             row.as_string::<i32>().iter().flatten().map(|s| s.split(':').next().unwrap_or(s).to_string()).collect();
