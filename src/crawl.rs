@@ -219,6 +219,10 @@ impl Crawler {
             Counters::add(&self.counters.hosts_total);
         }
         let running = q.workers.entry(host.clone()).or_default();
+        if *running == 0 && !fresh_host {
+            // A host that had finished has new work: it is not done any more.
+            self.counters.hosts_done.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if *running < self.config.host_concurrency(&host) {
             *running += 1;
             let _ = self.spawn.send(host);
