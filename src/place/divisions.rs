@@ -50,8 +50,8 @@ impl Division {
 /// All divisions, with name and host indexes.
 pub struct Divisions {
     by_code: HashMap<String, Division>,
-    /// Every name under which a division is known (current, historical, alias), longest
-    /// first so that 昆明市官渡区 finds 官渡区 before any shorter name inside it.
+    /// Every name under which a division is known (current, historical, alias), with
+    /// its code. Order does not matter: the finder reports every name found.
     names: Vec<(String, String)>,
     /// An automaton over `names`: every name inside an agency name in one pass.
     finder: AhoCorasick,
@@ -98,7 +98,7 @@ impl Divisions {
         for f in csv_rows(aliases) {
             names.push((f[2].to_string(), f[0].to_string()));
         }
-        names.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then(a.cmp(b)));
+        names.sort();
         names.dedup();
         let hosts = csv_rows(hosts).map(|f| (f[0].to_string(), f[1].to_string())).collect();
         let finder = AhoCorasick::new(names.iter().map(|(name, _)| name)).expect("division names build an automaton");

@@ -100,17 +100,20 @@ impl Site {
     pub fn add_file(&mut self, path: &str, file: &Path) {
         let text = std::fs::read_to_string(file).unwrap();
         let content_type = if path.ends_with(".txt") { "text/plain".to_string() } else { self.content_type.clone() };
-        let body = if self.gbk {
-            let text = text.replace(r#"<meta charset="utf-8">"#, r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#);
-            encoding_rs::GBK.encode(&text).0.into_owned()
-        } else {
-            text.into_bytes()
-        };
-        let page = Page { status: 200, headers: vec![("Content-Type".into(), content_type)], body, ..Page::default() };
+        let page = Page { status: 200, headers: vec![("Content-Type".into(), content_type)], body: self.encode(&text), ..Page::default() };
         if let Some(dir) = path.strip_suffix("index.html") {
             self.pages.insert(dir.to_string(), page.clone());
         }
         self.pages.insert(path.to_string(), page);
+    }
+
+    /// A page's bytes as this site sends them: GBK sites also declare gb2312 in `<meta>`.
+    fn encode(&self, text: &str) -> Vec<u8> {
+        if !self.gbk {
+            return text.as_bytes().to_vec();
+        }
+        let text = text.replace(r#"<meta charset="utf-8">"#, r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#);
+        encoding_rs::GBK.encode(&text).0.into_owned()
     }
 
     /// Serves an extraction fixture (tests/fixtures/extract/<name>.html) as an article.
@@ -137,11 +140,7 @@ impl Site {
 
     /// Serves `html` (UTF-8 text, encoded as the site encodes) at `path`.
     pub fn html(mut self, path: &str, html: &str) -> Site {
-        let body = if self.gbk {
-            encoding_rs::GBK.encode(&html.replace(r#"<meta charset="utf-8">"#, r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#)).0.into_owned()
-        } else {
-            html.as_bytes().to_vec()
-        };
+        let body = self.encode(html);
         self.pages.insert(path.to_string(), Page { status: 200, headers: vec![("Content-Type".into(), self.content_type.clone())], body, ..Page::default() });
         self
     }
