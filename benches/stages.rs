@@ -53,13 +53,14 @@ fn main() {
     }
 
     let url = url::Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240130_1.html").unwrap();
-    let stages: [(&str, &dyn Fn(&str)); 3] = [
-        ("parse the page (scraper/html5ever)", &|p| drop(black_box(scraper::Html::parse_document(p)))),
-        ("links of the page", &|p| drop(black_box(nianbao::discover::links(p, &url)))),
-        ("read_article + attachments (one parse)", &|p| {
-            let doc = scraper::Html::parse_document(p);
-            black_box(nianbao::discover::read_article(&url, &doc));
-            black_box(nianbao::discover::attachments(&doc, &url));
+    let stages: [(&str, &dyn Fn(&str)); 4] = [
+        ("parse as a full DOM (scraper/html5ever)", &|p| drop(black_box(scraper::Html::parse_document(p)))),
+        ("parse as a report page (nianbao::html)", &|p| drop(black_box(nianbao::html::Page::parse(p)))),
+        ("links of the page (scraper)", &|p| drop(black_box(nianbao::discover::links(p, &url)))),
+        ("report page: parse, read_article, attachments", &|p| {
+            let page = nianbao::html::Page::parse(p);
+            black_box(nianbao::discover::read_article(&url, &page));
+            black_box(nianbao::discover::attachments(&page, &url));
         }),
     ];
     for (name, f) in stages {

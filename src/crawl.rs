@@ -331,7 +331,7 @@ impl Crawler {
     fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&str>) -> Result<()> {
         let seed = self.state.lock().unwrap().seed(&job.seed)?;
         // One parse serves both the metadata and the attachment links.
-        let doc = html.map(scraper::Html::parse_document);
+        let doc = html.map(crate::html::Page::parse);
         let meta = match &doc {
             Some(doc) => discover::read_article(&page.url, doc),
             None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or("")),

@@ -19,6 +19,7 @@
 //! that a killed run resumes and a nightly run only fetches what changed.
 
 pub mod decode;
+pub mod html;
 pub mod extract;
 pub mod place;
 pub mod config;

@@ -5,11 +5,11 @@
 //! 2024); only as a last resort the publication year − 1, with a warning.
 
 use chrono::NaiveDate;
-use scraper::{Html, Selector};
 use url::Url;
 
 use super::classify::{self, Title, agency_in_title, body_is_report, classify_title, year_in};
 use crate::decode::normalize::{fold, fold_compact};
+use crate::html::{Page, Select};
 
 /// A report article's metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,24 +21,32 @@ pub struct ArticleMeta {
     pub warnings: Vec<String>,
 }
 
-const TITLE_SELECTORS: &[&str] =
-    &["meta[name=ArticleTitle]", "h1", ".title", ".article-title", "#title", ".bt", "h2", "title"];
+/// Where portals print an article's title, most telling first.
+const TITLE_SELECTORS: &[Select<'static>] = &[
+    Select::MetaName("ArticleTitle"),
+    Select::Tag("h1"),
+    Select::Class("title"),
+    Select::Class("article-title"),
+    Select::Id("title"),
+    Select::Class("bt"),
+    Select::Tag("h2"),
+    Select::Tag("title"),
+];
 
 /// Reads a page that discovery expected to be a report. None when it is not one.
-/// Takes the parsed page: parsing is most of the cost, and the crawl shares one
-/// parse between this and [`super::attachments`].
-pub fn read_article(url: &Url, doc: &Html) -> Option<ArticleMeta> {
+/// Takes the parsed page: the crawl reads its metadata, its attachment links
+/// ([`super::attachments`]) and its tables from one parse.
+pub fn read_article(url: &Url, page: &Page) -> Option<ArticleMeta> {
     let candidates: Vec<String> = TITLE_SELECTORS
         .iter()
-        .filter_map(|css| Selector::parse(css).ok())
-        .flat_map(|sel| {
-            doc.select(&sel)
-                .map(|e| fold(e.value().attr("content").map(str::to_string).unwrap_or_else(|| e.text().collect()).as_str()))
+        .flat_map(|&sel| {
+            page.select(sel)
+                .map(|e| fold(page.attr(e, "content").map(str::to_string).unwrap_or_else(|| page.text(e)).as_str()))
                 .collect::<Vec<_>>()
         })
         .filter(|t| !t.is_empty())
         .collect();
-    let text: String = doc.root_element().text().collect();
+    let text = page.text(Page::ROOT);
     let report_title = candidates.iter().find(|t| matches!(classify_title(t), Title::Report { .. }));
     let title = match report_title {
         Some(t) => t.clone(),
@@ -53,7 +61,7 @@ pub fn read_article(url: &Url, doc: &Html) -> Option<ArticleMeta> {
         }
     };
     let mut warnings = Vec::new();
-    let published = published_date(doc, &text, url);
+    let published = published_date(page, &text, url);
     let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| {
         let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
         if let Some(y) = guess {
@@ -108,9 +116,9 @@ fn statistics_year(text: &str) -> Option<i32> {
 
 /// The publication date: the page's PubDate meta, a 发布时间/发布日期 line, else the
 /// date in a TRS (`t20240125_`) or Hanweb (`/art/2025/1/20/`) article URL.
-fn published_date(doc: &Html, text: &str, url: &Url) -> Option<NaiveDate> {
-    let meta = Selector::parse("meta[name=PubDate], meta[name=pubdate], meta[name=publishdate]").ok()?;
-    if let Some(d) = doc.select(&meta).find_map(|m| m.value().attr("content").and_then(date_in)) {
+fn published_date(page: &Page, text: &str, url: &Url) -> Option<NaiveDate> {
+    let metas = [Select::MetaName("PubDate"), Select::MetaName("publishdate")];
+    if let Some(d) = metas.iter().flat_map(|&m| page.select(m)).find_map(|m| page.attr(m, "content").and_then(date_in)) {
         return Some(d);
     }
     let t = fold(text);
@@ -181,7 +189,7 @@ mod tests {
         let html = "<html><head><title>首页</title><meta name=\"PubDate\" content=\"2024-01-25 10:00\"></head><body>\
                     <h1>高平市人民政府办公室2023年政府信息公开工作年度报告</h1></body></html>";
         let url = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1.html").unwrap();
-        let m = read_article(&url, &Html::parse_document(html)).unwrap();
+        let m = read_article(&url, &Page::parse(html)).unwrap();
         assert_eq!(m.year, Some(2023));
         assert_eq!(m.published, NaiveDate::from_ymd_opt(2024, 1, 25));
         assert_eq!(m.agency.as_deref(), Some("高平市人民政府办公室"));
@@ -191,7 +199,7 @@ mod tests {
     fn year_from_statistics_period_then_publication_with_warning() {
         let url = Url::parse("http://www.kmgd.gov.cn/art/2025/1/20/art_1_2.html").unwrap();
         let html = "<h1>市财政局政府信息公开工作年度报告</h1><p>报告所列数据统计期限为2024年1月1日至2024年12月31日</p>";
-        let read = |html: &str| read_article(&url, &Html::parse_document(html));
+        let read = |html: &str| read_article(&url, &Page::parse(html));
         let m = read(html).unwrap();
         assert_eq!((m.year, m.published), (Some(2024), NaiveDate::from_ymd_opt(2025, 1, 20)));
         let m = read("<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
@@ -204,14 +212,14 @@ mod tests {
         let url = Url::parse("http://www.zt.gov.cn/zwgk/bmxxgk/zwfwglj/xxgknb/202101/t20210128_555.html").unwrap();
         let html = "<table><tr><td>索引号：</td><td>115306000155</td><td>发布机构：</td><td>昭通市政务服务管理局</td></tr>\
                     <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
-        let m = read_article(&url, &Html::parse_document(html)).unwrap();
+        let m = read_article(&url, &Page::parse(html)).unwrap();
         assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
     }
 
     #[test]
     fn non_reports_are_none() {
         let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
-        let read = |html: &str| read_article(&url, &Html::parse_document(html));
+        let read = |html: &str| read_article(&url, &Page::parse(html));
         assert!(read("<h1>关于做好2023年政府信息公开工作年度报告编制发布工作的通知</h1>").is_none());
         assert!(read("<h1>我市召开会议</h1>").is_none());
     }

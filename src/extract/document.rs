@@ -5,23 +5,23 @@
 //! Page chrome is left out by starting from the article container when one of the
 //! CMS containers is present (TRS `TRS_Editor`, Hanweb `zoom`, …).
 
-use scraper::{ElementRef, Html, Node, Selector};
+use crate::html::{Kind, NodeId, Page, Select};
 
 use super::grid::Table;
 use super::sections::{Section, heading_section};
 use crate::decode::normalize::fold_compact;
 
-/// CSS selectors of article bodies in the CMSs portals run, most specific first.
-const CONTAINERS: &[&str] = &[
-    ".TRS_Editor",
-    ".trs_editor_view",
-    ".TRS_UEDITOR",
-    "#zoom",
-    "#UCAP-CONTENT",
-    ".article-content",
-    ".content",
-    "article",
-    "body",
+/// Article bodies in the CMSs portals run, most specific first.
+const CONTAINERS: &[Select<'static>] = &[
+    Select::Class("TRS_Editor"),
+    Select::Class("trs_editor_view"),
+    Select::Class("TRS_UEDITOR"),
+    Select::Id("zoom"),
+    Select::Id("UCAP-CONTENT"),
+    Select::Class("article-content"),
+    Select::Class("content"),
+    Select::Tag("article"),
+    Select::Tag("body"),
 ];
 
 /// What a report page holds, in document order.
@@ -34,38 +34,37 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn parse(html: &str) -> Document {
-        let doc = Html::parse_document(html);
+    pub fn read(page: &Page) -> Document {
         let root = CONTAINERS
             .iter()
-            .filter_map(|css| Selector::parse(css).ok())
-            .find_map(|sel| doc.select(&sel).max_by_key(|e| e.text().map(str::len).sum::<usize>()))
-            .unwrap_or_else(|| doc.root_element());
-        let mut walk = Walk { doc: Document { text: String::new(), tables: Vec::new(), images: 0 }, since_table: 0 };
+            .find_map(|&sel| page.select(sel).max_by_key(|&e| page.text_len(e)))
+            .unwrap_or(Page::ROOT);
+        let mut walk = Walk { page, doc: Document { text: String::new(), tables: Vec::new(), images: 0 }, since_table: 0 };
         walk.element(root);
         walk.doc.text = tidy_lines(&walk.doc.text);
         walk.doc
     }
 }
 
-struct Walk {
+struct Walk<'p> {
+    page: &'p Page,
     doc: Document,
     /// Where in `text` the last table ended: headings are looked for after it.
     since_table: usize,
 }
 
-impl Walk {
-    fn element(&mut self, element: ElementRef<'_>) {
-        for child in element.children() {
-            match child.value() {
-                Node::Text(t) => self.doc.text.push_str(t),
-                Node::Element(e) => {
-                    let Some(child) = ElementRef::wrap(child) else { continue };
-                    match e.name() {
+impl Walk<'_> {
+    fn element(&mut self, element: NodeId) {
+        let page = self.page;
+        for child in page.children(element) {
+            match page.kind(child) {
+                Kind::Text(t) => self.doc.text.push_str(t),
+                Kind::Element { name, .. } => {
+                    match name.as_str() {
                         "script" | "style" | "noscript" | "template" => {}
                         "img" => self.doc.images += 1,
                         "br" => self.doc.text.push('\n'),
-                        "table" if !has_nested_table(child) => self.table(child),
+                        "table" if !has_nested_table(page, child) => self.table(child),
                         "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "tr" | "section"
                         | "table" => {
                             self.doc.text.push('\n');
@@ -80,9 +79,9 @@ impl Walk {
         }
     }
 
-    fn table(&mut self, element: ElementRef<'_>) {
+    fn table(&mut self, element: NodeId) {
         let heading = self.doc.text[self.since_table..].lines().filter_map(|l| heading_section(&fold_compact(l))).last();
-        let table = Table::from_element(element);
+        let table = Table::from_element(self.page, element);
         self.doc.text.push('\n');
         for r in 0..table.grid.len() {
             let cells: Vec<&str> = table.row_cells(r).into_iter().map(|(_, c)| c.text.as_str()).collect();
@@ -94,8 +93,8 @@ impl Walk {
     }
 }
 
-fn has_nested_table(table: ElementRef<'_>) -> bool {
-    table.descendants().skip(1).any(|n| n.value().as_element().is_some_and(|e| e.name() == "table"))
+fn has_nested_table(page: &Page, table: NodeId) -> bool {
+    page.descendants(table).any(|n| page.name(n) == Some("table"))
 }
 
 /// Trims every line and drops empty ones: the `text` column reads like the page.

@@ -4,7 +4,7 @@
 //! between header and value rows), so every later step reads `grid[row][col]` and
 //! asks which printed cell covers that slot.
 
-use scraper::ElementRef;
+use crate::html::{Kind, NodeId, Page};
 
 use crate::decode::normalize::{fold, fold_compact};
 
@@ -31,23 +31,24 @@ pub struct Table {
 impl Table {
     /// Builds the grid of one `<table>` element, reading only its own rows (rows of
     /// nested tables belong to those tables).
-    pub fn from_element(table: ElementRef<'_>) -> Table {
+    pub fn from_element(page: &Page, table: NodeId) -> Table {
         let mut t = Table::default();
-        for (r, tr) in own_rows(table).into_iter().enumerate() {
+        let rows = own_rows(page, table);
+        for (r, &tr) in rows.iter().enumerate() {
             if t.grid.len() <= r {
                 t.grid.push(Vec::new());
             }
             let mut c = 0;
-            for td in tr.children().filter_map(ElementRef::wrap) {
-                if !matches!(td.value().name(), "td" | "th") {
+            for td in page.children(tr) {
+                if !matches!(page.name(td), Some("td" | "th")) {
                     continue;
                 }
                 while t.grid[r].get(c).is_some_and(Option::is_some) {
                     c += 1;
                 }
-                let rowspan = span(td, "rowspan");
-                let colspan = span(td, "colspan");
-                let raw = cell_text(td);
+                let rowspan = span(page, td, "rowspan");
+                let colspan = span(page, td, "colspan");
+                let raw = cell_text(page, td);
                 let id = t.cells.len();
                 t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw) });
                 for rr in r..r + rowspan {
@@ -66,8 +67,7 @@ impl Table {
             }
         }
         // Rowspans past the last real row are clipped, as browsers do.
-        let real_rows = own_rows(table).len();
-        t.grid.truncate(real_rows);
+        t.grid.truncate(rows.len());
         t
     }
 
@@ -98,35 +98,32 @@ impl Table {
 
 /// A cell's text as printed: text nodes joined as they are (a value split over
 /// `<span>`s stays one number), `<br>` and paragraph boundaries as line breaks.
-fn cell_text(td: ElementRef<'_>) -> String {
+fn cell_text(page: &Page, td: NodeId) -> String {
     let mut out = String::new();
-    for node in td.descendants() {
-        match node.value() {
-            scraper::Node::Text(t) => out.push_str(t),
-            scraper::Node::Element(e) if matches!(e.name(), "br" | "p" | "div" | "li") => out.push('\n'),
+    for node in page.descendants(td) {
+        match page.kind(node) {
+            Kind::Text(t) => out.push_str(t),
+            Kind::Element { name, .. } if matches!(name.as_str(), "br" | "p" | "div" | "li") => out.push('\n'),
             _ => {}
         }
     }
     out
 }
 
-fn own_rows(table: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+fn own_rows(page: &Page, table: NodeId) -> Vec<NodeId> {
     let mut rows = Vec::new();
-    for child in table.children().filter_map(ElementRef::wrap) {
-        match child.value().name() {
-            "tr" => rows.push(child),
-            "thead" | "tbody" | "tfoot" => rows.extend(
-                child.children().filter_map(ElementRef::wrap).filter(|e| e.value().name() == "tr"),
-            ),
+    for child in page.children(table) {
+        match page.name(child) {
+            Some("tr") => rows.push(child),
+            Some("thead" | "tbody" | "tfoot") => rows.extend(page.children(child).filter(|&e| page.name(e) == Some("tr"))),
             _ => {}
         }
     }
     rows
 }
 
-fn span(td: ElementRef<'_>, name: &str) -> usize {
-    td.value()
-        .attr(name)
+fn span(page: &Page, td: NodeId, name: &str) -> usize {
+    page.attr(td, name)
         .and_then(|v| v.trim().trim_matches('"').parse::<usize>().ok())
         .filter(|&n| n >= 1)
         .unwrap_or(1)
@@ -136,12 +133,11 @@ fn span(td: ElementRef<'_>, name: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::{Html, Selector};
+    use crate::html::Select;
 
     fn table(html: &str) -> Table {
-        let doc = Html::parse_fragment(html);
-        let sel = Selector::parse("table").unwrap();
-        Table::from_element(doc.select(&sel).next().unwrap())
+        let page = Page::parse(html);
+        Table::from_element(&page, page.select(Select::Tag("table")).next().unwrap())
     }
 
     #[test]

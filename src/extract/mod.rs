@@ -23,6 +23,7 @@ pub use pdf_text::extract_pdf_text;
 pub use values::{CellValue, parse_cell};
 
 use document::Document;
+use crate::html::Page;
 use sections::Section;
 use template::Collector;
 
@@ -59,7 +60,12 @@ pub struct Extraction {
 /// Extracts an HTML report page. `year` (the report year, when known) only decides
 /// the format of a report whose tables are missing.
 pub fn extract_html(html: &str, year: Option<i32>) -> Extraction {
-    let doc = Document::parse(html);
+    extract_page(&Page::parse(html), year)
+}
+
+/// [`extract_html`] of a page already parsed (the crawl parses each report once).
+pub fn extract_page(page: &Page, year: Option<i32>) -> Extraction {
+    let doc = Document::read(page);
     let mut out = Collector::default();
     let sections = sections::split(&doc.tables);
     for (section, rows) in &sections {

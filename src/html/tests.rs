@@ -1,0 +1,80 @@
+use super::*;
+
+/// The page as nested `name[text]` for compact assertions; whitespace-only text left out.
+fn shape(page: &Page, id: NodeId) -> String {
+    page.children(id)
+        .filter_map(|c| match page.kind(c) {
+            Kind::Element { name, .. } => Some(format!("{name}[{}]", shape(page, c))),
+            Kind::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn parsed(html: &str) -> String {
+    shape(&Page::parse(html), Page::ROOT)
+}
+
+#[test]
+fn omitted_cell_and_row_end_tags_close_as_in_browsers() {
+    assert_eq!(
+        parsed("<table><tr><td>a<td>b<tr><td>c</table><p>after"),
+        "table[tr[td[a] td[b]] tr[td[c]]] p[after]"
+    );
+}
+
+#[test]
+fn a_cell_end_tag_closes_the_paragraphs_and_spans_left_open_in_it() {
+    assert_eq!(
+        parsed("<table><tr><td><p><span>1</td><td>2</td></tr></table>end"),
+        "table[tr[td[p[span[1]]] td[2]]] end"
+    );
+}
+
+#[test]
+fn a_stray_end_tag_does_not_close_the_cell_around_it() {
+    assert_eq!(parsed("<div><table><tr><td>1</div></span>2</td></tr></table></div>"), "div[table[tr[td[12]]]]");
+}
+
+#[test]
+fn cells_without_rows_get_their_row_implied() {
+    assert_eq!(parsed("<table><tbody><td>1</td><td>2</td></tbody></table>"), "table[tbody[tr[td[1] td[2]]]]");
+    assert_eq!(parsed("<td>outside</td>"), "outside");
+}
+
+#[test]
+fn paragraphs_and_list_items_close_as_in_browsers() {
+    assert_eq!(parsed("<p>one<p>two<div>three</div>"), "p[one] p[two] div[three]");
+    assert_eq!(parsed("<ul><li>a<li>b<ul><li>c</ul></ul>"), "ul[li[a] li[b ul[li[c]]]]");
+}
+
+#[test]
+fn script_bodies_are_text_and_entities_are_decoded() {
+    let page = Page::parse("<script>var s='<td>x</td>';</script><p>&#20320;&nbsp;&amp;<o:p></o:p></p>");
+    assert_eq!(shape(&page, Page::ROOT), "script[var s='<td>x</td>';] p[你\u{a0}& o:p[]]");
+}
+
+#[test]
+fn upper_case_tags_and_unquoted_attributes_read_like_any_other() {
+    let page = Page::parse("<TABLE><TR><TD ROWSPAN=2 colspan=\"3\" rowspan=9>x</TD></TR></TABLE>");
+    let td = page.select(Select::Tag("td")).next().unwrap();
+    assert_eq!((page.attr(td, "rowspan"), page.attr(td, "colspan")), (Some("2"), Some("3")));
+}
+
+#[test]
+fn descendants_end_where_their_element_was_closed() {
+    let page = Page::parse("<div id=a><p>x<p>y</div><p>z");
+    let div = page.select(Select::Id("a")).next().unwrap();
+    assert_eq!(page.text(div), "xy");
+    assert_eq!(page.text_len(div), 2);
+    assert_eq!(page.text(Page::ROOT), "xyz");
+}
+
+#[test]
+fn classes_and_meta_names_match_ignoring_ascii_case() {
+    let page = Page::parse("<div class='x trs_editor'>a</div><meta NAME=pubdate content=2024-01-02>");
+    assert_eq!(page.select(Select::Class("TRS_Editor")).count(), 1);
+    let meta = page.select(Select::MetaName("PubDate")).next().unwrap();
+    assert_eq!(page.attr(meta, "content"), Some("2024-01-02"));
+}
