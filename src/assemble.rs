@@ -7,42 +7,31 @@
 
 use std::path::Path;
 
-use anyhow::Result;
-use chrono::NaiveDate;
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::dataset::{ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
+use crate::extract::stored::Stored;
 use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf_text, workbook_to_html};
 use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
 
-/// Builds the dataset rows of one report from its stored response in `raw_dir`;
+/// Builds the dataset rows of one report: from what the crawl extracted, when it
+/// kept that (`stored`), else from its response in the raw archive `raw_dir`;
 /// `division` is the report's place, from [`division_of`].
-pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path) -> Result<ReportWithFacts> {
-    let stored = read_response(raw_dir, &entry.record)?;
-    let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
-    let mut source_type = sniff(&stored.body);
-    let (mut extraction, encoding) = read(source_type, &stored.body, stored.header("content-type"), host.as_deref(), entry.year);
-    // An article without tables often attaches them as a PDF, Word or Excel file.
-    if extraction.facts.is_empty() {
-        for attachment in &entry.attachments {
-            let file = read_response(raw_dir, attachment)?;
-            let kind = sniff(&file.body);
-            let (mut from_file, _) = read(kind, &file.body, file.header("content-type"), host.as_deref(), entry.year);
-            if from_file.facts.is_empty() {
-                extraction.warnings.extend(from_file.warnings.into_iter().map(|w| format!("attachment: {w}")));
-                continue;
-            }
-            from_file.warnings.insert(0, format!("tables read from the attached {kind} file {}", file.url));
-            from_file.text = format!("{}\n{}", extraction.text, from_file.text);
-            extraction = from_file;
-            source_type = kind;
-            break;
+pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path, stored: Option<Stored>) -> Result<ReportWithFacts> {
+    let (extraction, source_type, encoding, fetched_at) = match stored {
+        // An article without facts may have them in an attachment: only the archive has those.
+        Some(s) if !s.extraction.facts.is_empty() || entry.attachments.is_empty() => {
+            let fetched_at = DateTime::from_timestamp(s.fetched_at, 0).context("stored fetch time out of range")?;
+            (s.extraction, "html", s.encoding, fetched_at)
         }
-    }
+        _ => from_archive(entry, raw_dir)?,
+    };
 
     let agency = agency_of(entry);
     let admin_level = match division {
@@ -71,8 +60,8 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
         published_date: entry.published.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         source_type: source_type.to_string(),
         encoding,
-        fetched_at: stored.date,
-        content_sha256: sha256_hex(&stored.body),
+        fetched_at,
+        content_sha256: entry.sha256.clone(),
         checks_failed: extraction.checks_failed,
         warnings,
         text: extraction.text,
@@ -80,6 +69,33 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
         year,
     };
     Ok(ReportWithFacts { report, facts: extraction.facts })
+}
+
+/// A report's extraction read from the raw archive: the article, else the first of
+/// its attachments with facts. Returns it with its source type, encoding and fetch time.
+fn from_archive(entry: &ReportEntry, raw_dir: &Path) -> Result<(Extraction, &'static str, String, DateTime<Utc>)> {
+    let stored = read_response(raw_dir, &entry.record)?;
+    let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
+    let mut source_type = sniff(&stored.body);
+    let (mut extraction, encoding) = read(source_type, &stored.body, stored.header("content-type"), host.as_deref(), entry.year);
+    // An article without tables often attaches them as a PDF, Word or Excel file.
+    if extraction.facts.is_empty() {
+        for attachment in &entry.attachments {
+            let file = read_response(raw_dir, attachment)?;
+            let kind = sniff(&file.body);
+            let (mut from_file, _) = read(kind, &file.body, file.header("content-type"), host.as_deref(), entry.year);
+            if from_file.facts.is_empty() {
+                extraction.warnings.extend(from_file.warnings.into_iter().map(|w| format!("attachment: {w}")));
+                continue;
+            }
+            from_file.warnings.insert(0, format!("tables read from the attached {kind} file {}", file.url));
+            from_file.text = format!("{}\n{}", extraction.text, from_file.text);
+            extraction = from_file;
+            source_type = kind;
+            break;
+        }
+    }
+    Ok((extraction, source_type, encoding, stored.date))
 }
 
 /// The partition a report goes to, `(province, year)`, known without extracting it.

@@ -22,14 +22,15 @@ use url::Url;
 use crate::assemble::{assemble, division_of, partition, report_id, sha256_hex, sniff};
 use crate::config::Config;
 use crate::dataset::{self, Written};
-use crate::decode::decode;
+use crate::decode::{Decoded, decode};
 use crate::discover::{self, PageKind, Target, canonical::canonical};
+use crate::extract::{self, stored::{self, Stored}};
 use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
 use crate::layout::Layout;
 use crate::place::Division;
 use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
-use crate::state::{Job, PageRecord, ReportEntry, State};
+use crate::state::{Extracted, Job, PageRecord, ReportEntry, State};
 
 /// What a run did, for the closing summary.
 #[derive(Debug, Default)]
@@ -154,7 +155,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
     for (host, why) in crawler.fetcher.paused_hosts() {
         state.set_host(&host, "paused", &why, &run_id)?;
     }
-    let (written, unassembled) = build_dataset(&state, &layout, &run_id)?;
+    let (written, unassembled) = build_dataset(&state, &layout, &run_id, Reuse::Extractions)?;
     let summary = Summary {
         run_id: run_id.clone(),
         resumed,
@@ -169,7 +170,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
 
 /// Rebuilds the dataset from the reports in the state and the raw archive: what
 /// `nianbao extract` runs, and what every crawl ends with.
-pub fn build_dataset(state: &State, layout: &Layout, run_id: &str) -> Result<(Written, Vec<String>)> {
+pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse) -> Result<(Written, Vec<String>)> {
     // Each report is placed once: its division decides its partition and its columns.
     let mut partitions: BTreeMap<(String, i32), Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
     for entry in state.reports()? {
@@ -177,23 +178,56 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str) -> Result<(Wr
         partitions.entry(partition(division, &entry)).or_default().push((entry, division));
     }
     let mut problems = Vec::new();
-    let written = dataset::write(&layout.out, run_id, &partitions, |(entry, division)| match assemble(entry, *division, &layout.raw()) {
-        Ok(item) => Some(item),
-        Err(e) => {
-            problems.push(format!("{}: {e:#}", entry.url));
-            None
+    let written = dataset::write(&layout.out, run_id, &partitions, |(entry, division)| {
+        let stored = match reuse {
+            Reuse::Extractions => stored_extraction(state, entry),
+            Reuse::Nothing => None,
+        };
+        match assemble(entry, *division, &layout.raw(), stored) {
+            Ok(item) => Some(item),
+            Err(e) => {
+                problems.push(format!("{}: {e:#}", entry.url));
+                None
+            }
         }
     })?;
     Ok((written, problems))
 }
 
-/// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive.
+/// What a dataset build takes from the crawl state besides the report list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reuse {
+    /// The extractions the crawl kept, where this nianbao made them: each report
+    /// page is then parsed once per crawl.
+    Extractions,
+    /// Nothing: every report is extracted again from the raw archive.
+    Nothing,
+}
+
+/// The extraction the crawl kept for a report, if this extractor made it and it
+/// reads back; anything else means extracting it again from the archive.
+fn stored_extraction(state: &State, entry: &ReportEntry) -> Option<Stored> {
+    let kept = match state.extracted(&entry.report_id, entry.version) {
+        Ok(kept) => kept?,
+        Err(e) => {
+            tracing::warn!(url = %entry.url, "cannot read the stored extraction, extracting again: {e:#}");
+            return None;
+        }
+    };
+    if kept.extractor != stored::EXTRACTOR {
+        return None;
+    }
+    Stored::decode(&kept.data).map_err(|e| tracing::warn!(url = %entry.url, "extracting again: {e:#}")).ok()
+}
+
+/// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive,
+/// every report extracted anew (after an upgrade, with the new extractor).
 pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
     let layout = Layout::new(out);
     anyhow::ensure!(layout.state().join("nianbao.sqlite").exists(), "{} holds no crawl state: run `nianbao crawl` first", out.display());
     let state = State::open(&layout.state())?;
     let run_id = format!("extract-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
-    build_dataset(&state, &layout, &run_id)
+    build_dataset(&state, &layout, &run_id, Reuse::Nothing)
 }
 
 /// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
@@ -314,24 +348,23 @@ impl Crawler {
             record: &page.record,
             fetched_at: &fetched_at,
         };
-        let is_html = sniff(&page.body) == "html";
-        let text = if is_html { decode(&page.body, page.header("content-type"), url.host_str()).text } else { String::new() };
+        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), url.host_str()));
         match (job.target.kind, &job.target.report_id) {
-            (PageKind::Article, _) => self.article(job, &page, &stored, is_html.then_some(text.as_str())),
+            (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref()),
             (PageKind::Attachment, Some(report_id)) => {
                 let outcome = format!("attachment ({})", sniff(&page.body));
                 self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)
             }
-            _ => self.navigation(job, &page, &stored, &text),
+            _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str())),
         }
     }
 
     /// A page expected to be a report (or a report file linked from a list): its
     /// report, if it is one, and its attachments to fetch, recorded in one step.
-    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&str>) -> Result<()> {
+    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&Decoded>) -> Result<()> {
         let seed = self.state.lock().unwrap().seed(&job.seed)?;
-        // One parse serves both the metadata and the attachment links.
-        let doc = html.map(crate::html::Page::parse);
+        // One parse serves the metadata, the attachment links and the tables.
+        let doc = html.map(|d| crate::html::Page::parse(&d.text));
         let meta = match &doc {
             Some(doc) => discover::read_article(&page.url, doc),
             None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or("")),
@@ -376,11 +409,23 @@ impl Crawler {
                 .collect(),
             _ => Vec::new(),
         };
+        let extracted = match (&report, &doc, html) {
+            (Some(r), Some(doc), Some(decoded)) => {
+                let kept = Stored {
+                    extraction: extract::extract_page(doc, r.year),
+                    encoding: decoded.encoding_name().to_string(),
+                    fetched_at: page.fetched_at.timestamp(),
+                };
+                Some(Extracted { extractor: stored::EXTRACTOR.to_string(), data: kept.encode()? })
+            }
+            _ => None,
+        };
         drop(doc);
         if report.is_some() {
             Counters::add(&self.counters.reports);
         }
-        let new = self.state.lock().unwrap().complete_article(&job.canonical, stored, report.as_ref(), attached, outcome)?;
+        let report = report.as_ref().map(|r| (r, extracted.as_ref()));
+        let new = self.state.lock().unwrap().complete_article(&job.canonical, stored, report, attached, outcome)?;
         for next in new {
             self.push(next);
         }

@@ -54,6 +54,13 @@ pub struct ReportEntry {
     pub attachments: Vec<RecordRef>,
 }
 
+/// A report's extraction as the crawl kept it (see `extract::stored`), tagged with
+/// the extractor that made it.
+pub struct Extracted {
+    pub extractor: String,
+    pub data: Vec<u8>,
+}
+
 /// What a fetch stored for a page: where its bytes are and how to revalidate it.
 pub struct PageRecord<'a> {
     pub url: &'a str,
@@ -78,6 +85,9 @@ CREATE TABLE IF NOT EXISTS reports(
     url TEXT NOT NULL, seed TEXT NOT NULL, title TEXT NOT NULL,
     agency TEXT, department TEXT, column_name TEXT, year INTEGER, published TEXT,
     warnings TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, version));
+CREATE TABLE IF NOT EXISTS extractions(
+    report_id TEXT NOT NULL, version INTEGER NOT NULL, extractor TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (report_id, version));
 CREATE TABLE IF NOT EXISTS attachments(
     report_id TEXT NOT NULL, url TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, url));
 CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
@@ -181,21 +191,28 @@ impl State {
     }
 
     /// Completes an article in one transaction: its stored page, its report (if it
-    /// is one), its attachments to fetch, and its outcome. A kill before the commit
-    /// leaves the page pending without validators, so the next run fetches it whole
-    /// instead of getting a 304 for a report it never recorded. Returns the new jobs.
+    /// is one) with what the crawl extracted from it, its attachments to fetch, and
+    /// its outcome. A kill before the commit leaves the page pending without
+    /// validators, so the next run fetches it whole instead of getting a 304 for a
+    /// report it never recorded. Returns the new jobs.
     pub fn complete_article(
         &self,
         canonical: &str,
         page: &PageRecord,
-        report: Option<&ReportEntry>,
+        report: Option<(&ReportEntry, Option<&Extracted>)>,
         linked: Vec<Job>,
         outcome: &str,
     ) -> Result<Vec<Job>> {
         let tx = self.db.unchecked_transaction()?;
         record_page(&tx, canonical, page)?;
-        if let Some(report) = report {
-            insert_report(&tx, report)?;
+        if let Some((report, extracted)) = report {
+            let version = insert_report(&tx, report)?;
+            if let Some(e) = extracted {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![report.report_id, version, e.extractor, e.data])?;
+            }
         }
         let new = insert_jobs(&tx, linked)?;
         set_status(&tx, canonical, true, outcome)?;
@@ -226,6 +243,15 @@ impl State {
         set_status(&tx, canonical, true, outcome)?;
         tx.commit()?;
         Ok(new)
+    }
+
+    /// What the crawl extracted from a report version, if it kept it.
+    pub fn extracted(&self, report_id: &str, version: i64) -> Result<Option<Extracted>> {
+        Ok(self
+            .db
+            .prepare_cached("SELECT extractor, data FROM extractions WHERE report_id=?1 AND version=?2")?
+            .query_row(params![report_id, version], |r| Ok(Extracted { extractor: r.get(0)?, data: r.get(1)? }))
+            .optional()?)
     }
 
     /// Every version of every report found so far, in (report_id, version) order.

@@ -7,7 +7,7 @@
 //! folded, whitespace removed, see `normalize::fold_compact`).
 
 /// Which national template a section 二 follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Format {
     F2021,
     F2019,

@@ -14,6 +14,7 @@ mod keys;
 mod office;
 mod pdf_text;
 mod sections;
+pub mod stored;
 mod template;
 mod values;
 
@@ -23,16 +24,25 @@ pub use pdf_text::extract_pdf_text;
 pub use values::{CellValue, parse_cell};
 
 use document::Document;
+use serde::{Deserialize, Serialize};
+
 use crate::html::Page;
 use sections::Section;
 use template::Collector;
 
+/// A part of a canonical key. (A named type: serde would take a bare `&'static str`
+/// field for one borrowed from its input.)
+pub type Key = &'static str;
+
 /// One number of one table cell, under its canonical key `section/row/column`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fact {
-    pub section: &'static str,
-    pub row: &'static str,
-    pub column: &'static str,
+    #[serde(deserialize_with = "stored::key")]
+    pub section: Key,
+    #[serde(deserialize_with = "stored::key")]
+    pub row: Key,
+    #[serde(deserialize_with = "stored::key")]
+    pub column: Key,
     /// The row label as printed.
     pub label: String,
     /// The cell as printed.
@@ -48,7 +58,7 @@ impl Fact {
 }
 
 /// Everything extracted from one report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extraction {
     pub format: Format,
     pub facts: Vec<Fact>,

@@ -1,0 +1,83 @@
+//! An extraction as the crawl keeps it in its state until the dataset is built, so
+//! each report page is parsed once per crawl, not again at every build.
+//!
+//! JSON, zstd-compressed (a report's facts and text shrink ~10×). Each is tagged
+//! with the extractor that made it: after an upgrade, a build extracts the report
+//! again from the raw archive instead of reusing what an older extractor read.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::Extraction;
+
+/// The extractor a stored extraction came from: this build of nianbao.
+pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"));
+
+/// What the crawl read from a report page, with what the dataset needs of the page.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub extraction: Extraction,
+    /// The page's text encoding, as `decode` named it.
+    pub encoding: String,
+    /// When the page was fetched, in whole seconds as its WARC record dates it.
+    pub fetched_at: i64,
+}
+
+impl Stored {
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        Ok(zstd::bulk::compress(&serde_json::to_vec(self)?, 1)?)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Stored> {
+        // The JSON is never larger than the page it came from (a few MB at most).
+        let json = zstd::bulk::decompress(bytes, 64 << 20).context("stored extraction is not zstd")?;
+        serde_json::from_slice(&json).context("stored extraction is malformed")
+    }
+}
+
+/// Reads a key part back as the `&'static str` facts carry. Keys are the templates'
+/// few hundred names, so each distinct one is allocated once for the process.
+pub(super) fn key<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let part = String::deserialize(d)?;
+    let mut keys = KEYS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    Ok(match keys.get(part.as_str()) {
+        Some(&k) => k,
+        None => {
+            let k: &'static str = Box::leak(part.into_boxed_str());
+            keys.insert(k);
+            k
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::extract_html;
+
+    #[test]
+    fn a_stored_extraction_reads_back_equal_and_smaller() {
+        let html = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extract/guandu_2024_hanweb_one_table.html")).unwrap();
+        let extraction = extract_html(&html, Some(2024));
+        assert!(extraction.facts.len() > 100);
+        let json = serde_json::to_vec(&extraction).unwrap().len();
+        let stored = Stored { extraction: extraction.clone(), encoding: "UTF-8".into(), fetched_at: 1_737_000_000 };
+        let bytes = stored.encode().unwrap();
+        let back = Stored::decode(&bytes).unwrap();
+        assert_eq!((back.encoding.as_str(), back.fetched_at), ("UTF-8", 1_737_000_000));
+        let back = back.extraction;
+        assert_eq!(back.facts, extraction.facts);
+        assert_eq!((back.format, back.text, back.checks_failed, back.warnings), (extraction.format, extraction.text, extraction.checks_failed, extraction.warnings));
+        assert!(bytes.len() * 5 < json, "{} compressed bytes of {json}", bytes.len());
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error_not_a_panic() {
+        assert!(Stored::decode(b"not zstd").is_err());
+        assert!(Stored::decode(&zstd::bulk::compress(b"{\"extraction\":1}", 1).unwrap()).is_err());
+    }
+}
