@@ -154,9 +154,8 @@ impl State {
 
     pub fn seed(&self, url: &str) -> Result<Seed> {
         self.db
-            .query_row("SELECT url, agency, division_code FROM seeds WHERE url=?1", [url], |r| {
-                Ok(Seed { url: r.get(0)?, agency: r.get(1)?, division_code: r.get(2)? })
-            })
+            .prepare_cached("SELECT url, agency, division_code FROM seeds WHERE url=?1")?
+            .query_row([url], |r| Ok(Seed { url: r.get(0)?, agency: r.get(1)?, division_code: r.get(2)? }))
             .with_context(|| format!("seed {url} missing from the state"))
     }
 
@@ -184,9 +183,8 @@ impl State {
     pub fn validators(&self, canonical: &str) -> Result<Option<Validators>> {
         Ok(self
             .db
-            .query_row("SELECT etag, last_modified FROM pages WHERE canonical=?1", [canonical], |r| {
-                Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)? })
-            })
+            .prepare_cached("SELECT etag, last_modified FROM pages WHERE canonical=?1")?
+            .query_row([canonical], |r| Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)? }))
             .optional()?)
     }
 
@@ -225,11 +223,11 @@ impl State {
     pub fn complete_attachment(&self, canonical: &str, page: &PageRecord, report_id: &str, outcome: &str) -> Result<()> {
         let tx = self.db.unchecked_transaction()?;
         record_page(&tx, canonical, page)?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO attachments(report_id, url, record) VALUES (?1, ?2, ?3)
              ON CONFLICT(report_id, url) DO UPDATE SET record=excluded.record",
-            params![report_id, page.url, serde_json::to_string(page.record)?],
-        )?;
+        )?
+        .execute(params![report_id, page.url, serde_json::to_string(page.record)?])?;
         set_status(&tx, canonical, true, outcome)?;
         Ok(tx.commit()?)
     }
@@ -328,9 +326,10 @@ impl State {
 }
 
 fn insert_job(db: &Connection, job: &Job) -> Result<bool> {
-    let n = db.execute(
+    let n = db.prepare_cached(
         "INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
+    )?
+    .execute(params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
     )?;
     Ok(n == 1)
 }
@@ -347,21 +346,23 @@ fn insert_jobs(db: &Connection, jobs: Vec<Job>) -> Result<Vec<Job>> {
 }
 
 fn set_status(db: &Connection, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
-    db.execute(
-        "UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1",
-        params![canonical, if ok { "done" } else { "failed" }, outcome],
-    )?;
+    db.prepare_cached("UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1")?.execute(params![
+        canonical,
+        if ok { "done" } else { "failed" },
+        outcome
+    ])?;
     Ok(())
 }
 
 fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO pages(canonical, url, status, etag, last_modified, sha256, record, fetched_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(canonical) DO UPDATE SET url=excluded.url, status=excluded.status, etag=excluded.etag,
            last_modified=excluded.last_modified, sha256=excluded.sha256, record=excluded.record,
            fetched_at=excluded.fetched_at",
-        params![
+    )?
+    .execute(params![
             canonical,
             p.url,
             p.status,
@@ -379,25 +380,23 @@ fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
 /// content (another sha256) becomes the next version. Returns the version.
 fn insert_report(db: &Connection, r: &ReportEntry) -> Result<i64> {
     let last: Option<(i64, String)> = db
-        .query_row(
-            "SELECT version, sha256 FROM reports WHERE report_id=?1 ORDER BY version DESC LIMIT 1",
-            [&r.report_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT version, sha256 FROM reports WHERE report_id=?1 ORDER BY version DESC LIMIT 1")?
+        .query_row([&r.report_id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let version = match last {
         Some((v, sha)) if sha == r.sha256 => v,
         Some((v, _)) => v + 1,
         None => 1,
     };
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO reports(report_id, version, sha256, url, seed, title, agency, department, column_name, year,
                              published, warnings, record)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(report_id, version) DO UPDATE SET url=excluded.url, title=excluded.title,
            agency=excluded.agency, department=excluded.department, column_name=excluded.column_name,
            year=excluded.year, published=excluded.published, warnings=excluded.warnings, record=excluded.record",
-        params![
+    )?
+    .execute(params![
             r.report_id,
             version,
             r.sha256,

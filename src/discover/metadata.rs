@@ -37,13 +37,11 @@ const TITLE_SELECTORS: &[Select<'static>] = &[
 /// Takes the parsed page: the crawl reads its metadata, its attachment links
 /// ([`super::attachments`]) and its tables from one parse.
 pub fn read_article(url: &Url, page: &Page) -> Option<ArticleMeta> {
-    let candidates: Vec<String> = TITLE_SELECTORS
-        .iter()
-        .flat_map(|&sel| {
-            page.select(sel)
-                .map(|e| fold(page.attr(e, "content").map(str::to_string).unwrap_or_else(|| page.text(e)).as_str()))
-                .collect::<Vec<_>>()
-        })
+    let candidates: Vec<String> = page
+        .select_each(TITLE_SELECTORS)
+        .into_iter()
+        .flatten()
+        .map(|e| fold(page.attr(e, "content").map(str::to_string).unwrap_or_else(|| page.text(e)).as_str()))
         .filter(|t| !t.is_empty())
         .collect();
     let text = page.text(Page::ROOT);
@@ -117,8 +115,8 @@ fn statistics_year(text: &str) -> Option<i32> {
 /// The publication date: the page's PubDate meta, a 发布时间/发布日期 line, else the
 /// date in a TRS (`t20240125_`) or Hanweb (`/art/2025/1/20/`) article URL.
 fn published_date(page: &Page, text: &str, url: &Url) -> Option<NaiveDate> {
-    let metas = [Select::MetaName("PubDate"), Select::MetaName("publishdate")];
-    if let Some(d) = metas.iter().flat_map(|&m| page.select(m)).find_map(|m| page.attr(m, "content").and_then(date_in)) {
+    let metas = page.select_each(&[Select::MetaName("PubDate"), Select::MetaName("publishdate")]);
+    if let Some(d) = metas.into_iter().flatten().find_map(|m| page.attr(m, "content").and_then(date_in)) {
         return Some(d);
     }
     let t = fold(text);

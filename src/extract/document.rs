@@ -35,9 +35,10 @@ pub struct Document {
 
 impl Document {
     pub fn read(page: &Page) -> Document {
-        let root = CONTAINERS
-            .iter()
-            .find_map(|&sel| page.select(sel).max_by_key(|&e| page.text_len(e)))
+        let root = page
+            .select_each(CONTAINERS)
+            .into_iter()
+            .find_map(|found| found.into_iter().max_by_key(|&e| page.text_len(e)))
             .unwrap_or(Page::ROOT);
         let mut walk = Walk { page, doc: Document { text: String::new(), tables: Vec::new(), images: 0 }, since_table: 0 };
         walk.element(root);

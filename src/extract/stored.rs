@@ -1,7 +1,8 @@
 //! An extraction as the crawl keeps it in its state until the dataset is built, so
 //! each report page is parsed once per crawl, not again at every build.
 //!
-//! JSON, zstd-compressed (a report's facts and text shrink ~10×). Each is tagged
+//! postcard (a compact binary serde format: no field names, cheap to read back),
+//! then zstd (a report's facts and text shrink ~10× from JSON). Each is tagged
 //! with the extractor that made it: after an upgrade, a build extracts the report
 //! again from the raw archive instead of reusing what an older extractor read.
 
@@ -28,13 +29,13 @@ pub struct Stored {
 
 impl Stored {
     pub fn encode(&self) -> Result<Vec<u8>> {
-        Ok(zstd::bulk::compress(&serde_json::to_vec(self)?, 1)?)
+        Ok(zstd::bulk::compress(&postcard::to_stdvec(self)?, 1)?)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Stored> {
-        // The JSON is never larger than the page it came from (a few MB at most).
-        let json = zstd::bulk::decompress(bytes, 64 << 20).context("stored extraction is not zstd")?;
-        serde_json::from_slice(&json).context("stored extraction is malformed")
+        // The encoding is never larger than the page it came from (a few MB at most).
+        let raw = zstd::bulk::decompress(bytes, 64 << 20).context("stored extraction is not zstd")?;
+        postcard::from_bytes(&raw).context("stored extraction is malformed")
     }
 }
 
@@ -78,6 +79,6 @@ mod tests {
     #[test]
     fn damaged_bytes_are_an_error_not_a_panic() {
         assert!(Stored::decode(b"not zstd").is_err());
-        assert!(Stored::decode(&zstd::bulk::compress(b"{\"extraction\":1}", 1).unwrap()).is_err());
+        assert!(Stored::decode(&zstd::bulk::compress(b"\x05\x00\xff", 1).unwrap()).is_err());
     }
 }

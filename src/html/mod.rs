@@ -111,18 +111,47 @@ impl Page {
 
     /// The elements matching `select`, in document order.
     pub fn select<'a>(&'a self, select: Select<'a>) -> impl Iterator<Item = NodeId> + 'a {
-        (0..self.nodes.len()).filter(move |&id| self.matches(id, select))
+        (0..self.nodes.len()).filter(move |&id| Element::of(&self.nodes[id]).is_some_and(|e| e.matches(select)))
     }
 
-    pub fn matches(&self, id: NodeId, select: Select<'_>) -> bool {
-        let Some(name) = self.name(id) else { return false };
-        match select {
-            Select::Tag(tag) => name == tag,
-            Select::Class(class) => {
-                self.attr(id, "class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c.eq_ignore_ascii_case(class)))
+    /// The elements matching each of `selects`, each list in document order: one
+    /// pass over the page however many selectors there are.
+    pub fn select_each(&self, selects: &[Select<'_>]) -> Vec<Vec<NodeId>> {
+        let mut found = vec![Vec::new(); selects.len()];
+        for (id, node) in self.nodes.iter().enumerate() {
+            let Some(element) = Element::of(node) else { continue };
+            for (list, &select) in found.iter_mut().zip(selects) {
+                if element.matches(select) {
+                    list.push(id);
+                }
             }
-            Select::Id(value) => self.attr(id, "id") == Some(value),
-            Select::MetaName(meta) => name == "meta" && self.attr(id, "name").is_some_and(|n| n.eq_ignore_ascii_case(meta)),
+        }
+        found
+    }
+}
+
+/// An element's name and the attributes selectors test, looked up once.
+struct Element<'p> {
+    name: &'p str,
+    class: Option<&'p str>,
+    id: Option<&'p str>,
+    meta_name: Option<&'p str>,
+}
+
+impl<'p> Element<'p> {
+    fn of(node: &'p Node) -> Option<Element<'p>> {
+        let Kind::Element { name, attrs } = &node.kind else { return None };
+        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let meta_name = if name == "meta" { attr("name") } else { None };
+        Some(Element { name, class: attr("class"), id: attr("id"), meta_name })
+    }
+
+    fn matches(&self, select: Select<'_>) -> bool {
+        match select {
+            Select::Tag(tag) => self.name == tag,
+            Select::Class(class) => self.class.is_some_and(|c| c.split_ascii_whitespace().any(|c| c.eq_ignore_ascii_case(class))),
+            Select::Id(value) => self.id == Some(value),
+            Select::MetaName(meta) => self.meta_name.is_some_and(|n| n.eq_ignore_ascii_case(meta)),
         }
     }
 }

@@ -78,3 +78,14 @@ fn classes_and_meta_names_match_ignoring_ascii_case() {
     let meta = page.select(Select::MetaName("PubDate")).next().unwrap();
     assert_eq!(page.attr(meta, "content"), Some("2024-01-02"));
 }
+
+#[test]
+fn select_each_finds_what_each_selector_finds_alone() {
+    let page = Page::parse("<h1 class=t>A</h1><div id=zoom><h1>B</h1><p class='T x'>C</p></div><meta name=ArticleTitle content=D>");
+    let selects = [Select::Tag("h1"), Select::Class("t"), Select::Id("zoom"), Select::MetaName("articletitle"), Select::Tag("table")];
+    let each = page.select_each(&selects);
+    for (found, &select) in each.iter().zip(&selects) {
+        assert_eq!(*found, page.select(select).collect::<Vec<_>>(), "{select:?}");
+    }
+    assert_eq!(each.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1, 1, 0]);
+}

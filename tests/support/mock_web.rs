@@ -4,7 +4,7 @@
 //! Every request is logged with its host, start and end time, so tests can check
 //! politeness (rate and in-flight requests per host). Pages can misbehave the ways
 //! real portals do: slow answers, hangs, connection resets, truncated bodies. The
-//! server speaks just enough HTTP/1.1 (one request per connection) to do that, on
+//! server speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) to do that, on
 //! its own thread and runtime, so tests can block on the binary.
 
 use std::collections::HashMap;
@@ -207,20 +207,35 @@ impl Drop for MockWeb {
     }
 }
 
+/// Serves requests on one connection, kept alive as real portals do, until the
+/// client closes it, asks to close it, or a fault breaks it.
 async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Arc<Mutex<Vec<Hit>>>) {
-    let at = Instant::now();
     let mut buf = Vec::new();
+    while let Some(rest) = serve_one(&mut stream, buf, &sites, &log).await {
+        buf = rest;
+    }
+}
+
+/// Reads and answers one request; returns the bytes read past it when the
+/// connection stays open.
+async fn serve_one(stream: &mut TcpStream, mut buf: Vec<u8>, sites: &HashMap<String, Site>, log: &Mutex<Vec<Hit>>) -> Option<Vec<u8>> {
+    let mut at = Instant::now();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
         if buf.first() == Some(&0x16) {
-            return; // a TLS ClientHello: this server speaks plain HTTP only
+            return None; // a TLS ClientHello: this server speaks plain HTTP only
         }
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
         match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 && buf.len() < 65536 => buf.extend_from_slice(&chunk[..n]),
-            _ => return,
+            Ok(Ok(n)) if n > 0 && buf.len() < 65536 => {
+                if buf.is_empty() {
+                    at = Instant::now(); // the request starts now, not when the connection went idle
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            _ => return None,
         }
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
@@ -231,6 +246,7 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
     let mut request_headers: Vec<(String, String)> =
         lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
     let host = request_headers.iter().find(|(n, _)| n == "host").map(|(_, v)| v.split(':').next().unwrap_or("").to_string()).unwrap_or_default();
+    let close = request_headers.iter().any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
     // An absolute-form target (`GET http://host/path`) is a request sent through us as a proxy.
     let (host, path) = match target.strip_prefix("http://").and_then(|rest| rest.split_once('/')) {
         Some((authority, path)) => {
@@ -240,13 +256,14 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
         None => (host, target),
     };
     let length: usize = request_headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
+    let mut body = buf.split_off(head_end + 4);
     while body.len() < length.min(1 << 20) {
         match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
             _ => break,
         }
     }
+    let rest = body.split_off(length.min(body.len()));
     let body = String::from_utf8_lossy(&body).into_owned();
     let site = sites.get(&host);
     let page = site
@@ -265,15 +282,16 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
             page.headers.push(("ETag".into(), etag));
         }
     }
+    let keep_alive = !close && page.fault.is_none();
     match page.fault {
         Some(Fault::Reset) => {
             // Linger 0 makes close send RST, which is the point; it does not block.
             #[allow(deprecated)]
             let _ = stream.set_linger(Some(Duration::ZERO));
-            drop(stream);
         }
         fault => {
-            let mut response = format!("HTTP/1.1 {} X\r\nConnection: close\r\nServer: mock-portal\r\n", page.status);
+            let connection = if keep_alive { "keep-alive" } else { "close" };
+            let mut response = format!("HTTP/1.1 {} X\r\nConnection: {connection}\r\nServer: mock-portal\r\n", page.status);
             for (name, value) in &page.headers {
                 response.push_str(&format!("{name}: {value}\r\n"));
             }
@@ -281,10 +299,13 @@ async fn serve(mut stream: TcpStream, sites: Arc<HashMap<String, Site>>, log: Ar
             response.push_str(&format!("Content-Length: {}\r\n\r\n", page.body.len()));
             let _ = stream.write_all(response.as_bytes()).await;
             let _ = stream.write_all(body).await;
-            let _ = stream.shutdown().await;
+            if !keep_alive {
+                let _ = stream.shutdown().await;
+            }
         }
     }
     log.lock().unwrap().push(Hit { host, path, at, done: Instant::now(), method, request_headers, body });
+    keep_alive.then_some(rest)
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
