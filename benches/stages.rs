@@ -1,83 +1,204 @@
-//! Throughput of the CPU-bound stages on realistic pages, printed as figures:
-//! `cargo bench --bench stages`. Decoding must never be what limits a crawl
-//! (target ≥ 200 MB/s on one core); extraction should reach ≥ 2,000 reports/s.
+//! Micro-benchmarks (divan) of the stages that cost CPU, on realistic input:
+//! `cargo bench --bench stages` (add a name to run only some, e.g. `-- extract`).
+//!
+//! - decode: a 52 kB report page in GBK, declared, mis-declared and undeclared;
+//! - discover: a list page's links (scraper), title classification, and a report
+//!   page read the way the crawl reads it (parse, metadata, attachment links);
+//! - extract: each of the 16 HTML fixture reports, and all of them as a set;
+//! - dataset: writing 10,000 facts (50 reports) as Parquet.
+//!
+//! Targets (issue 8): decode never the bottleneck (≥ 200 MB/s); extraction
+//! ≥ 2,000 reports/s on one core.
 
-use std::hint::black_box;
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
-use nianbao::decode::decode;
+use divan::Bencher;
+use divan::counter::{BytesCount, ItemsCount};
+use nianbao::dataset::{ReportRow, ReportWithFacts};
 use nianbao::extract::extract_html;
 
-/// Runs `f` repeatedly for about a second; returns calls per second (median of 5 rounds).
-fn per_second(mut f: impl FnMut()) -> f64 {
-    let mut rounds = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let mut n = 0u64;
-        while start.elapsed() < Duration::from_millis(200) {
-            f();
-            n += 1;
-        }
-        rounds.push(n as f64 / start.elapsed().as_secs_f64());
-    }
-    rounds.sort_by(f64::total_cmp);
-    rounds[2]
+fn main() {
+    divan::main();
 }
 
-fn main() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
-    let mut pages: Vec<String> = std::fs::read_dir(&fixtures)
+fn fixture_reports() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
         .collect();
     pages.sort();
-    // A page as portals serve it: the report inside ~20 kB of chrome.
+    pages
+}
+
+static REPORTS: LazyLock<Vec<(String, String)>> = LazyLock::new(fixture_reports);
+
+/// A report page as portals serve it: a Word-pasted report inside ~20 kB of chrome.
+static PAGE: LazyLock<String> = LazyLock::new(|| {
     let chrome = "<div class=\"nav\"><a href=\"/zwgk/\">政务公开</a></div>".repeat(300);
-    let page = format!("<html><head><meta charset=\"gbk\"></head><body>{chrome}{}</body></html>", pages[0]);
-    let gbk = encoding_rs::GBK.encode(&page).0.into_owned();
-    let utf8 = page.clone().into_bytes();
+    let report = &REPORTS.iter().find(|(name, _)| name == "gaoping_2023_trs_word_cells").unwrap().1;
+    format!("<html><head><meta charset=\"gbk\"></head><body>{chrome}{report}</body></html>")
+});
 
-    for (name, bytes, header) in [
-        ("GBK, declared in the header", &gbk, Some("text/html; charset=GBK")),
-        ("GBK, header says utf-8 (validated, then meta)", &gbk, Some("text/html; charset=utf-8")),
-        ("GBK, no declaration (detector)", &encoding_rs::GBK.encode(&page.replace("<meta charset=\"gbk\">", "")).0.into_owned(), None),
-        ("UTF-8, declared in the header", &utf8, Some("text/html; charset=utf-8")),
-    ] {
-        let rate = per_second(|| {
-            black_box(decode(black_box(bytes), header, Some("www.zt.gov.cn")));
+const URL: &str = "http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240130_1.html";
+
+mod decode {
+    use super::*;
+    use nianbao::decode::decode;
+
+    fn run(bencher: Bencher, bytes: Vec<u8>, header: Option<&str>) {
+        bencher.counter(BytesCount::of_slice(&bytes)).bench(|| decode(divan::black_box(&bytes), header, Some("www.zt.gov.cn")));
+    }
+
+    #[divan::bench]
+    fn gbk_declared_in_header(bencher: Bencher) {
+        run(bencher, encoding_rs::GBK.encode(&PAGE).0.into_owned(), Some("text/html; charset=GBK"));
+    }
+
+    #[divan::bench]
+    fn gbk_header_says_utf8(bencher: Bencher) {
+        run(bencher, encoding_rs::GBK.encode(&PAGE).0.into_owned(), Some("text/html; charset=utf-8"));
+    }
+
+    #[divan::bench]
+    fn gbk_undeclared(bencher: Bencher) {
+        run(bencher, encoding_rs::GBK.encode(&PAGE.replace("<meta charset=\"gbk\">", "")).0.into_owned(), None);
+    }
+
+    #[divan::bench]
+    fn utf8_declared_in_header(bencher: Bencher) {
+        run(bencher, PAGE.as_bytes().to_vec(), Some("text/html; charset=utf-8"));
+    }
+}
+
+mod discover {
+    use super::*;
+    use nianbao::discover::{attachments, classify::classify_title, links, read_article};
+    use nianbao::html::Page;
+
+    /// A TRS list page of 20 items, half reports, half near misses, with its pager.
+    fn list_page() -> String {
+        let items: String = (0..10)
+            .map(|i| {
+                format!(
+                    "<li><a href=\"./202{i}01/t202{i}0125_{i}.html\">昭通市人民政府办公室202{i}年政府信息公开工作年度报告</a><span>202{i}-01-25</span></li>\
+                     <li><a href=\"./202{i}02/t202{i}0201_{i}.html\">关于做好202{i}年政府信息公开工作年度报告编制发布工作的通知</a></li>"
+                )
+            })
+            .collect();
+        format!("<html><body><ul class=\"list\">{items}</ul><script>createPageHTML(5, 0, \"index\", \"html\");</script></body></html>")
+    }
+
+    #[divan::bench]
+    fn links_of_a_list_page(bencher: Bencher) {
+        let page = list_page();
+        let base = url::Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/").unwrap();
+        bencher.counter(BytesCount::of_str(&page)).bench(|| links(divan::black_box(&page), &base));
+    }
+
+    #[divan::bench]
+    fn classify_twenty_titles(bencher: Bencher) {
+        let titles: Vec<String> = (0..10)
+            .flat_map(|i| {
+                [
+                    format!("昭通市人民政府办公室202{i}年政府信息公开工作年度报告"),
+                    format!("关于做好202{i}年政府信息公开工作年度报告编制发布工作的通知"),
+                ]
+            })
+            .collect();
+        bencher.counter(ItemsCount::new(titles.len())).bench(|| titles.iter().map(|t| classify_title(divan::black_box(t))).count());
+    }
+
+    #[divan::bench]
+    fn parse_report_page_full_dom(bencher: Bencher) {
+        bencher.counter(BytesCount::of_str(PAGE.as_str())).bench(|| scraper::Html::parse_document(divan::black_box(PAGE.as_str())));
+    }
+
+    #[divan::bench]
+    fn parse_report_page_light_tree(bencher: Bencher) {
+        bencher.counter(BytesCount::of_str(PAGE.as_str())).bench(|| Page::parse(divan::black_box(PAGE.as_str())));
+    }
+
+    #[divan::bench]
+    fn read_report_page(bencher: Bencher) {
+        let url = url::Url::parse(URL).unwrap();
+        bencher.counter(BytesCount::of_str(PAGE.as_str())).bench(|| {
+            let page = Page::parse(divan::black_box(PAGE.as_str()));
+            (read_article(&url, &page), attachments(&page, &url))
         });
-        println!("decode {name:<48} {:>8.1} MB/s  ({} kB page)", rate * bytes.len() as f64 / 1e6, bytes.len() / 1024);
+    }
+}
+
+mod extract {
+    use super::*;
+
+    fn names() -> Vec<&'static str> {
+        REPORTS.iter().map(|(name, _)| name.as_str()).collect()
     }
 
-    let url = url::Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240130_1.html").unwrap();
-    let stages: [(&str, &dyn Fn(&str)); 4] = [
-        ("parse as a full DOM (scraper/html5ever)", &|p| drop(black_box(scraper::Html::parse_document(p)))),
-        ("parse as a report page (nianbao::html)", &|p| drop(black_box(nianbao::html::Page::parse(p)))),
-        ("links of the page (scraper)", &|p| drop(black_box(nianbao::discover::links(p, &url)))),
-        ("report page: parse, read_article, attachments", &|p| {
-            let page = nianbao::html::Page::parse(p);
-            black_box(nianbao::discover::read_article(&url, &page));
-            black_box(nianbao::discover::attachments(&page, &url));
-        }),
-    ];
-    for (name, f) in stages {
-        let rate = per_second(|| f(black_box(&page)));
-        println!("discover {name:<46} {:>8.0} pages/s ({} kB page)", rate, page.len() / 1024);
+    #[divan::bench(args = names())]
+    fn report(bencher: Bencher, name: &str) {
+        let html = &REPORTS.iter().find(|(n, _)| n == name).unwrap().1;
+        bencher.counter(BytesCount::of_str(html)).bench(|| extract_html(divan::black_box(html), Some(2023)));
     }
 
-    let total_bytes: usize = pages.iter().map(String::len).sum();
-    let rate = per_second(|| {
-        for p in &pages {
-            black_box(extract_html(black_box(p), None));
-        }
-    });
-    println!(
-        "extract {} fixture reports                          {:>8.0} reports/s, {:.1} MB/s (one core)",
-        pages.len(),
-        rate * pages.len() as f64,
-        rate * total_bytes as f64 / 1e6
-    );
+    #[divan::bench]
+    fn all_sixteen_reports(bencher: Bencher) {
+        bencher
+            .counter(ItemsCount::new(REPORTS.len()))
+            .bench(|| REPORTS.iter().map(|(_, html)| extract_html(divan::black_box(html), Some(2023)).facts.len()).sum::<usize>());
+    }
+}
+
+mod dataset {
+    use super::*;
+
+    /// 50 reports of 200 facts each: 10,000 facts, from a real fixture's extraction.
+    fn reports() -> BTreeMap<(String, i32), Vec<ReportWithFacts>> {
+        let html = &REPORTS.iter().find(|(n, _)| n == "guandu_2024_hanweb_one_table").unwrap().1;
+        let extraction = extract_html(html, Some(2024));
+        let items = (0..50)
+            .map(|i| {
+                let mut facts = extraction.facts.clone();
+                facts.resize(200, facts[0].clone());
+                let report = ReportRow {
+                    report_id: format!("{i:020}"),
+                    version: 1,
+                    is_current: true,
+                    url: format!("http://www.kmgd.gov.cn/art/2025/1/20/art_{i}.html"),
+                    title: "昆明市官渡区人民政府2024年政府信息公开工作年度报告".into(),
+                    agency: "昆明市官渡区人民政府".into(),
+                    division_code: Some("530111".into()),
+                    province_code: Some("53".into()),
+                    admin_level: "county".into(),
+                    format: "2021".into(),
+                    published_date: None,
+                    source_type: "html".into(),
+                    encoding: "UTF-8".into(),
+                    fetched_at: chrono::Utc::now(),
+                    content_sha256: format!("{i:064}"),
+                    checks_failed: Vec::new(),
+                    warnings: Vec::new(),
+                    text: extraction.text.clone(),
+                    province: "云南省".into(),
+                    year: 2024,
+                };
+                ReportWithFacts { report, facts }
+            })
+            .collect();
+        BTreeMap::from([(("云南省".to_string(), 2024), items)])
+    }
+
+    #[divan::bench(sample_count = 20)]
+    fn write_ten_thousand_facts(bencher: Bencher) {
+        let partitions = reports();
+        let out = tempfile::tempdir().unwrap();
+        bencher.counter(ItemsCount::new(10_000usize)).bench(|| {
+            nianbao::dataset::write(out.path(), "bench", &partitions, |item| Some(item.clone())).unwrap()
+        });
+    }
 }

@@ -16,6 +16,7 @@ use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use super::ReportWithFacts;
 use super::schema::{facts_batch, reports_batch};
@@ -47,7 +48,7 @@ pub fn write<E>(
     for ((province, year), entries) in partitions {
         let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
         // Report rows carry whole texts: small row groups keep the writer's buffer small.
-        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name, 1024);
+        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name, 256);
         let mut facts = PartFile::new(out.join("facts").join(&sub), &file_name, 32 * 1024);
         for chunk in entries.chunks(CHUNK) {
             let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
@@ -81,6 +82,8 @@ struct PartFile {
     writer: Option<ArrowWriter<File>>,
 }
 
+const UNIQUE_PER_REPORT: &[&str] = &["text", "url", "title", "content_sha256"];
+
 impl PartFile {
     fn new(dir: PathBuf, name: &str, row_group_rows: usize) -> PartFile {
         PartFile { dir, name: name.to_string(), row_group_rows, writer: None }
@@ -98,12 +101,17 @@ impl PartFile {
         if self.writer.is_none() {
             std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
             let file = File::create(self.tmp()).with_context(|| format!("cannot create {}", self.tmp().display()))?;
-            let props = WriterProperties::builder()
+            let mut props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                 .set_dictionary_enabled(true)
                 .set_statistics_enabled(EnabledStatistics::Page)
-                .set_max_row_group_row_count(Some(self.row_group_rows))
-                .build();
+                .set_max_row_group_row_count(Some(self.row_group_rows));
+            // Columns unique per report gain nothing from a dictionary, which would
+            // hold a second copy of the row group's texts while it is written.
+            for column in UNIQUE_PER_REPORT {
+                props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+            }
+            let props = props.build();
             self.writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props))?);
         }
         let writer = self.writer.as_mut().expect("just created");

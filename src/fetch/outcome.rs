@@ -59,6 +59,10 @@ impl fmt::Display for Failure {
 
 /// Recognises challenge and anti-bot pages, which are never counted as "no reports".
 pub fn challenge(status: u16, headers: &[(String, String)], body: &[u8]) -> Option<String> {
+    // Only these can be challenges: the body of every ordinary page need not be searched.
+    if !(matches!(status, 403 | 412 | 521) || (status == 200 && body.len() < 4096)) {
+        return None;
+    }
     let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
     let cookie = headers
         .iter()
