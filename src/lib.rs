@@ -12,6 +12,8 @@
 //! - [`decode`] turns bytes into text, whatever the headers claim.
 //! - [`discover`] walks a portal to its annual-report columns and lists, and picks
 //!   the report articles by title.
+//! - [`html`] parses report pages into a light tree, once per crawl: discovery reads
+//!   their metadata and attachment links from it, extraction their tables.
 //! - [`extract`] turns a report page into canonical facts and checks them.
 //! - [`dataset`] writes the Parquet tables `reports/` and `facts/`.
 //!

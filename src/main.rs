@@ -64,6 +64,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    fix_malloc_mmap_threshold();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("NIANBAO_LOG").unwrap_or_else(|_| "nianbao=info".into()),
@@ -76,6 +77,18 @@ fn main() -> ExitCode {
             eprintln!("nianbao: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Pins glibc's mmap threshold at its initial 128 kB. glibc raises it to the size
+/// of any large block freed, after which every report page's buffers come from
+/// per-thread arenas that never shrink: at 20,000 hosts the crawler held 1.3 GB
+/// for 150 MB in use (malloc_stats); pinned, it peaks at ~170 MB.
+fn fix_malloc_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 

@@ -6,11 +6,13 @@
 //! with the extractor that made it: after an upgrade, a build extracts the report
 //! again from the raw archive instead of reusing what an older extractor read.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
+use zstd::bulk::{Compressor, Decompressor};
 
 use super::Extraction;
 
@@ -27,14 +29,33 @@ pub struct Stored {
     pub fetched_at: i64,
 }
 
+thread_local! {
+    // zstd's contexts are large (about a megabyte at level 1): one per thread, reused.
+    static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
 impl Stored {
     pub fn encode(&self) -> Result<Vec<u8>> {
-        Ok(zstd::bulk::compress(&postcard::to_stdvec(self)?, 1)?)
+        let raw = postcard::to_stdvec(self)?;
+        COMPRESSOR.with_borrow_mut(|c| {
+            let compressor = match c {
+                Some(c) => c,
+                None => c.insert(Compressor::new(1)?),
+            };
+            Ok(compressor.compress(&raw)?)
+        })
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Stored> {
-        // The encoding is never larger than the page it came from (a few MB at most).
-        let raw = zstd::bulk::decompress(bytes, 64 << 20).context("stored extraction is not zstd")?;
+        let raw = DECOMPRESSOR.with_borrow_mut(|d| -> Result<Vec<u8>> {
+            let decompressor = match d {
+                Some(d) => d,
+                None => d.insert(Decompressor::new()?),
+            };
+            // The encoding is never larger than the page it came from (a few MB at most).
+            decompressor.decompress(bytes, 64 << 20).context("stored extraction is not zstd")
+        })?;
         postcard::from_bytes(&raw).context("stored extraction is malformed")
     }
 }

@@ -89,3 +89,24 @@ fn select_each_finds_what_each_selector_finds_alone() {
     }
     assert_eq!(each.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1, 1, 0]);
 }
+
+proptest::proptest! {
+    /// Whatever tag soup comes in, the tree holds together: each node's children lie
+    /// within its descendant range, in order, and ranges nest.
+    #[test]
+    fn any_tag_soup_builds_a_consistent_tree(
+        html in r#"(<(/)?(table|tbody|tr|td|th|p|li|ul|div|span|br|script|o:p)( rowspan=[0-9]{1,2})?>|[a-z0-9 ]{0,4}|&nbsp;|<!--|-->){0,80}"#
+    ) {
+        let page = Page::parse(&html);
+        for id in page.descendants(Page::ROOT).chain([Page::ROOT]) {
+            let range = page.descendants(id);
+            let mut last = id;
+            for child in page.children(id) {
+                proptest::prop_assert!(range.contains(&child) && child > last, "child {child} of {id} outside {range:?}");
+                let inner = page.descendants(child);
+                proptest::prop_assert!(inner.end <= range.end, "{inner:?} escapes {range:?}");
+                last = child;
+            }
+        }
+    }
+}
