@@ -168,8 +168,9 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
     Ok(summary)
 }
 
-/// Rebuilds the dataset from the reports in the state and the raw archive: what
-/// `nianbao extract` runs, and what every crawl ends with.
+/// Rebuilds the dataset from the reports in the state, each from its kept
+/// extraction or from the raw archive, as `reuse` says: what every crawl ends with
+/// (reusing) and what `nianbao extract` runs (not reusing).
 pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse) -> Result<(Written, Vec<String>)> {
     // Each report is placed once: its division decides its partition and its columns.
     let mut partitions: BTreeMap<(String, i32), Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();

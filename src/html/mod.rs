@@ -4,9 +4,9 @@
 //! and each is read once: its metadata, its attachment links and its tables all come
 //! from one [`Page`]. A full DOM (`scraper`/html5ever, kept for portal and list pages,
 //! where CSS selectors and spec tree-building earn their cost) parses such a page at
-//! ~40–60 MB/s; this tree, fed by html5gum's spec tokenizer (entities, script and
+//! ~40–70 MB/s; this tree, fed by html5gum's spec tokenizer (entities, script and
 //! RCDATA states) and built by the few tree rules that shape tables and paragraphs,
-//! parses it about four times faster (`cargo bench --bench stages`).
+//! parses it 2.2–2.7× faster (`cargo bench --bench stages -- parse_report`).
 //!
 //! What it keeps: elements with their attributes and text, in document order. What
 //! it does not do: foster parenting, the adoption agency, namespaces. Text a browser
