@@ -105,7 +105,7 @@ impl Builder {
         match n {
             "li" => self.close_in_scope("li", &["ul", "ol", "table", "td", "th"]),
             "td" | "th" => match self.nearest(TABLE_PARTS) {
-                Some((_, "td" | "th")) => self.pop_through(&["td", "th"]),
+                Some((at, "td" | "th")) => self.pop_to(at),
                 Some((_, "tr")) => {}
                 // A cell straight in a table or its body: HTML implies the row.
                 Some((at, _)) => {
@@ -118,9 +118,9 @@ impl Builder {
             "tr" | "tbody" | "thead" | "tfoot" => {
                 // Close the open cell, row (and, for a new body, body) of this table.
                 let keep: &[&str] = if n == "tr" { &["tbody", "thead", "tfoot", "table"] } else { &["table"] };
-                match self.open.iter().rposition(|&id| keep.contains(&self.name_of(id))) {
-                    Some(at) if self.nearest(&["table"]).is_some() => self.pop_to(at + 1),
-                    _ => return,
+                match self.nearest(keep) {
+                    Some((at, _)) => self.pop_to(at + 1),
+                    None => return,
                 }
             }
             _ => {}
@@ -168,12 +168,6 @@ impl Builder {
             if boundary.contains(&open) {
                 return;
             }
-        }
-    }
-
-    fn pop_through(&mut self, names: &[&str]) {
-        if let Some(at) = self.open.iter().rposition(|&id| names.contains(&self.name_of(id))) {
-            self.pop_to(at);
         }
     }
 
