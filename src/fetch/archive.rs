@@ -6,16 +6,17 @@
 //! Content-Encoding and carry the stored length. `nianbao extract` rebuilds the
 //! dataset from these records without the network.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -48,6 +49,8 @@ pub struct Archive {
     dir: PathBuf,
     name: String,
     file: Mutex<File>,
+    /// Records appended so far: part of each record's id.
+    appended: AtomicU64,
 }
 
 const DROPPED_HEADERS: [&str; 3] = ["content-encoding", "content-length", "transfer-encoding"];
@@ -62,12 +65,12 @@ impl Archive {
             .append(true)
             .open(raw_dir.join(&name))
             .with_context(|| format!("cannot open {}", raw_dir.join(&name).display()))?;
-        let archive = Archive { dir: raw_dir.to_path_buf(), name, file: Mutex::new(file) };
+        let archive = Archive { dir: raw_dir.to_path_buf(), name, file: Mutex::new(file), appended: AtomicU64::new(0) };
         let info = format!(
             "software: nianbao/{}\r\nformat: WARC File Format 1.1\r\nnote: response bodies are stored after HTTP content decoding (gzip, br, deflate, zstd); Content-Encoding is dropped from the stored headers\r\n",
             env!("CARGO_PKG_VERSION")
         );
-        archive.append("warcinfo", None, Utc::now(), "application/warc-fields", info.as_bytes())?;
+        archive.append("warcinfo", None, Utc::now(), "application/warc-fields", &[info.as_bytes()])?;
         Ok(archive)
     }
 
@@ -81,31 +84,31 @@ impl Archive {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<RecordRef> {
-        let mut block = format!("HTTP/1.1 {status} {reason}\r\n");
+        let mut http = format!("HTTP/1.1 {status} {reason}\r\n");
         for (name, value) in headers {
-            if !DROPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                block.push_str(&format!("{name}: {value}\r\n"));
+            if !DROPPED_HEADERS.iter().any(|dropped| name.eq_ignore_ascii_case(dropped)) {
+                http.push_str(&format!("{name}: {value}\r\n"));
             }
         }
-        block.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        let mut bytes = block.into_bytes();
-        bytes.extend_from_slice(body);
-        self.append("response", Some(url), date, "application/http;msgtype=response", &bytes)
+        http.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        self.append("response", Some(url), date, "application/http;msgtype=response", &[http.as_bytes(), body])
     }
 
-    fn append(&self, kind: &str, url: Option<&str>, date: DateTime<Utc>, content_type: &str, block: &[u8]) -> Result<RecordRef> {
+    /// Appends one record whose block is `block`'s parts, in order.
+    fn append(&self, kind: &str, url: Option<&str>, date: DateTime<Utc>, content_type: &str, block: &[&[u8]]) -> Result<RecordRef> {
         let date_str = date.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let id = record_id(kind, url.unwrap_or(""), &date_str, block);
+        let sequence = self.appended.fetch_add(1, Ordering::Relaxed);
+        let id = record_id(&self.name, sequence, url.unwrap_or(""), &date_str);
         let mut head = format!("WARC/1.1\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:{id}>\r\nWARC-Date: {date_str}\r\n");
         if let Some(url) = url {
             head.push_str(&format!("WARC-Target-URI: {url}\r\n"));
         }
-        head.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", block.len()));
-        let mut gz = GzEncoder::new(Vec::with_capacity(block.len() / 3 + 256), Compression::fast());
-        gz.write_all(head.as_bytes())?;
-        gz.write_all(block)?;
-        gz.write_all(b"\r\n\r\n")?;
-        let member = gz.finish()?;
+        let length: usize = block.iter().map(|part| part.len()).sum();
+        head.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"));
+        let mut parts = vec![head.as_bytes()];
+        parts.extend_from_slice(block);
+        parts.push(b"\r\n\r\n");
+        let member = gzip_member(&parts)?;
         let mut file = self.file.lock().unwrap();
         let offset = file.seek(SeekFrom::End(0))?;
         file.write_all(&member).with_context(|| format!("cannot write to the raw archive {}", self.dir.join(&self.name).display()))?;
@@ -118,10 +121,46 @@ impl Archive {
     }
 }
 
-/// A UUID-shaped id derived from the record's content and time.
-fn record_id(kind: &str, url: &str, date: &str, block: &[u8]) -> String {
+thread_local! {
+    /// One gzip compressor per thread, reset for each record: a new one clears its
+    /// window and hash tables, which cost more than compressing a small page.
+    static GZIP: RefCell<Compress> = RefCell::new(Compress::new_gzip(Compression::fast(), 15));
+}
+
+/// `parts`, in order, as one gzip member.
+fn gzip_member(parts: &[&[u8]]) -> Result<Vec<u8>> {
+    let length: usize = parts.iter().map(|part| part.len()).sum();
+    let mut member = Vec::with_capacity(length / 3 + 256);
+    GZIP.with_borrow_mut(|gz| {
+        gz.reset();
+        for (i, part) in parts.iter().enumerate() {
+            let flush = if i + 1 == parts.len() { FlushCompress::Finish } else { FlushCompress::None };
+            let mut input = *part;
+            loop {
+                if member.capacity() - member.len() < 1024 {
+                    member.reserve(member.capacity().max(4096));
+                }
+                let read_before = gz.total_in();
+                let status = gz.compress_vec(input, &mut member, flush)?;
+                input = &input[(gz.total_in() - read_before) as usize..];
+                let done = match flush {
+                    FlushCompress::Finish => status == Status::StreamEnd,
+                    _ => input.is_empty(),
+                };
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok(member)
+    })
+}
+
+/// A UUID-shaped id, unique by the archive file, the record's place in it, and the
+/// time; the block is not hashed, as it would cost a second pass over every body.
+fn record_id(file: &str, sequence: u64, url: &str, date: &str) -> String {
     let mut h = Sha256::new();
-    for part in [kind.as_bytes(), url.as_bytes(), date.as_bytes(), block] {
+    for part in [file.as_bytes(), &sequence.to_le_bytes(), url.as_bytes(), date.as_bytes()] {
         h.update(part);
     }
     h.update(std::process::id().to_le_bytes());
@@ -199,5 +238,37 @@ mod tests {
         assert_eq!(back.header("etag"), Some("\"abc\""));
         assert_eq!(back.header("content-encoding"), None);
         assert_eq!(read_response(dir.path(), &r2).unwrap().status, 404);
+    }
+
+    /// Several large records through the one reused compressor: each member reads
+    /// alone, and the file reads as one WARC with distinct record ids.
+    #[test]
+    fn large_records_are_whole_members_with_distinct_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path(), "run2").unwrap();
+        // 300 kB that deflate cannot shrink much: bigger than any one output reserve.
+        let mut x: u32 = 12345;
+        let body: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        let refs: Vec<RecordRef> = (0..3)
+            .map(|i| archive.store_response(&format!("http://www.sxgp.gov.cn/{i}.pdf"), Utc::now(), 200, "OK", &[], &body).unwrap())
+            .collect();
+        for (i, r) in refs.iter().enumerate() {
+            let back = read_response(dir.path(), r).unwrap();
+            assert_eq!(back.url, format!("http://www.sxgp.gov.cn/{i}.pdf"));
+            assert!(back.body == body, "record {i} changed");
+        }
+        let mut whole = Vec::new();
+        flate2::read::MultiGzDecoder::new(File::open(dir.path().join("run2.warc.gz")).unwrap()).read_to_end(&mut whole).unwrap();
+        let text = String::from_utf8_lossy(&whole);
+        let ids: std::collections::BTreeSet<&str> =
+            text.lines().filter_map(|l| l.strip_prefix("WARC-Record-ID: ")).collect();
+        assert_eq!((text.matches("WARC/1.1\r\n").count(), ids.len()), (4, 4));
     }
 }
