@@ -61,7 +61,7 @@ impl Walk<'_> {
             match page.kind(child) {
                 Kind::Text(t) => self.doc.text.push_str(t),
                 Kind::Element { name, .. } => {
-                    match name.as_str() {
+                    match name.as_ref() {
                         "script" | "style" | "noscript" | "template" => {}
                         "img" => self.doc.images += 1,
                         "br" => self.doc.text.push('\n'),

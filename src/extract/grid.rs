@@ -103,7 +103,7 @@ fn cell_text(page: &Page, td: NodeId) -> String {
     for node in page.descendants(td) {
         match page.kind(node) {
             Kind::Text(t) => out.push_str(t),
-            Kind::Element { name, .. } if matches!(name.as_str(), "br" | "p" | "div" | "li") => out.push('\n'),
+            Kind::Element { name, .. } if matches!(name.as_ref(), "br" | "p" | "div" | "li") => out.push('\n'),
             _ => {}
         }
     }

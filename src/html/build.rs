@@ -1,9 +1,15 @@
-//! html5gum's tokens → a [`Page`], by the tree rules that matter for report pages:
+//! html5gum's tokenizer → a [`Page`], by the tree rules that matter for report pages:
 //! void elements, the end tags HTML lets authors omit (`</p>`, `</li>`, `</td>`,
 //! `</tr>`), implied rows, and end tags that may not close past a table cell.
+//!
+//! The builder is html5gum's emitter itself, so the tokenizer's output goes straight
+//! into the tree: attributes no reader uses (Word's long `style`s above all) are
+//! never copied, and known tag names are never allocated.
 
-use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
-use html5gum::{Emitter, ForwardingEmitter, Tokenizer};
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use html5gum::{Emitter, Error, State, Tokenizer, naive_next_state};
 
 use super::{Kind, Node, NodeId, Page};
 
@@ -18,88 +24,232 @@ const CLOSES_P: &[&str] = &[
     "p", "pre", "section", "table", "ul",
 ];
 
-/// The attributes the readers of report pages use; the rest (Word's long `style`s
-/// above all) are not kept.
-const KEPT_ATTRIBUTES: &[&str] = &["appendix", "class", "colspan", "content", "href", "id", "name", "rowspan"];
-
 const TABLE_PARTS: &[&str] = &["td", "th", "tr", "tbody", "thead", "tfoot", "table"];
+
+/// Tag names common on report pages besides those above (Word's `o:p` among them):
+/// these are kept as `&'static str`, others are allocated.
+const COMMON: &[&str] = &[
+    "a", "b", "body", "caption", "colgroup", "em", "font", "head", "html", "i", "o:p", "script", "span", "strong",
+    "style", "sub", "sup", "title", "u",
+];
+
+/// A tag name the builder knows, and the rules that depend on it.
+struct Known {
+    key: u128,
+    name: &'static str,
+    void: bool,
+    closes_p: bool,
+}
+
+/// Every name above, sorted by key for a binary search: looking each tag up in the
+/// lists by string comparison was a sixth of the parse.
+static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
+    let mut known: Vec<Known> = [VOID, CLOSES_P, TABLE_PARTS, COMMON]
+        .concat()
+        .into_iter()
+        .map(|name| Known {
+            key: key(name.as_bytes()).expect("known names are short"),
+            name,
+            void: VOID.contains(&name),
+            closes_p: CLOSES_P.contains(&name),
+        })
+        .collect();
+    known.sort_by_key(|k| k.key);
+    known.dedup_by_key(|k| k.key);
+    known
+});
+
+/// A tag name of up to 16 bytes as one integer, so a lookup compares integers.
+fn key(name: &[u8]) -> Option<u128> {
+    let mut bytes = [0; 16];
+    bytes.get_mut(..name.len())?.copy_from_slice(name);
+    Some(u128::from_le_bytes(bytes))
+}
+
+fn known(name: &[u8]) -> Option<&'static Known> {
+    let key = key(name)?;
+    KNOWN.binary_search_by_key(&key, |k| k.key).ok().map(|at| &KNOWN[at])
+}
+
+/// The attributes the readers of report pages use; the rest are not kept.
+const KEPT_ATTRIBUTES: &[&str] = &["appendix", "class", "colspan", "content", "href", "id", "name", "rowspan"];
 
 pub(super) fn parse(html: &str) -> Page {
     let mut builder = Builder {
         nodes: vec![Node { kind: Kind::Document, first_child: None, last_child: None, next_sibling: None, end: 1 }],
         open: vec![Page::ROOT],
-        tag: None,
-        attr: None,
+        text: Vec::new(),
+        tag: Vec::new(),
+        end_tag: false,
+        attrs: Vec::new(),
+        attr_name: Vec::new(),
+        attr_kept: None,
+        attr_value: Vec::new(),
+        last_start_tag: Vec::new(),
     };
-    let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: html5gum::Span<()>| -> Option<()> {
-        builder.event(event);
-        None
-    });
-    emitter.naively_switch_states(true);
-    for _ in Tokenizer::new_with_emitter(html, Quiet(emitter)) {}
+    for token in Tokenizer::new_with_emitter(html, &mut builder) {
+        match token {}
+    }
     builder.finish()
 }
 
-/// An emitter that asks for no parse errors: checking every byte for them is a
-/// seventh of the tokenizer's time, and nothing here reads them.
-struct Quiet<E>(E);
-
-impl<E: Emitter> ForwardingEmitter for Quiet<E> {
-    type Token = E::Token;
-
-    fn inner(&mut self) -> &mut impl Emitter<Token = Self::Token> {
-        &mut self.0
-    }
-
-    fn should_emit_errors(&mut self) -> bool {
-        false
-    }
-}
-
+/// The tree being built, and the token html5gum is reading into it.
 struct Builder {
     nodes: Vec<Node>,
     /// The stack of open elements, the document at the bottom.
     open: Vec<NodeId>,
-    /// The start tag being read: its name and attributes so far.
-    tag: Option<(String, Vec<(String, String)>)>,
-    /// The attribute whose value may follow.
-    attr: Option<String>,
+    /// Text read since the last tag, as bytes (html5gum may hand over a character in
+    /// pieces); it goes into the tree before the next tag does.
+    text: Vec<u8>,
+    /// The tag being read: its name (lower-cased by the tokenizer), whether it is an
+    /// end tag, and the kept attributes so far.
+    tag: Vec<u8>,
+    end_tag: bool,
+    attrs: Vec<(&'static str, String)>,
+    /// The attribute being read: its name, which kept attribute it is (known once
+    /// its value starts), and its value if kept.
+    attr_name: Vec<u8>,
+    attr_kept: Option<&'static str>,
+    attr_value: Vec<u8>,
+    /// The last start tag's name, for the tokenizer's script and RCDATA states.
+    last_start_tag: Vec<u8>,
+}
+
+/// The tokenizer yields no tokens: everything goes into the tree.
+impl Emitter for &mut Builder {
+    type Token = std::convert::Infallible;
+
+    fn should_emit_errors(&mut self) -> bool {
+        // Checking every byte for parse errors is a seventh of the tokenizer's time.
+        false
+    }
+
+    fn emit_error(&mut self, _: Error) {}
+
+    fn pop_token(&mut self) -> Option<Self::Token> {
+        None
+    }
+
+    fn set_last_start_tag(&mut self, last_start_tag: Option<&[u8]>) {
+        self.last_start_tag.clear();
+        self.last_start_tag.extend_from_slice(last_start_tag.unwrap_or_default());
+    }
+
+    fn emit_eof(&mut self) {
+        self.flush_text();
+    }
+
+    fn emit_string(&mut self, s: &[u8]) {
+        self.text.extend_from_slice(s);
+    }
+
+    fn init_start_tag(&mut self) {
+        self.init_tag(false);
+    }
+
+    fn init_end_tag(&mut self) {
+        self.init_tag(true);
+    }
+
+    fn emit_current_tag(&mut self) -> Option<State> {
+        self.flush_attr();
+        self.flush_text();
+        let known = known(&self.tag);
+        let name = known.map_or_else(|| Cow::Owned(utf8(&self.tag)), |k| Cow::Borrowed(k.name));
+        if self.end_tag {
+            self.last_start_tag.clear();
+            self.end(&name);
+            return None;
+        }
+        self.last_start_tag.clear();
+        self.last_start_tag.extend_from_slice(&self.tag);
+        let attrs = std::mem::take(&mut self.attrs);
+        self.start(name, known, attrs);
+        naive_next_state(&self.last_start_tag)
+    }
+
+    fn push_tag_name(&mut self, s: &[u8]) {
+        self.tag.extend_from_slice(s);
+    }
+
+    fn init_attribute(&mut self) {
+        self.flush_attr();
+    }
+
+    fn push_attribute_name(&mut self, s: &[u8]) {
+        self.attr_name.extend_from_slice(s);
+    }
+
+    fn init_attribute_value(&mut self) {
+        self.attr_kept = kept_attribute(&self.attr_name);
+    }
+
+    fn push_attribute_value(&mut self, s: &[u8]) {
+        if self.attr_kept.is_some() {
+            self.attr_value.extend_from_slice(s);
+        }
+    }
+
+    fn current_is_appropriate_end_tag_token(&mut self) -> bool {
+        self.end_tag && !self.last_start_tag.is_empty() && self.tag == self.last_start_tag
+    }
+
+    // Comments, doctypes and the self-closing flag (which HTML ignores on non-void
+    // elements) do not shape the tree.
+    fn init_comment(&mut self) {}
+    fn emit_current_comment(&mut self) {}
+    fn push_comment(&mut self, _: &[u8]) {}
+    fn init_doctype(&mut self) {}
+    fn emit_current_doctype(&mut self) {}
+    fn push_doctype_name(&mut self, _: &[u8]) {}
+    fn set_doctype_public_identifier(&mut self, _: &[u8]) {}
+    fn set_doctype_system_identifier(&mut self, _: &[u8]) {}
+    fn push_doctype_public_identifier(&mut self, _: &[u8]) {}
+    fn push_doctype_system_identifier(&mut self, _: &[u8]) {}
+    fn set_force_quirks(&mut self) {}
+    fn set_self_closing(&mut self) {}
+}
+
+fn kept_attribute(name: &[u8]) -> Option<&'static str> {
+    KEPT_ATTRIBUTES.iter().find(|kept| kept.as_bytes() == name).copied()
 }
 
 impl Builder {
-    fn event(&mut self, event: CallbackEvent<'_>) {
-        match event {
-            // The tokenizer has lower-cased tag and attribute names already.
-            CallbackEvent::OpenStartTag { name } => self.tag = Some((utf8(name), Vec::new())),
-            CallbackEvent::AttributeName { name } => {
-                self.flush_attr(String::new());
-                self.attr = KEPT_ATTRIBUTES.iter().find(|a| a.as_bytes() == name).map(|a| a.to_string());
-            }
-            CallbackEvent::AttributeValue { value } if self.attr.is_some() => self.flush_attr(utf8(value)),
-            CallbackEvent::CloseStartTag { .. } => {
-                self.flush_attr(String::new());
-                if let Some((name, attrs)) = self.tag.take() {
-                    self.start(name, attrs);
-                }
-            }
-            CallbackEvent::EndTag { name } => self.end(&utf8(name)),
-            CallbackEvent::String { value } => self.text(&utf8(value)),
-            _ => {}
-        }
+    fn init_tag(&mut self, end_tag: bool) {
+        self.tag.clear();
+        self.end_tag = end_tag;
+        // A tag cut off by the end of the input leaves its state behind.
+        self.attrs.clear();
+        self.attr_name.clear();
+        self.attr_kept = None;
+        self.attr_value.clear();
     }
 
-    /// Files the pending attribute with `value`; HTML keeps the first of duplicates.
-    fn flush_attr(&mut self, value: String) {
-        if let (Some(name), Some((_, attrs))) = (self.attr.take(), self.tag.as_mut())
-            && !attrs.iter().any(|(k, _)| *k == name)
+    /// Files the attribute just read, if kept; HTML keeps the first of duplicates.
+    fn flush_attr(&mut self) {
+        // An attribute without a value never reached `init_attribute_value`.
+        let kept = self.attr_kept.take().or_else(|| kept_attribute(&self.attr_name));
+        if let Some(name) = kept
+            && !self.end_tag
+            && !self.attrs.iter().any(|(k, _)| *k == name)
         {
-            attrs.push((name, value));
+            self.attrs.push((name, utf8(&self.attr_value)));
+        }
+        self.attr_name.clear();
+        self.attr_value.clear();
+    }
+
+    fn flush_text(&mut self) {
+        if !self.text.is_empty() {
+            let text = utf8(&self.text);
+            self.text.clear();
+            self.add_text(text);
         }
     }
 
-    fn start(&mut self, name: String, attrs: Vec<(String, String)>) {
-        let n = name.as_str();
-        if CLOSES_P.contains(&n) {
+    fn start(&mut self, name: Cow<'static, str>, known: Option<&Known>, attrs: Vec<(&'static str, String)>) {
+        let n = name.as_ref();
+        if known.is_some_and(|k| k.closes_p) {
             self.close_in_scope("p", &["table", "td", "th", "button"]);
         }
         match n {
@@ -110,7 +260,7 @@ impl Builder {
                 // A cell straight in a table or its body: HTML implies the row.
                 Some((at, _)) => {
                     self.pop_to(at + 1);
-                    self.push("tr".to_string(), Vec::new());
+                    self.push(Cow::Borrowed("tr"), Vec::new());
                 }
                 // A cell outside any table is ignored, its text kept.
                 None => return,
@@ -125,7 +275,7 @@ impl Builder {
             }
             _ => {}
         }
-        if VOID.contains(&n) {
+        if known.is_some_and(|k| k.void) {
             self.append(Kind::Element { name, attrs });
         } else {
             self.push(name, attrs);
@@ -135,7 +285,7 @@ impl Builder {
     fn end(&mut self, name: &str) {
         if name == "br" {
             // `</br>` is read as `<br>`, as browsers do.
-            self.append(Kind::Element { name: "br".to_string(), attrs: Vec::new() });
+            self.append(Kind::Element { name: Cow::Borrowed("br"), attrs: Vec::new() });
             return;
         }
         let boundary: &[&str] = match name {
@@ -146,15 +296,15 @@ impl Builder {
         self.close_in_scope(name, boundary);
     }
 
-    fn text(&mut self, text: &str) {
+    fn add_text(&mut self, text: String) {
         let parent = *self.open.last().expect("the document stays open");
         if let Some(last) = self.nodes[parent].last_child
             && let Kind::Text(t) = &mut self.nodes[last].kind
         {
-            t.push_str(text);
+            t.push_str(&text);
             return;
         }
-        self.append(Kind::Text(text.to_string()));
+        self.append(Kind::Text(text));
     }
 
     /// Pops through the nearest open `name`, unless a `boundary` element is nearer.
@@ -206,7 +356,7 @@ impl Builder {
         id
     }
 
-    fn push(&mut self, name: String, attrs: Vec<(String, String)>) {
+    fn push(&mut self, name: Cow<'static, str>, attrs: Vec<(&'static str, String)>) {
         let id = self.append(Kind::Element { name, attrs });
         self.open.push(id);
     }
@@ -218,6 +368,11 @@ impl Builder {
     }
 }
 
+/// The tokenizer's bytes as text. They come from a `&str`, so the checked fast path
+/// is the one taken; `from_utf8_lossy` alone walks them a chunk at a time.
 fn utf8(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }

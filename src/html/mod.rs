@@ -15,6 +15,7 @@
 
 mod build;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// A node's index in its page; 0 is the document.
@@ -35,8 +36,8 @@ pub struct Node {
 #[derive(Debug)]
 pub enum Kind {
     Document,
-    /// Tag name lower-cased, with attributes (names lower-cased, first of duplicates).
-    Element { name: String, attrs: Vec<(String, String)> },
+    /// Tag name lower-cased, with the attributes readers use (first of duplicates).
+    Element { name: Cow<'static, str>, attrs: Vec<(&'static str, String)> },
     Text(String),
 }
 
@@ -79,7 +80,7 @@ impl Page {
 
     pub fn attr(&self, id: NodeId, attr: &str) -> Option<&str> {
         match &self.nodes[id].kind {
-            Kind::Element { attrs, .. } => attrs.iter().find(|(k, _)| k == attr).map(|(_, v)| v.as_str()),
+            Kind::Element { attrs, .. } => attrs.iter().find(|(k, _)| *k == attr).map(|(_, v)| v.as_str()),
             _ => None,
         }
     }
@@ -141,7 +142,7 @@ struct Element<'p> {
 impl<'p> Element<'p> {
     fn of(node: &'p Node) -> Option<Element<'p>> {
         let Kind::Element { name, attrs } = &node.kind else { return None };
-        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let attr = |key: &str| attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
         let meta_name = if name == "meta" { attr("name") } else { None };
         Some(Element { name, class: attr("class"), id: attr("id"), meta_name })
     }

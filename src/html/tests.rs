@@ -63,6 +63,21 @@ fn upper_case_tags_and_unquoted_attributes_read_like_any_other() {
 }
 
 #[test]
+fn kept_attributes_come_whole_and_the_others_are_dropped() {
+    let page = Page::parse(r#"<a style="mso-x:1" appendix href="/f?a=1&amp;b=&#50;">附件</a><title>a<b>&amp;</title>"#);
+    let a = page.select(Select::Tag("a")).next().unwrap();
+    assert_eq!((page.attr(a, "href"), page.attr(a, "appendix"), page.attr(a, "style")), (Some("/f?a=1&b=2"), Some(""), None));
+    // RCDATA: a title's markup is its text.
+    assert_eq!(page.text(page.select(Select::Tag("title")).next().unwrap()), "a<b>&");
+}
+
+#[test]
+fn text_and_tags_cut_off_by_the_end_of_the_input_keep_what_came_before() {
+    assert_eq!(parsed("<script>var s=\"你好\";</script><p>年报<td colspan=3 class"), "script[var s=\"你好\";] p[年报]");
+    assert_eq!(parsed("<p>一<!-- x -->二</p><custom-tag>三</custom-tag>"), "p[一二] custom-tag[三]");
+}
+
+#[test]
 fn descendants_end_where_their_element_was_closed() {
     let page = Page::parse("<div id=a><p>x<p>y</div><p>z");
     let div = page.select(Select::Id("a")).next().unwrap();
