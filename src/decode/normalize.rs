@@ -8,11 +8,18 @@
 /// U+3000) to one space, trimming both ends.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    fold_into(&mut out, text);
+    out
+}
+
+/// [`fold`], appending to `out`: for building one text of many folded pieces.
+pub fn fold_into(out: &mut String, text: &str) {
+    let start = out.len();
     let mut pending_space = false;
     for c in text.chars() {
         let c = fold_char(c);
         if c.is_whitespace() {
-            pending_space = !out.is_empty();
+            pending_space = out.len() > start;
             continue;
         }
         if pending_space {
@@ -21,7 +28,6 @@ pub fn fold(text: &str) -> String {
         }
         out.push(c);
     }
-    out
 }
 
 /// Like [`fold`] but drops whitespace entirely: labels are printed as 科 研 机 构 or

@@ -100,10 +100,30 @@ fn has_nested_table(page: &Page, table: NodeId) -> bool {
 
 /// Trims every line and drops empty ones: the `text` column reads like the page.
 fn tidy_lines(text: &str) -> String {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| crate::decode::normalize::fold(l))
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines.join("\n")
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let start = out.len();
+        if start > 0 {
+            out.push('\n');
+        }
+        let body = out.len();
+        crate::decode::normalize::fold_into(&mut out, line);
+        if out.len() == body {
+            // Nothing but whitespace: drop the line and its break.
+            out.truncate(start);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy_lines;
+
+    #[test]
+    fn lines_are_folded_trimmed_and_blank_ones_dropped() {
+        assert_eq!(tidy_lines("一\n  \u{3000}\n  二  三 \n\n４"), "一\n二 三\n4");
+        assert_eq!(tidy_lines("a\nb"), "a\nb");
+        assert_eq!(tidy_lines("\n\u{a0}\n"), "");
+    }
 }

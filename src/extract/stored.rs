@@ -64,12 +64,13 @@ impl Stored {
 /// few hundred names, so each distinct one is allocated once for the process.
 pub(super) fn key<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let part = String::deserialize(d)?;
+    // Borrowed from postcard's input: no allocation for the keys already seen.
+    let part = <&str>::deserialize(d)?;
     let mut keys = KEYS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    Ok(match keys.get(part.as_str()) {
+    Ok(match keys.get(part) {
         Some(&k) => k,
         None => {
-            let k: &'static str = Box::leak(part.into_boxed_str());
+            let k: &'static str = Box::leak(part.into());
             keys.insert(k);
             k
         }

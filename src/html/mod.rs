@@ -112,7 +112,10 @@ impl Page {
 
     /// The elements matching `select`, in document order.
     pub fn select<'a>(&'a self, select: Select<'a>) -> impl Iterator<Item = NodeId> + 'a {
-        (0..self.nodes.len()).filter(move |&id| Element::of(&self.nodes[id]).is_some_and(|e| e.matches(select)))
+        (0..self.nodes.len()).filter(move |&id| match &self.nodes[id].kind {
+            Kind::Element { name, attrs } => matches(name, attrs, select),
+            _ => false,
+        })
     }
 
     /// The elements matching each of `selects`, each list in document order: one
@@ -120,9 +123,9 @@ impl Page {
     pub fn select_each(&self, selects: &[Select<'_>]) -> Vec<Vec<NodeId>> {
         let mut found = vec![Vec::new(); selects.len()];
         for (id, node) in self.nodes.iter().enumerate() {
-            let Some(element) = Element::of(node) else { continue };
+            let Kind::Element { name, attrs } = &node.kind else { continue };
             for (list, &select) in found.iter_mut().zip(selects) {
-                if element.matches(select) {
+                if matches(name, attrs, select) {
                     list.push(id);
                 }
             }
@@ -131,29 +134,28 @@ impl Page {
     }
 }
 
-/// An element's name and the attributes selectors test, looked up once.
-struct Element<'p> {
-    name: &'p str,
-    class: Option<&'p str>,
-    id: Option<&'p str>,
-    meta_name: Option<&'p str>,
+/// Whether the element `name` with `attrs` matches `select`.
+#[inline]
+fn matches(name: &str, attrs: &[(&str, String)], select: Select<'_>) -> bool {
+    let attr = |key: &str| attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+    match select {
+        Select::Tag(tag) => name == tag,
+        // Most elements of a report page keep no attribute: nothing to look up.
+        _ if attrs.is_empty() => false,
+        Select::Class(class) => attr("class").is_some_and(|list| has_class(list, class)),
+        Select::Id(value) => attr("id") == Some(value),
+        Select::MetaName(meta) => name == "meta" && attr("name").is_some_and(|n| n.eq_ignore_ascii_case(meta)),
+    }
 }
 
-impl<'p> Element<'p> {
-    fn of(node: &'p Node) -> Option<Element<'p>> {
-        let Kind::Element { name, attrs } = &node.kind else { return None };
-        let attr = |key: &str| attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
-        let meta_name = if name == "meta" { attr("name") } else { None };
-        Some(Element { name, class: attr("class"), id: attr("id"), meta_name })
-    }
-
-    fn matches(&self, select: Select<'_>) -> bool {
-        match select {
-            Select::Tag(tag) => self.name == tag,
-            Select::Class(class) => self.class.is_some_and(|c| c.split_ascii_whitespace().any(|c| c.eq_ignore_ascii_case(class))),
-            Select::Id(value) => self.id == Some(value),
-            Select::MetaName(meta) => self.meta_name.is_some_and(|n| n.eq_ignore_ascii_case(meta)),
-        }
+/// Whether the class list `list` holds `class`, ASCII case-insensitively. Most
+/// lists are one class (Word's `MsoNormal` on every paragraph), so the lengths alone
+/// settle most questions without splitting the list.
+fn has_class(list: &str, class: &str) -> bool {
+    match list.len().cmp(&class.len()) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => list.eq_ignore_ascii_case(class),
+        std::cmp::Ordering::Greater => list.split_ascii_whitespace().any(|c| c.eq_ignore_ascii_case(class)),
     }
 }
 
