@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use sha2::{Digest, Sha256};
+use crate::digest::sha256_hex;
 use url::Url;
 
 use crate::dataset::{ReportRow, ReportWithFacts};
@@ -222,15 +222,6 @@ pub fn sniff(body: &[u8]) -> &'static str {
     } else {
         "html"
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 /// The stable id of a report: a hash of its canonical URL.

@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::assemble::{assemble, division_of, partition, report_id, sha256_hex, sniff};
+use crate::assemble::{assemble, division_of, partition, report_id, sniff};
+use crate::digest::sha256_hex;
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::{Decoded, decode};

@@ -21,6 +21,7 @@
 //! that a killed run resumes and a nightly run only fetches what changed.
 
 pub mod decode;
+pub mod digest;
 pub mod html;
 pub mod extract;
 pub mod place;

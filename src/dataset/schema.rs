@@ -105,12 +105,18 @@ pub fn reports_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
 
 pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
     let facts = || items.iter().flat_map(|i| i.facts.iter().map(move |f| (&i.report, f)));
-    let keys: Vec<String> = facts().map(|(_, f)| f.key()).collect();
+    let mut keys = StringBuilder::new();
+    let mut key = String::new();
+    for (_, f) in facts() {
+        key.clear();
+        f.push_key(&mut key);
+        keys.append_value(&key);
+    }
     let columns: Vec<ArrayRef> = vec![
         strings(facts().map(|(r, _)| r.report_id.as_str())),
         Arc::new(facts().map(|(r, _)| Some(r.version)).collect::<Int64Array>()),
         Arc::new(facts().map(|(r, _)| Some(r.is_current)).collect::<BooleanArray>()),
-        strings(keys.iter().map(String::as_str)),
+        Arc::new(keys.finish()),
         strings(facts().map(|(_, f)| f.section)),
         strings(facts().map(|(_, f)| f.row)),
         strings(facts().map(|(_, f)| f.column)),

@@ -33,7 +33,9 @@ pub fn fold_into(out: &mut String, text: &str) {
 /// Like [`fold`] but drops whitespace entirely: labels are printed as 科 研 机 构 or
 /// 商业<br>企业, and compare equal to 科研机构 and 商业企业.
 pub fn fold_compact(text: &str) -> String {
-    text.chars().map(fold_char).filter(|c| !c.is_whitespace()).collect()
+    let mut out = String::with_capacity(text.len());
+    out.extend(text.chars().map(fold_char).filter(|c| !c.is_whitespace()));
+    out
 }
 
 fn fold_char(c: char) -> char {

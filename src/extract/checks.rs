@@ -4,7 +4,7 @@
 //! data: it is recorded by name with the numbers, and the facts stay as printed. An
 //! identity with a blank or missing cell cannot be checked and is skipped.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::Fact;
 
@@ -15,7 +15,7 @@ const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after
 /// Names and numbers of every identity that does not hold, e.g.
 /// `requests.balance/total: new_received+carried_over=9 ≠ result.total+carried_forward=10`.
 pub fn failed(facts: &[Fact]) -> Vec<String> {
-    let value: HashMap<(&str, &str, &str), Option<f64>> =
+    let value: FxHashMap<(&str, &str, &str), Option<f64>> =
         facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect();
     let get = |s: &str, r: &str, c: &str| value.get(&(s, r, c)).copied().flatten();
     let mut failures = Vec::new();

@@ -52,8 +52,21 @@ pub struct Fact {
 }
 
 impl Fact {
+    /// The canonical key, `section/row/column`.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.section, self.row, self.column)
+        let mut key = String::new();
+        self.push_key(&mut key);
+        key
+    }
+
+    /// Appends [`Fact::key`] to `out`: the facts table writes a key per fact, and a
+    /// `format!` each was most of that batch's cost.
+    pub fn push_key(&self, out: &mut String) {
+        out.push_str(self.section);
+        out.push('/');
+        out.push_str(self.row);
+        out.push('/');
+        out.push_str(self.column);
     }
 }
 

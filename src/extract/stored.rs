@@ -7,10 +7,10 @@
 //! again from the raw archive instead of reusing what an older extractor read.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Deserializer, Serialize};
 use zstd::bulk::{Compressor, Decompressor};
 
@@ -63,7 +63,7 @@ impl Stored {
 /// Reads a key part back as the `&'static str` facts carry. Keys are the templates'
 /// few hundred names, so each distinct one is allocated once for the process.
 pub(super) fn key<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    static KEYS: OnceLock<Mutex<FxHashSet<&'static str>>> = OnceLock::new();
     // Borrowed from postcard's input: no allocation for the keys already seen.
     let part = <&str>::deserialize(d)?;
     let mut keys = KEYS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());

@@ -5,7 +5,7 @@
 //! key but holds numbers is a warning, never a dropped or shifted row; a value under
 //! a header that names no key is a warning too.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use super::Fact;
 use super::grid::Cell;
@@ -21,7 +21,7 @@ pub struct Collector {
     pub votes_2021: u32,
     pub votes_2019: u32,
     /// The keys of `facts`: scanning them for each new fact was a tenth of extraction.
-    keys: HashSet<(&'static str, &'static str, &'static str)>,
+    keys: FxHashSet<(&'static str, &'static str, &'static str)>,
 }
 
 impl Collector {

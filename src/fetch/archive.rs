@@ -166,7 +166,7 @@ fn record_id(file: &str, sequence: u64, url: &str, date: &str) -> String {
     h.update(std::process::id().to_le_bytes());
     h.update(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos().to_le_bytes());
     let d = h.finalize();
-    let hex: String = d[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::digest::hex(&d[..16]);
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
