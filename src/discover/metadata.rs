@@ -119,10 +119,19 @@ fn published_date(page: &Page, text: &str, url: &Url) -> Option<NaiveDate> {
     if let Some(d) = metas.into_iter().flatten().find_map(|m| page.attr(m, "content").and_then(date_in)) {
         return Some(d);
     }
-    let t = fold(text);
+    // The labels are CJK, which folding leaves as printed, so they are found in the
+    // raw text and only what follows one is folded: folding the whole page was most
+    // of the cost of reading a report's metadata.
     for label in ["发布时间", "发布日期", "发文日期", "时间:", "日期:"] {
-        if let Some(at) = t.find(label) {
-            let window: String = t[at..].chars().take(40).collect();
+        let found = match label.strip_suffix(':') {
+            Some(word) => text.match_indices(word).map(|(at, _)| at).find(|&at| text[at + word.len()..].starts_with([':', '：'])),
+            None => text.find(label),
+        };
+        if let Some(at) = found {
+            // 80 characters as printed hold the 40 the date is looked for in once
+            // runs of spaces are folded.
+            let end = text[at..].char_indices().nth(80).map_or(text.len(), |(i, _)| at + i);
+            let window: String = fold(&text[at..end]).chars().take(40).collect();
             if let Some(d) = date_in(&window) {
                 return Some(d);
             }
@@ -212,6 +221,15 @@ mod tests {
                     <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
         let m = read_article(&url, &Page::parse(html)).unwrap();
         assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
+    }
+
+    #[test]
+    fn publication_date_from_a_labelled_line_in_full_width_forms() {
+        let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
+        let read = |body: &str| read_article(&url, &Page::parse(&format!("<h1>2023年政府信息公开工作年度报告</h1>{body}"))).unwrap().published;
+        assert_eq!(read("<p>发布日期：\u{3000}２０２４年１月２５日</p>"), NaiveDate::from_ymd_opt(2024, 1, 25));
+        // The first 时间 is not a label; the second, with a full-width colon, is.
+        assert_eq!(read("<p>统计时间范围</p><p>时间： 2023-01-31 点击率</p>"), NaiveDate::from_ymd_opt(2023, 1, 31));
     }
 
     #[test]
