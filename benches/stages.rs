@@ -19,6 +19,11 @@ use divan::counter::{BytesCount, ItemsCount};
 use nianbao::dataset::{ReportRow, ReportWithFacts};
 use nianbao::extract::extract_html;
 
+/// The crawler's allocator (main.rs says why), so these figures are the crawler's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     divan::main();
 }

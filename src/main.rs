@@ -70,11 +70,13 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Two arenas for two busy threads (the default, four per core, peaks ~20% higher).
-/// jemalloc reads this before `main`; `_RJEM_MALLOC_CONF` still overrides it.
+/// Two arenas for two busy threads (the default, four per core, peaks ~20% higher),
+/// and freed pages returned after a second rather than ten (-7 MB at 1,000 hosts,
+/// -14 MB at 20,000, no CPU cost the benchmark can see). jemalloc reads this before
+/// `main`; `_RJEM_MALLOC_CONF` still overrides it.
 #[cfg(not(target_env = "msvc"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: &[u8; 10] = b"narenas:2\0";
+static MALLOC_CONF: &[u8; 47] = b"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
