@@ -19,6 +19,7 @@
 //!
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
 //! that a killed run resumes and a nightly run only fetches what changed.
+//! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
 
 pub mod decode;
 pub mod digest;

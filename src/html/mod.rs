@@ -6,7 +6,7 @@
 //! where CSS selectors and spec tree-building earn their cost) parses such a page at
 //! ~40–70 MB/s; this tree, fed by html5gum's spec tokenizer (entities, script and
 //! RCDATA states) and built by the few tree rules that shape tables and paragraphs,
-//! parses it 2.2–2.7× faster (`cargo bench --bench stages -- parse_report`).
+//! parses it ~3.3× faster (`cargo bench --bench stages -- parse_report`).
 //!
 //! What it keeps: elements with their attributes and text, in document order. What
 //! it does not do: foster parenting, the adoption agency, namespaces. Text a browser
