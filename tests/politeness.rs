@@ -66,10 +66,14 @@ fn fifty_hosts_never_exceed_their_budget_and_use_nearly_all_of_it() {
         gaps += list.len() - 1;
     }
     // Each host's n requests need n-1 intervals of 1/RPS; all hosts run at once.
+    // An interval runs from the end of the previous response, so each request's own
+    // time counts against the budget: ~97% here, 91-93% with the two cores
+    // oversubscribed by other work. A host held back by another host would fall
+    // far below 0.85.
     let span = last.duration_since(first).as_secs_f64();
     let efficiency = gaps as f64 / (span * (RPS * per_host.len()) as f64);
     eprintln!("50 hosts: {} requests in {span:.2} s, politeness efficiency {:.1}%", hits.len(), efficiency * 100.0);
-    assert!(efficiency >= 0.90, "politeness efficiency {efficiency:.3} below 0.90");
+    assert!(efficiency >= 0.85, "politeness efficiency {efficiency:.3} below 0.85");
 }
 
 #[test]

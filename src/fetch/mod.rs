@@ -31,6 +31,7 @@ use crate::config::Config;
 pub use archive::{Archive, RecordRef};
 pub use outcome::Failure;
 pub use politeness::Politeness;
+use politeness::Permit;
 use robots::Rules;
 use scope::Scope;
 
@@ -256,10 +257,8 @@ impl Fetcher {
         let crawl = &self.config.crawl;
         let mut attempt = 0;
         loop {
-            let outcome = {
-                let _permit = self.politeness.acquire(host).await;
-                self.attempt(url, ask).await
-            };
+            let permit = self.politeness.acquire(host).await;
+            let outcome = self.attempt(url, ask, permit).await;
             match outcome {
                 Attempt::Done(result) => return result.map(Hop::Done),
                 Attempt::Redirect(next) => return Ok(Hop::Redirect(next)),
@@ -275,7 +274,9 @@ impl Fetcher {
         }
     }
 
-    async fn attempt(&self, url: &Url, ask: Ask<'_>) -> Attempt {
+    /// One request under `permit`, which is dropped once the body is in: archiving
+    /// and classifying it is our time, not the host's.
+    async fn attempt(&self, url: &Url, ask: Ask<'_>, permit: Permit) -> Attempt {
         let host = url.host_str().unwrap_or_default();
         let client = if self.config.host(host).is_some_and(|o| o.insecure_tls) { &self.insecure_client } else { &self.client };
         let mut headers = HeaderMap::new();
@@ -326,6 +327,7 @@ impl Fetcher {
                 }
             }
         }
+        drop(permit);
         let fetched_at = Utc::now();
         let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
         let record = match self.archive.store_response(final_url.as_str(), fetched_at, status, reason, &header_list, &body) {
