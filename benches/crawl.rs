@@ -8,7 +8,9 @@
 //! from wait4), CPU ms per page, its peak RSS (VmHWM), and the politeness efficiency: the
 //! requests each host got beyond its first, over what its rate allowed in the span of
 //! the whole crawl, summed over hosts; and the same over each host's own span, from
-//! its first request to its last.
+//! its first request to its last. Then where the rest goes, from the server's log:
+//! how late hosts started, how long responses took, and how late each next request
+//! came after its interval.
 
 #[path = "../tests/support/mock_web.rs"]
 #[allow(dead_code)]
@@ -73,6 +75,7 @@ struct Run {
     max_rss_mb: f64,
     efficiency: f64,
     efficiency_per_host: f64,
+    timing: Timing,
     reports: u64,
     facts: u64,
 }
@@ -134,6 +137,7 @@ fn crawl(hosts: usize, reports: usize, rps: f64) -> Run {
     // started, whatever the other hosts were doing (head-of-line blocking shows here).
     let active: f64 = by_host.values().map(|(_, a, b)| b.duration_since(*a).as_secs_f64() * rps).sum();
     let efficiency_per_host = gaps as f64 / active;
+    let timing = Timing::of(&hits, first, rps);
     let (reports_n, facts_n) = stats(&out);
     Run {
         pages: hits.len(),
@@ -142,9 +146,44 @@ fn crawl(hosts: usize, reports: usize, rps: f64) -> Run {
         max_rss_mb,
         efficiency,
         efficiency_per_host,
+        timing,
         reports: reports_n,
         facts: facts_n,
     }
+}
+
+/// Where politeness efficiency goes, from the server's log, as (p50, p99) in ms:
+/// when hosts got their first request, how long responses took (an interval starts
+/// when one is in), and how late the next request came after its interval.
+struct Timing {
+    first_request: (f64, f64),
+    response: (f64, f64),
+    late: (f64, f64),
+}
+
+impl Timing {
+    fn of(hits: &[mock_web::Hit], first: Instant, rps: f64) -> Timing {
+        let mut by_host: HashMap<&str, Vec<&mock_web::Hit>> = HashMap::new();
+        for h in hits {
+            by_host.entry(h.host.as_str()).or_default().push(h);
+        }
+        let interval = 1000.0 / rps;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let (mut starts, mut responses, mut late) = (Vec::new(), Vec::new(), Vec::new());
+        for list in by_host.values_mut() {
+            list.sort_by_key(|h| h.at);
+            starts.push(ms(list[0].at.duration_since(first)));
+            responses.extend(list.iter().map(|h| ms(h.done.duration_since(h.at))));
+            late.extend(list.windows(2).map(|w| ms(w[1].at.saturating_duration_since(w[0].done)) - interval));
+        }
+        Timing { first_request: p50_p99(starts), response: p50_p99(responses), late: p50_p99(late) }
+    }
+}
+
+fn p50_p99(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    (at(0.5), at(0.99))
 }
 
 fn stats(out: &Path) -> (u64, u64) {
@@ -194,4 +233,9 @@ fn main() {
     println!("  peak RSS                 {:>10.1} MB", r.max_rss_mb);
     println!("  politeness efficiency    {:>10.1} %", r.efficiency * 100.0);
     println!("    over each host's span  {:>10.1} %", r.efficiency_per_host * 100.0);
+    let t = &r.timing;
+    println!("  ms, p50 / p99:");
+    println!("    host's first request   {:>10.1} / {:.1}  after the crawl's first", t.first_request.0, t.first_request.1);
+    println!("    response (server)      {:>10.1} / {:.1}", t.response.0, t.response.1);
+    println!("    next request late by   {:>10.1} / {:.1}  beyond the interval after a response", t.late.0, t.late.1);
 }
