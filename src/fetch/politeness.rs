@@ -136,14 +136,15 @@ mod tests {
     #[tokio::test]
     async fn one_host_is_spaced_and_others_are_not_held_back() {
         let mut config = Config::default();
-        config.crawl.per_host_rps = 20.0;
+        // A wide interval, so that a loaded machine's scheduling delay cannot pass for it.
+        config.crawl.per_host_rps = 4.0;
         let p = Politeness::new(Arc::new(config));
         drop(p.acquire("a.gov.cn").await);
         let start = Instant::now();
         drop(p.acquire("b.gov.cn").await);
-        assert!(start.elapsed() < Duration::from_millis(20), "another host waited");
+        assert!(start.elapsed() < Duration::from_millis(125), "another host waited: {:?}", start.elapsed());
         drop(p.acquire("a.gov.cn").await);
-        assert!(start.elapsed() >= Duration::from_millis(45), "same host not spaced: {:?}", start.elapsed());
+        assert!(start.elapsed() >= Duration::from_millis(245), "same host not spaced: {:?}", start.elapsed());
     }
 
     #[tokio::test]
