@@ -43,10 +43,15 @@ impl HostGate {
     }
 
     /// Spaces this host's requests at least `interval` apart (robots.txt Crawl-delay).
-    /// Never makes the host faster than configured.
+    /// Never makes the host faster than configured. The hold already running (from
+    /// the robots.txt response itself) is lengthened too, so the delay applies to the
+    /// very next request.
     pub fn slow_down_to(&self, interval: Duration) {
         let mut current = self.interval.lock().unwrap();
         if interval > *current {
+            if let Some(until) = self.not_before.lock().unwrap().as_mut() {
+                *until += interval - *current;
+            }
             *current = interval;
             *self.limiter.lock().unwrap() = Arc::new(limiter(interval));
         }
