@@ -81,7 +81,7 @@ impl Walk<'_> {
     }
 
     fn table(&mut self, element: NodeId) {
-        let heading = self.doc.text[self.since_table..].lines().filter_map(|l| heading_section(&fold_compact(l))).last();
+        let heading = self.doc.text[self.since_table..].lines().rev().find_map(|l| heading_section(&fold_compact(l)));
         let table = Table::from_element(self.page, element);
         self.doc.text.push('\n');
         for r in 0..table.grid.len() {
