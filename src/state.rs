@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS seeds(url TEXT PRIMARY KEY, agency TEXT, division_cod
 CREATE TABLE IF NOT EXISTS frontier(
     canonical TEXT PRIMARY KEY, host TEXT NOT NULL, seed TEXT NOT NULL, kind TEXT NOT NULL,
     target TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', outcome TEXT);
-CREATE INDEX IF NOT EXISTS frontier_status ON frontier(status);
+DROP INDEX IF EXISTS frontier_status;
 CREATE TABLE IF NOT EXISTS pages(
     canonical TEXT PRIMARY KEY, url TEXT NOT NULL, status INTEGER NOT NULL, etag TEXT,
     last_modified TEXT, sha256 TEXT NOT NULL, record TEXT NOT NULL, fetched_at TEXT NOT NULL);
