@@ -102,7 +102,7 @@ fn robots_crawl_delay_and_retry_after_are_honoured() {
     assert!(ok, "{log}");
     let per_host = by_host(&web.hits());
 
-    let r: Vec<&Hit> = per_host["www.robots.gov.cn"].iter().collect();
+    let r = &per_host["www.robots.gov.cn"];
     assert!(r.iter().all(|h| !h.path.contains("secret")), "a disallowed page was requested");
     assert_eq!(setup.outcome("http://www.robots.gov.cn/nb/secret.html").as_deref(), Some("robots-disallowed"));
     // Crawl-delay: 3 spaces every request, from robots.txt itself on.
