@@ -9,11 +9,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use crate::digest::sha256_hex;
 use url::Url;
 
 use crate::dataset::{ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
+use crate::digest::sha256_hex;
 use crate::extract::stored::Stored;
 use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf_text, workbook_to_html};
 use crate::fetch::archive::read_response;

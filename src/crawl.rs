@@ -20,10 +20,10 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::assemble::{assemble, division_of, partition, report_id, sniff};
-use crate::digest::sha256_hex;
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::{Decoded, decode};
+use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
 use crate::extract::{self, stored::{self, Stored}};
 use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
