@@ -31,7 +31,7 @@ use crate::layout::Layout;
 use crate::place::Division;
 use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
-use crate::state::{Extracted, Job, PageRecord, ReportEntry, State};
+use crate::state::{BATCH_AGE, Extracted, Job, PageRecord, ReportEntry, State};
 
 /// What a run did, for the closing summary.
 #[derive(Debug, Default)]
@@ -130,6 +130,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
     }
 
     let progress = Progress::start(counters.clone());
+    let committer = tokio::spawn(crawler.clone().commit_batches());
     let mut workers = JoinSet::new();
     loop {
         while let Ok(host) = spawned.try_recv() {
@@ -146,6 +147,7 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         }
     }
     drop(progress);
+    committer.abort();
     if let Some(why) = crawler.fatal.lock().unwrap().take() {
         // What was committed stays: the next run resumes from it.
         anyhow::bail!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
@@ -286,9 +288,26 @@ impl Crawler {
                 continue; // drain the queue without fetching: the run is stopping
             }
             if let Err(e) = self.process(&job).await {
-                // Only our own side gets here (disk full, state unwritable): stop everything.
                 tracing::error!(url = %job.target.url, "{e:#}");
-                self.fatal.lock().unwrap().get_or_insert_with(|| format!("{e:#}"));
+                self.stop(&e);
+            }
+        }
+    }
+
+    /// Stops the run on our own side's failure (disk full, state unwritable).
+    fn stop(&self, e: &anyhow::Error) {
+        self.fatal.lock().unwrap().get_or_insert_with(|| format!("{e:#}"));
+    }
+
+    /// Commits the state's batch of writes once it is old enough, so that a crawl
+    /// waiting on slow hosts does not hold its last pages uncommitted.
+    async fn commit_batches(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(BATCH_AGE);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.state.lock().unwrap().commit_if_older_than(BATCH_AGE) {
+                tracing::error!("{e:#}");
+                return self.stop(&e);
             }
         }
     }
