@@ -15,11 +15,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use url::Url;
 
 use crate::assemble::{assemble, division_of, partition, report_id, sniff};
+use crate::backlog::{Backlog, Place};
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::{Decoded, decode};
@@ -74,6 +75,18 @@ struct Queues {
     list_pages: HashMap<(String, Option<String>), u32>,
 }
 
+/// What a host's worker does next.
+enum Next {
+    Job(Job),
+    /// Nothing queued, but pages of the host are still being handled.
+    Wait,
+    Done,
+}
+
+/// Pages of one host fetched and not yet handled, at most: enough to keep a host's
+/// requests on time while the CPU is busy, few enough to bound what waits in memory.
+const LOOKAHEAD: usize = 2;
+
 struct Crawler {
     config: Arc<Config>,
     fetcher: Fetcher,
@@ -85,6 +98,8 @@ struct Crawler {
     run_id: String,
     /// Set when our own side fails (disk full, state unwritable): every worker stops.
     fatal: Mutex<Option<String>>,
+    /// Pages fetched and waiting to be handled, one per core at a time.
+    backlog: Backlog,
 }
 
 /// Crawls `seeds` into `out` and writes the dataset.
@@ -114,6 +129,8 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary
         counters: counters.clone(),
         run_id: run_id.clone(),
         fatal: Mutex::new(None),
+        backlog: Backlog::start(std::thread::available_parallelism().map_or(2, |n| n.get()), config.crawl.global_concurrency)
+            .context("cannot start the page handler threads")?,
     });
 
     {
@@ -267,11 +284,16 @@ impl Crawler {
         }
     }
 
-    /// The host's next job, or None (and one worker fewer) when its queue is empty.
-    fn next_job(&self, host: &str) -> Option<Job> {
+    /// The host's next job. With none queued, a worker whose pages are all handled
+    /// is done (one worker fewer); one with pages still being handled waits for them,
+    /// since they may find more.
+    fn next_job(&self, host: &str, all_handled: bool) -> Next {
         let mut q = self.queues.lock().unwrap();
         if let Some(job) = q.jobs.get_mut(host).and_then(VecDeque::pop_front) {
-            return Some(job);
+            return Next::Job(job);
+        }
+        if !all_handled {
+            return Next::Wait;
         }
         let running = q.workers.entry(host.to_string()).or_default();
         *running = running.saturating_sub(1);
@@ -279,24 +301,74 @@ impl Crawler {
             q.jobs.remove(host);
             Counters::add(&self.counters.hosts_done);
         }
-        None
+        Next::Done
     }
 
+    /// A host's worker: fetches the host's pages one after another, at its polite
+    /// rate, while the pages already fetched are handled on the CPU pool. So a busy
+    /// CPU delays the handling of pages, not the requests the host is due.
     async fn work(self: Arc<Self>, host: String) {
-        while let Some(job) = self.next_job(&host) {
-            if self.fatal.lock().unwrap().is_some() {
-                continue; // drain the queue without fetching: the run is stopping
-            }
-            if let Err(e) = self.process(&job).await {
-                tracing::error!(url = %job.target.url, "{e:#}");
-                self.stop(&e);
+        let mut handling = JoinSet::new();
+        loop {
+            let next = if handling.len() >= LOOKAHEAD { Next::Wait } else { self.next_job(&host, handling.is_empty()) };
+            match next {
+                Next::Job(job) => {
+                    if self.fatal.lock().unwrap().is_some() {
+                        continue; // drain the queue without fetching: the run is stopping
+                    }
+                    // Only a host that is due takes a place: a place held through
+                    // the host's interval would starve the CPU of pages.
+                    self.fetcher.until_due(&job.host).await;
+                    let place = self.backlog.place().await;
+                    match self.fetch(&job).await {
+                        Ok(Some(page)) => {
+                            let handled = self.hand_over(job, page, place);
+                            handling.spawn(async move { handled.await.map_err(|_| "a page handler panicked".to_string())? });
+                        }
+                        Ok(None) => {}
+                        Err(e) => self.stop(format!("{}: {e:#}", job.target.url)),
+                    }
+                }
+                Next::Wait => {
+                    match handling.join_next().await {
+                        Some(Ok(Err(why))) => self.stop(why),
+                        Some(Err(e)) => self.stop(format!("a page handler failed: {e}")),
+                        _ => {}
+                    }
+                }
+                Next::Done => return,
             }
         }
     }
 
-    /// Stops the run on our own side's failure (disk full, state unwritable).
-    fn stop(&self, e: &anyhow::Error) {
-        self.fatal.lock().unwrap().get_or_insert_with(|| format!("{e:#}"));
+    /// Hands a fetched page to the backlog's handler threads, off the async workers.
+    /// A page placed in the archive leaves its body there unless a thread is free.
+    /// The reply is the handler's failure, if any, as the run's reason to stop.
+    fn hand_over(self: &Arc<Self>, job: Job, mut page: Fetched, place: Place) -> oneshot::Receiver<Result<(), String>> {
+        let read_back = matches!(place, Place::Archive(_)) && !self.backlog.has_idle_thread();
+        if read_back {
+            page.body = Vec::new();
+        }
+        let (reply, handled) = oneshot::channel();
+        let crawler = self.clone();
+        self.backlog.hand_over(move || {
+            drop(place);
+            let result = if read_back { crawler.read_back(page) } else { Ok(page) }.and_then(|page| crawler.handle(&job, page));
+            let _ = reply.send(result.map_err(|e| format!("{}: {e:#}", job.target.url)));
+        });
+        handled
+    }
+
+    /// A page's body, from the raw archive it was stored in.
+    fn read_back(&self, mut page: Fetched) -> Result<Fetched> {
+        page.body = self.fetcher.archive().read(&page.record).context("cannot read a fetched page back from the raw archive")?.body;
+        Ok(page)
+    }
+
+    /// Stops the run on our own side's failure (disk full, state unwritable, a bug).
+    fn stop(&self, why: String) {
+        tracing::error!("{why}");
+        self.fatal.lock().unwrap().get_or_insert(why);
     }
 
     /// Commits the state's batch of writes once it is old enough, so that a crawl
@@ -306,8 +378,7 @@ impl Crawler {
         loop {
             tick.tick().await;
             if let Err(e) = self.state.lock().unwrap().commit_if_older_than(BATCH_AGE) {
-                tracing::error!("{e:#}");
-                return self.stop(&e);
+                return self.stop(format!("{e:#}"));
             }
         }
     }
@@ -331,13 +402,15 @@ impl Crawler {
         None
     }
 
-    /// Fetches one frontier page and hands it to the handler of its kind. An error
-    /// here is our own side failing (state or archive unwritable), never the page's.
-    async fn process(&self, job: &Job) -> Result<()> {
+    /// Fetches one frontier page: None when there is nothing more to do with it (over
+    /// budget, not modified, failed: all recorded). An error here is our own side
+    /// failing (state or archive unwritable), never the page's.
+    async fn fetch(&self, job: &Job) -> Result<Option<Fetched>> {
         if let Some(why) = self.within_budget(job) {
             let state = self.state.lock().unwrap();
             state.set_host(&job.host, "budget", &why, &self.run_id)?;
-            return state.finish_job(&job.canonical, false, "budget");
+            state.finish_job(&job.canonical, false, "budget")?;
+            return Ok(None);
         }
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
@@ -345,15 +418,20 @@ impl Crawler {
         let validators = if is_article || is_file { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
         let ask = Ask { limit, validators: validators.as_ref(), form: job.target.form.as_deref() };
-        let fetched = self.fetcher.fetch(&url, ask).await;
-        let page = match fetched {
+        match self.fetcher.fetch(&url, ask).await {
+            Ok(Fetch::Page(page)) => Ok(Some(page)),
             Ok(Fetch::NotModified) => {
                 Counters::add(&self.counters.not_modified);
-                return self.state.lock().unwrap().finish_job(&job.canonical, true, "not-modified");
+                self.state.lock().unwrap().finish_job(&job.canonical, true, "not-modified")?;
+                Ok(None)
             }
-            Ok(Fetch::Page(page)) => page,
-            Err(failure) => return self.failed(job, &failure),
-        };
+            Err(failure) => self.failed(job, &failure).map(|()| None),
+        }
+    }
+
+    /// Hands a fetched page to the handler of its kind. An error here is our own side
+    /// failing, never the page's.
+    fn handle(&self, job: &Job, page: Fetched) -> Result<()> {
         Counters::add(&self.counters.pages);
         let sha = sha256_hex(&page.body);
         let validators = Validators {
@@ -369,7 +447,8 @@ impl Crawler {
             record: &page.record,
             fetched_at: &fetched_at,
         };
-        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), url.host_str()));
+        let host = Url::parse(&job.target.url)?.host_str().map(str::to_string);
+        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), host.as_deref()));
         match (job.target.kind, &job.target.report_id) {
             (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref()),
             (PageKind::Attachment, Some(report_id)) => {

@@ -18,7 +18,8 @@
 //! - [`dataset`] writes the Parquet tables `reports/` and `facts/`.
 //!
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
-//! that a killed run resumes and a nightly run only fetches what changed.
+//! that a killed run resumes and a nightly run only fetches what changed. Pages
+//! fetched wait for the CPU in its [`backlog`], so requests go out on time.
 //! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
 
 pub mod decode;
@@ -31,6 +32,7 @@ pub mod fetch;
 pub mod seeds;
 pub mod discover;
 pub mod assemble;
+pub mod backlog;
 pub mod crawl;
 pub mod dataset;
 pub mod layout;

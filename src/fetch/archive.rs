@@ -115,6 +115,11 @@ impl Archive {
         Ok(RecordRef { file: self.name.clone(), offset, length: member.len() as u64 })
     }
 
+    /// Reads back a response this archive stored.
+    pub fn read(&self, r: &RecordRef) -> Result<StoredResponse> {
+        read_response(&self.dir, r)
+    }
+
     /// Forces this run's records to disk (the state then points at durable bytes).
     pub fn sync(&self) -> Result<()> {
         Ok(self.file.lock().unwrap().sync_data()?)

@@ -140,6 +140,12 @@ impl Fetcher {
         &self.archive
     }
 
+    /// Waits until `host` is due for its next request (the wait `fetch` would start
+    /// with), so a caller can take other resources only when they will be used.
+    pub async fn until_due(&self, host: &str) {
+        self.politeness.gate(host).until_due().await
+    }
+
     /// Hosts paused during this run, with the reason.
     pub fn paused_hosts(&self) -> Vec<(String, String)> {
         let health = self.health.lock().unwrap();

@@ -61,6 +61,17 @@ impl HostGate {
         *self.interval.lock().unwrap()
     }
 
+    /// Waits for the host's not-before time (its interval, Retry-After, backoff).
+    pub async fn until_due(&self) {
+        loop {
+            let wait = self.not_before.lock().unwrap().map(|t| t.saturating_duration_since(Instant::now()));
+            match wait {
+                Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
+                _ => return,
+            }
+        }
+    }
+
     /// Makes the whole host wait until `until` (Retry-After, backoff).
     pub fn hold_until(&self, until: Instant) {
         let mut nb = self.not_before.lock().unwrap();
@@ -120,13 +131,7 @@ impl Politeness {
     pub async fn acquire(&self, host: &str) -> Permit {
         let gate = self.gate(host);
         let host_permit = gate.in_flight.clone().acquire_owned().await.expect("semaphore never closed");
-        loop {
-            let wait = gate.not_before.lock().unwrap().map(|t| t.saturating_duration_since(Instant::now()));
-            match wait {
-                Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
-                _ => break,
-            }
-        }
+        gate.until_due().await;
         let limiter = gate.limiter.lock().unwrap().clone();
         limiter.until_ready().await;
         let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
