@@ -155,9 +155,7 @@ pub struct MockWeb {
 
 impl MockWeb {
     pub fn start(sites: Vec<Site>) -> MockWeb {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (bound, addr) = std::sync::mpsc::channel();
         let sites: Arc<HashMap<String, Site>> = Arc::new(sites.into_iter().map(|s| (s.host.clone(), s)).collect());
         let log = Arc::new(Mutex::new(Vec::new()));
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
@@ -165,7 +163,13 @@ impl MockWeb {
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                // A deep accept queue: a thousand crawler connections can arrive at
+                // once, and an overflowing queue drops them for a one-second SYN
+                // retransmit, which is the harness's delay, not the crawler's.
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+                let listener = socket.listen(4096).unwrap();
+                bound.send(listener.local_addr().unwrap()).unwrap();
                 loop {
                     tokio::select! {
                         _ = &mut stopped => break,
@@ -178,6 +182,7 @@ impl MockWeb {
                 }
             });
         });
+        let addr = addr.recv().expect("the mock web's thread binds its listener");
         MockWeb { addr, log, stop: Some(stop), thread: Some(thread) }
     }
 
