@@ -2,9 +2,11 @@
 //!
 //! Work is scheduled by host, because politeness is per host: every host with pages
 //! to fetch gets its own workers (as many as its in-flight limit), which take that
-//! host's next page, fetch it through the polite [`Fetcher`], and hand it to
-//! discover. Pages found for another host go to that host's queue, starting its
-//! workers if it had none. A stalled host only stalls its own workers.
+//! host's next page, fetch it through the polite [`Fetcher`], and hand it to the
+//! [`Backlog`]'s handler threads (decode, discover, extract, record), fetching on
+//! while it waits there. Pages found for another host go to that host's queue,
+//! starting its workers if it had none. A stalled host only stalls its own workers,
+//! and a busy CPU delays the handling of pages, not the requests hosts are due.
 //!
 //! Every discovered page enters the frontier in [`State`] before it enters a queue,
 //! so a killed run resumes from the state; the dataset is then assembled from the
@@ -447,8 +449,7 @@ impl Crawler {
             record: &page.record,
             fetched_at: &fetched_at,
         };
-        let host = Url::parse(&job.target.url)?.host_str().map(str::to_string);
-        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), host.as_deref()));
+        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
         match (job.target.kind, &job.target.report_id) {
             (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref()),
             (PageKind::Attachment, Some(report_id)) => {
