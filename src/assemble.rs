@@ -109,7 +109,7 @@ fn agency_of(entry: &ReportEntry) -> String {
     entry.agency.clone().or_else(|| entry.department.clone()).or_else(|| entry.seed.agency.clone()).unwrap_or_default()
 }
 
-/// Where a report belongs: see [`place`].
+/// Where a report belongs: see `place` below.
 pub fn division_of(entry: &ReportEntry) -> Option<&'static Division> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     place(Divisions::embedded(), &agency_of(entry), entry.seed.division_code.as_deref(), host.as_deref())
