@@ -467,8 +467,8 @@ impl Crawler {
         // One parse serves the metadata, the attachment links and the tables.
         let doc = html.map(|d| crate::html::Page::parse(&d.text));
         let meta = match &doc {
-            Some(doc) => discover::read_article(&page.url, doc),
-            None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or("")),
+            Some(doc) => discover::read_article(&page.url, doc, job.target.listed),
+            None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or(""), job.target.listed),
         };
         let report = meta.map(|meta| ReportEntry {
             report_id: report_id(&job.canonical),
@@ -535,11 +535,9 @@ impl Crawler {
 
     /// A portal, hub or list page: the pages it leads to, recorded in one step.
     fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<()> {
+        // A short reply is no block (an empty list window, a one-line notice): blocks
+        // are recognised by their own marks when fetched (`fetch::challenge`).
         let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
-        if found.targets.is_empty() && page.body.len() < 512 && job.target.kind != PageKind::Hub {
-            // A portal or list that comes back nearly empty is a soft block, not "no reports".
-            return self.failed(job, &Failure::Blocked(format!("{}-byte page where a {} was expected", page.body.len(), job.target.kind.as_str())));
-        }
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
         let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
         let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, &outcome)?;

@@ -138,7 +138,7 @@ fn crawl_three_portals_into_a_dataset() {
         assert_eq!(r["province_code"], &code[..2]);
         assert_eq!(r["checks_failed"], "", "{title}: the seed's identities hold");
         // Every fact of sections active, requests and review equals the seed text;
-        // blank cells (the Word tables' empty grid cells) give no fact at all.
+        // the Word tables' empty grid cells outside the template give no fact.
         assert_eq!(data.facts[id], expected_facts(fixture), "{title}: facts");
     }
     let (id, images) = by_title["昭通市人民政府2023年政府信息公开工作年度报告"];

@@ -79,3 +79,22 @@ fn wrong_totals_are_recorded_with_their_numbers() {
     let total = got.facts.iter().find(|f| f.key() == "requests/result.total/total").unwrap();
     assert_eq!(total.value, Some(350.0));
 }
+
+#[test]
+fn every_printed_template_cell_has_a_fact_blank_ones_with_no_value() {
+    let html = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_blanks_and_marks.html"),
+    )
+    .unwrap();
+    let got = extract_html(&html, Some(2024));
+    // A complete 2021-template report has exactly its 200 cells, so a missing row
+    // tells "never extracted" apart from "printed blank".
+    assert_eq!(got.facts.len(), 200);
+    let blank: Vec<String> = got.facts.iter().filter(|f| f.raw.is_empty()).map(|f| f.key()).collect();
+    assert_eq!(blank.len(), 8, "{blank:?}");
+    assert!(blank.contains(&"requests/result.denied.internal_affairs/total".to_string()));
+    assert!(got.facts.iter().filter(|f| f.raw.is_empty()).all(|f| f.value.is_none() && f.unit.is_none()));
+    // Printed "nothing" marks keep their text, with no value either.
+    let slash = got.facts.iter().find(|f| f.raw == "/").expect("a / cell");
+    assert_eq!(slash.value, None);
+}

@@ -1,7 +1,8 @@
 //! Is this a report, a report column, a way towards one, or a near miss?
 //!
 //! Titles decide first: a report is titled `〈body〉YYYY年(度)政府信息公开(工作)年度报告`
-//! (or 年报, with （图片版）/（超链版） suffixes). Near misses are rejected by what
+//! (or 年报, with （图片版）/（超链版） suffixes; from 2008 to about 2013 usually
+//! `〈body〉YYYY年度政府信息公开工作报告`). Near misses are rejected by what
 //! they are: notices about compiling the reports, 政务公开工作要点, 政府网站工作年度
 //! 报表, 政府工作报告, budgets and final accounts, company or 公积金 annual reports.
 
@@ -30,7 +31,8 @@ const NEAR_MISSES: &[(&[&str], &str)] = &[
 /// Classifies an article or anchor title.
 pub fn classify_title(title: &str) -> Title {
     let t = fold_compact(title);
-    let about_reports = t.contains("信息公开") && (t.contains("年度报告") || t.contains("年报") || t.contains("年度工作报告"));
+    let about_reports = t.contains("信息公开")
+        && (t.contains("年度报告") || t.contains("年报") || t.contains("年度工作报告") || t.contains("公开工作报告"));
     if let Some(&(_, why)) = NEAR_MISSES.iter().find(|(words, _)| words.iter().any(|w| t.contains(w))) {
         return Title::NearMiss(why);
     }
@@ -52,20 +54,60 @@ pub fn year_in(text: &str) -> Option<i32> {
     })
 }
 
-/// The body named before the year in a report title: 高平市人民政府办公室 in
-/// 高平市人民政府办公室2023年政府信息公开工作年度报告.
+/// The body a report title names: 高平市人民政府办公室 in
+/// 高平市人民政府办公室2023年政府信息公开工作年度报告, and as well in
+/// `…关于2023年…`, `2024年昭通市财政局政府信息公开…`, `…政府信息公开工作2022年度报告`
+/// and the yearless `官渡区教育体育局政府信息公开工作年度报告`. The name is what stands
+/// before the report's subject (信息公开, 政务公开), less a year and the joining words
+/// around it; a year printed first puts the name after it.
 pub fn agency_in_title(title: &str) -> Option<String> {
     let t = fold_compact(title);
-    let year_at = t.char_indices().find(|&(i, _)| year_in(&t[i..]).is_some_and(|y| t[i..].starts_with(&y.to_string())))?.0;
-    let agency = t[..year_at].trim_matches(|c: char| !c.is_alphanumeric());
-    (agency.chars().count() >= 2).then(|| agency.to_string())
+    let subject = ["信息公开", "政务公开"].iter().filter_map(|w| t.find(w)).min()?;
+    let mut head = &t[..subject];
+    // The 政府 of 政府信息公开, unless it ends the body's own name (…人民政府信息公开).
+    if let Some(rest) = head.strip_suffix("政府")
+        && !rest.ends_with("人民")
+    {
+        head = rest;
+    }
+    let name = match year_at(head) {
+        Some((at, len)) => Some(bare_name(&head[..at])).filter(|n| n.chars().count() >= 2).unwrap_or_else(|| bare_name(&head[at + len..])),
+        None => bare_name(head),
+    };
+    (name.chars().count() >= 2).then(|| name.to_string())
+}
+
+/// A name without the punctuation and joining words (关于 … 的) around it in a title.
+fn bare_name(text: &str) -> &str {
+    let not_name = |c: char| !c.is_alphanumeric();
+    let text = text.trim_matches(not_name);
+    let text = text.strip_prefix("关于").unwrap_or(text);
+    let text = text.strip_suffix("关于").or_else(|| text.strip_suffix("的")).unwrap_or(text);
+    text.trim_matches(not_name)
+}
+
+/// Where `YYYY年` (or `YYYY年度`) stands in `text`, and its length in bytes.
+fn year_at(text: &str) -> Option<(usize, usize)> {
+    let (at, _) = text.char_indices().find(|&(i, _)| year_in(&text[i..]).is_some_and(|y| text[i..].starts_with(&y.to_string())))?;
+    let len = if text[at..].starts_with(|c: char| c.is_ascii_digit()) && text[at + 4..].starts_with("年度") { 4 + "年度".len() } else { 4 + "年".len() };
+    Some((at, len))
+}
+
+/// Whether a URL names a listing (a column's index or a list page) rather than one
+/// article: `…/xxgknb/`, `…/index.html`, `list_2.html`, Hanweb's `/col/col123/`.
+pub fn looks_like_listing(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let file = path.rsplit('/').next().unwrap_or("");
+    let stem = file.split('.').next().unwrap_or("");
+    let stem = stem.split('_').next().unwrap_or(stem);
+    file.is_empty() || path.contains("/col/col") || ["index", "list", "default", "more"].contains(&stem)
 }
 
 /// How strongly a link's text and URL say "the annual-report column".
 pub fn is_report_column(text: &str, url: &str) -> bool {
     let t = fold_compact(text);
     let u = url.to_ascii_lowercase();
-    let by_text = ["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报"].iter().any(|w| t.contains(w))
+    let by_text = ["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报", "公开工作报告"].iter().any(|w| t.contains(w))
         && !matches!(classify_title(text), Title::NearMiss(_));
     let by_url = ["xxgknb", "zfxxgknb", "gknb", "/ndbg"].iter().any(|w| u.contains(w)) && !u.contains("wzndbb");
     (by_text || by_url) && year_in(&t).is_none_or(|_| t.chars().count() <= 8)
@@ -127,9 +169,32 @@ mod tests {
     }
 
     #[test]
+    fn legacy_titles_say_work_report() {
+        // 2008–2013: 工作报告, no 年度报告 or 年报.
+        assert_eq!(classify_title("仁怀市人民政府2009年度政府信息公开工作报告"), Title::Report { year: Some(2009) });
+        assert_eq!(classify_title("拉萨市人民政府2013年度政府信息公开工作报告"), Title::Report { year: Some(2013) });
+        // The government's own work report is still not one.
+        assert!(matches!(classify_title("2013年拉萨市政府工作报告"), Title::NearMiss(_)));
+    }
+
+    #[test]
     fn agency_and_year_from_titles() {
         assert_eq!(agency_in_title("昆明市官渡区人民政府2024年政府信息公开工作年度报告").as_deref(), Some("昆明市官渡区人民政府"));
         assert_eq!(agency_in_title("2023年政府信息公开工作年度报告"), None);
+        assert_eq!(agency_in_title("政府信息公开工作年度报告"), None);
+        let agency = |t: &str| agency_in_title(t).unwrap_or_default();
+        // Joining words and the subject around the name are not part of it.
+        assert_eq!(agency("寿光市人民政府关于2023年政府信息公开工作年度报告"), "寿光市人民政府");
+        assert_eq!(agency("鄂尔多斯市人民政府政府信息公开工作2022年度报告"), "鄂尔多斯市人民政府");
+        assert_eq!(agency("市财政局政府信息公开工作2022年度报告"), "市财政局");
+        // A body whose own name ends in 政府 keeps it.
+        assert_eq!(agency("XX县人民政府信息公开年报"), "XX县人民政府");
+        // The year first, the name after it.
+        assert_eq!(agency("2024年昭通市财政局政府信息公开工作年度报告"), "昭通市财政局");
+        assert_eq!(agency("关于2023年高平市人民政府政府信息公开工作年度报告"), "高平市人民政府");
+        // Legacy and yearless titles.
+        assert_eq!(agency("仁怀市人民政府2009年度政府信息公开工作报告"), "仁怀市人民政府");
+        assert_eq!(agency("官渡区教育体育局政府信息公开工作年度报告"), "官渡区教育体育局");
         assert_eq!(year_in("统计期限自2023年1月1日起"), Some(2023));
     }
 
@@ -142,5 +207,10 @@ mod tests {
         assert!(is_disclosure_area("法定主动公开内容", "http://www.kmxs.gov.cn/zwgk/xxgk/fdzdgk/"));
         assert!(names_a_body("昭通市政务服务管理局"));
         assert!(!names_a_body("首页"));
+        assert!(looks_like_listing("http://www.zt.gov.cn/zwgk/xxgknb/"));
+        assert!(looks_like_listing("http://www.zt.gov.cn/zwgk/xxgknb/index_2.html"));
+        assert!(looks_like_listing("http://www.kashi.gov.cn/col/col41792/index.html?number=1"));
+        assert!(!looks_like_listing("http://www.kmgd.gov.cn/zwgk/bmxxgk/bm01/xxgknb/202303/t20230302_4898022.html"));
+        assert!(!looks_like_listing("http://www.renhuai.gov.cn/xxgk/ndbg/202103/50d6a32f6b4eeb0e45bb1558a27acb91.shtml"));
     }
 }

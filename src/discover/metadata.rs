@@ -9,7 +9,7 @@ use url::Url;
 
 use super::classify::{self, Title, agency_in_title, body_is_report, classify_title, year_in};
 use crate::decode::normalize::{fold, fold_compact};
-use crate::html::{Page, Select};
+use crate::html::{NodeId, Page, Select};
 
 /// A report article's metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,22 +35,25 @@ const TITLE_SELECTORS: &[Select<'static>] = &[
 
 /// Reads a page that discovery expected to be a report. None when it is not one.
 /// Takes the parsed page: the crawl reads its metadata, its attachment links
-/// ([`super::attachments`]) and its tables from one parse.
-pub fn read_article(url: &Url, page: &Page) -> Option<ArticleMeta> {
-    let candidates: Vec<String> = page
+/// ([`super::attachments`]) and its tables from one parse. `listed` is the date its
+/// list printed beside the link, if any.
+pub fn read_article(url: &Url, page: &Page, listed: Option<NaiveDate>) -> Option<ArticleMeta> {
+    let candidates: Vec<(NodeId, String)> = page
         .select_each(TITLE_SELECTORS)
         .into_iter()
         .flatten()
-        .map(|e| fold(page.attr(e, "content").map(str::to_string).unwrap_or_else(|| page.text(e)).as_str()))
-        .filter(|t| !t.is_empty())
+        .map(|e| (e, fold(page.attr(e, "content").map(str::to_string).unwrap_or_else(|| page.text(e)).as_str())))
+        .filter(|(_, t)| !t.is_empty())
         .collect();
     let text = page.text(Page::ROOT);
-    let report_title = candidates.iter().find(|t| matches!(classify_title(t), Title::Report { .. }));
+    let report_title = candidates.iter().find(|(_, t)| matches!(classify_title(t), Title::Report { .. }));
+    // The printed heading, whose byline may carry the date (not `<title>` or a meta).
+    let heading = candidates.iter().map(|&(e, _)| e).find(|&e| !matches!(page.name(e), Some("title" | "meta")));
     let title = match report_title {
-        Some(t) => t.clone(),
+        Some((_, t)) => t.clone(),
         // A title that says too little (年度报告) is rescued by a body with the sections.
         None => {
-            let t = candidates.first()?.clone();
+            let t = candidates.first()?.1.clone();
             let looks = !matches!(classify_title(&t), Title::NearMiss(_)) && (t.contains("年报") || t.contains("报告"));
             if !(looks && body_is_report(&text)) {
                 return None;
@@ -59,7 +62,7 @@ pub fn read_article(url: &Url, page: &Page) -> Option<ArticleMeta> {
         }
     };
     let mut warnings = Vec::new();
-    let published = published_date(page, &text, url);
+    let published = published_date(page, &text, heading).or(listed).or_else(|| date_in_url(url.path()));
     let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| {
         let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
         if let Some(y) = guess {
@@ -88,12 +91,13 @@ fn publisher(text: &str) -> Option<String> {
 }
 
 /// A report published as a file (PDF, Word, Excel) linked straight from a list: its
-/// metadata comes from the link text. None when the link text is not a report title.
-pub fn read_linked_file(url: &Url, link_text: &str) -> Option<ArticleMeta> {
+/// metadata comes from the link text and the date beside it. None when the link text
+/// is not a report title.
+pub fn read_linked_file(url: &Url, link_text: &str, listed: Option<NaiveDate>) -> Option<ArticleMeta> {
     let title = fold(link_text);
     let Title::Report { year } = classify_title(&title) else { return None };
     let mut warnings = Vec::new();
-    let published = date_in_url(url.path());
+    let published = listed.or_else(|| date_in_url(url.path()));
     let year = year.or_else(|| {
         let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
         if let Some(y) = guess {
@@ -112,9 +116,11 @@ fn statistics_year(text: &str) -> Option<i32> {
     year_in(&window)
 }
 
-/// The publication date: the page's PubDate meta, a 发布时间/发布日期 line, else the
-/// date in a TRS (`t20240125_`) or Hanweb (`/art/2025/1/20/`) article URL.
-fn published_date(page: &Page, text: &str, url: &Url) -> Option<NaiveDate> {
+/// The publication date the page prints: its PubDate meta, a 发布时间/发布日期 line,
+/// else an unlabelled byline under the heading (`2023年02月02日 鄂尔多斯市人民政府`).
+/// Without one, the list's date and then the date in a TRS (`t20240125_`) or Hanweb
+/// (`/art/2025/1/20/`) article URL stand in.
+fn published_date(page: &Page, text: &str, heading: Option<NodeId>) -> Option<NaiveDate> {
     let metas = page.select_each(&[Select::MetaName("PubDate"), Select::MetaName("publishdate")]);
     if let Some(d) = metas.into_iter().flatten().find_map(|m| page.attr(m, "content").and_then(date_in)) {
         return Some(d);
@@ -137,7 +143,21 @@ fn published_date(page: &Page, text: &str, url: &Url) -> Option<NaiveDate> {
             }
         }
     }
-    date_in_url(url.path())
+    heading.and_then(|h| byline_date(page, h))
+}
+
+/// A date on a short line just under the heading: the byline. The search ends at the
+/// first sentence of prose, whose dates (统计期限为2023年1月1日至…) are not the
+/// publication's: a byline is a few fields side by side, never a clause.
+fn byline_date(page: &Page, heading: NodeId) -> Option<NaiveDate> {
+    const BYLINE_CHARS: usize = 60;
+    let is_prose = |line: &str| line.chars().count() > BYLINE_CHARS || line.contains([',', '。', ';', '为', '自', '至']);
+    page.text_after(heading)
+        .map(fold)
+        .filter(|line| !line.is_empty())
+        .take(6)
+        .take_while(|line| !is_prose(line))
+        .find_map(|line| date_in(&line))
 }
 
 /// The first date written `2024-01-25`, `2024/1/25`, `2024.01.25` or `2024年1月25日`.
@@ -196,7 +216,7 @@ mod tests {
         let html = "<html><head><title>首页</title><meta name=\"PubDate\" content=\"2024-01-25 10:00\"></head><body>\
                     <h1>高平市人民政府办公室2023年政府信息公开工作年度报告</h1></body></html>";
         let url = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1.html").unwrap();
-        let m = read_article(&url, &Page::parse(html)).unwrap();
+        let m = read_article(&url, &Page::parse(html), None).unwrap();
         assert_eq!(m.year, Some(2023));
         assert_eq!(m.published, NaiveDate::from_ymd_opt(2024, 1, 25));
         assert_eq!(m.agency.as_deref(), Some("高平市人民政府办公室"));
@@ -206,7 +226,7 @@ mod tests {
     fn year_from_statistics_period_then_publication_with_warning() {
         let url = Url::parse("http://www.kmgd.gov.cn/art/2025/1/20/art_1_2.html").unwrap();
         let html = "<h1>市财政局政府信息公开工作年度报告</h1><p>报告所列数据统计期限为2024年1月1日至2024年12月31日</p>";
-        let read = |html: &str| read_article(&url, &Page::parse(html));
+        let read = |html: &str| read_article(&url, &Page::parse(html), None);
         let m = read(html).unwrap();
         assert_eq!((m.year, m.published), (Some(2024), NaiveDate::from_ymd_opt(2025, 1, 20)));
         let m = read("<h1>市财政局政府信息公开工作年度报告</h1>").unwrap();
@@ -219,23 +239,39 @@ mod tests {
         let url = Url::parse("http://www.zt.gov.cn/zwgk/bmxxgk/zwfwglj/xxgknb/202101/t20210128_555.html").unwrap();
         let html = "<table><tr><td>索引号：</td><td>115306000155</td><td>发布机构：</td><td>昭通市政务服务管理局</td></tr>\
                     <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
-        let m = read_article(&url, &Page::parse(html)).unwrap();
+        let m = read_article(&url, &Page::parse(html), None).unwrap();
         assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
     }
 
     #[test]
     fn publication_date_from_a_labelled_line_in_full_width_forms() {
         let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
-        let read = |body: &str| read_article(&url, &Page::parse(&format!("<h1>2023年政府信息公开工作年度报告</h1>{body}"))).unwrap().published;
+        let read = |body: &str| read_article(&url, &Page::parse(&format!("<h1>2023年政府信息公开工作年度报告</h1>{body}")), None).unwrap().published;
         assert_eq!(read("<p>发布日期：\u{3000}２０２４年１月２５日</p>"), NaiveDate::from_ymd_opt(2024, 1, 25));
         // The first 时间 is not a label; the second, with a full-width colon, is.
         assert_eq!(read("<p>统计时间范围</p><p>时间： 2023-01-31 点击率</p>"), NaiveDate::from_ymd_opt(2023, 1, 31));
     }
 
     #[test]
+    fn publication_date_from_an_unlabelled_byline_under_the_heading() {
+        let url = Url::parse("http://www.ordos.gov.cn/xxgk/ndbg/202302/276133516be4b07ea9e2304e8159a6cc.shtml").unwrap();
+        let read = |body: &str, listed| read_article(&url, &Page::parse(body), listed).unwrap().published;
+        let byline = "<h1>鄂尔多斯市人民政府2022年度政府信息公开工作年度报告</h1><div class=\"article-meta\">2023年02月02日\u{3000}鄂尔多斯市人民政府</div>\
+                      <p>本报告统计期限为2022年1月1日至12月31日，由鄂尔多斯市人民政府办公室负责编制。</p>";
+        assert_eq!(read(byline, None), NaiveDate::from_ymd_opt(2023, 2, 2));
+        // The byline wins over the list's date, which wins over nothing.
+        assert_eq!(read(byline, NaiveDate::from_ymd_opt(2023, 2, 4)), NaiveDate::from_ymd_opt(2023, 2, 2));
+        // A date in the first sentence of prose is the statistics period, not the publication.
+        let prose = "<h1>鄂尔多斯市人民政府2022年度政府信息公开工作年度报告</h1>\
+                     <p>本报告统计期限为2022年1月1日至12月31日，由鄂尔多斯市人民政府办公室负责编制，联系人：陈静。</p>";
+        assert_eq!(read(prose, None), None);
+        assert_eq!(read(prose, NaiveDate::from_ymd_opt(2023, 2, 4)), NaiveDate::from_ymd_opt(2023, 2, 4));
+    }
+
+    #[test]
     fn non_reports_are_none() {
         let url = Url::parse("http://www.zt.gov.cn/a.html").unwrap();
-        let read = |html: &str| read_article(&url, &Page::parse(html));
+        let read = |html: &str| read_article(&url, &Page::parse(html), None);
         assert!(read("<h1>关于做好2023年政府信息公开工作年度报告编制发布工作的通知</h1>").is_none());
         assert!(read("<h1>我市召开会议</h1>").is_none());
     }

@@ -16,6 +16,7 @@ mod hanweb;
 mod links;
 mod metadata;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -69,6 +70,10 @@ pub struct Target {
     /// For an attachment: the report_id of the article it belongs to.
     #[serde(default)]
     pub report_id: Option<String>,
+    /// The date the list printed beside the link: the publication date of an article
+    /// whose page prints none.
+    #[serde(default)]
+    pub listed: Option<NaiveDate>,
 }
 
 /// Targets found on a page, and how many near-miss articles were passed over.
@@ -95,12 +100,19 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             title: Some(link.text.clone()),
             form: None,
             report_id: None,
+            listed: link.date,
         };
         let title = classify::classify_title(&link.text);
         let is_column = classify::is_report_column(&link.text, &url);
         match title {
-            // A yearless 政府信息公开年报 is a column name far more often than a report.
-            Title::Report { year } if year.is_some() || !is_column => {
+            // A yearless 政府信息公开年报 is a column name far more often than a report;
+            // one that names its body, and links to no listing, is a report whose year
+            // is printed only in its text.
+            Title::Report { year }
+                if year.is_some()
+                    || !is_column
+                    || (classify::agency_in_title(&link.text).is_some() && !classify::looks_like_listing(&url)) =>
+            {
                 let column = from.column.clone().or_else(|| (from.kind == PageKind::List).then(|| link.text.clone()));
                 found.targets.push(next(PageKind::Article, from.depth, from.department.clone(), column));
                 continue;
@@ -165,5 +177,19 @@ mod tests {
         assert_eq!(found.targets.len(), 2);
         assert_eq!(found.targets[0].department.as_deref(), Some("昭通市政务服务管理局"));
         assert!(follow(&target(PageKind::Hub, 4), &url, hub, 4).targets.is_empty(), "depth bound");
+    }
+
+    #[test]
+    fn a_yearless_title_naming_its_body_is_a_report_and_a_bare_one_a_column() {
+        let list = r#"<ul><li><a href="./202303/t20230302_4898022.html">官渡区教育体育局政府信息公开工作年度报告</a><span>2023-03-02</span></li>
+            <li><a href="/zwgk/bmxxgk/bm02/xxgknb/">官渡区财政局政府信息公开工作年度报告</a></li>
+            <li><a href="/zwgk/xxgknb/index.html">政府信息公开工作年度报告</a></li></ul>"#;
+        let url = Url::parse("http://www.kmgd.gov.cn/zwgk/bmxxgk/bm01/xxgknb/index.html").unwrap();
+        let found = follow(&target(PageKind::List, 2), &url, list, 4);
+        let kinds: Vec<(PageKind, Option<NaiveDate>)> = found.targets.iter().map(|t| (t.kind, t.listed)).collect();
+        assert_eq!(
+            kinds,
+            vec![(PageKind::Article, NaiveDate::from_ymd_opt(2023, 3, 2)), (PageKind::List, None), (PageKind::List, None)]
+        );
     }
 }

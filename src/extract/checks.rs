@@ -28,7 +28,8 @@ pub fn failed(facts: &[Fact]) -> Vec<String> {
         }
     };
 
-    let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests").map(|f| f.row).collect();
+    // Rows printed wholly blank are not among the result leaves, as rows not printed.
+    let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests" && !f.raw.is_empty()).map(|f| f.row).collect();
     request_rows.dedup();
     let leaves: Vec<&str> = request_rows.iter().copied().filter(|r| r.starts_with("result.") && *r != "result.total").collect();
     for column in APPLICANTS.iter().chain(["total"].iter()) {

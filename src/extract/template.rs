@@ -25,21 +25,30 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Records a template cell. A blank cell is a fact too, with `raw` "" and no
+    /// value: a reader can then tell a cell printed blank from one never extracted.
     fn fact(&mut self, key: (&'static str, &'static str, &'static str), label: &Cell, cell: &Cell, unit: Option<&str>) {
-        let Some(value) = parse_cell(&cell.text) else { return };
-        if !self.keys.insert(key) {
-            self.warnings.push(format!("duplicate row: {}/{}/{} printed twice, first kept", key.0, key.1, key.2));
-            return;
-        }
-        self.facts.push(Fact {
+        let parsed = parse_cell(&cell.text);
+        let fact = Fact {
             section: key.0,
             row: key.1,
             column: key.2,
             label: label.text.clone(),
-            raw: cell.text.clone(),
-            value: value.value,
-            unit: value.unit.or_else(|| value.value.and(unit.map(str::to_string))),
-        });
+            raw: if parsed.is_some() { cell.text.clone() } else { String::new() },
+            value: parsed.as_ref().and_then(|v| v.value),
+            unit: parsed.and_then(|v| v.unit.or_else(|| v.value.and(unit.map(str::to_string)))),
+        };
+        if self.keys.insert(key) {
+            self.facts.push(fact);
+            return;
+        }
+        // A row printed twice: a blank copy (a Word ghost row) gives way to a printed one.
+        let kept = self.facts.iter_mut().find(|f| (f.section, f.row, f.column) == key).expect("a key in the set has its fact");
+        if kept.raw.is_empty() {
+            *kept = fact;
+        } else if !fact.raw.is_empty() {
+            self.warnings.push(format!("duplicate row: {}/{}/{} printed twice, first kept", key.0, key.1, key.2));
+        }
     }
 
     /// The format section 二's headers voted for, if they voted.

@@ -105,6 +105,15 @@ impl Page {
         out
     }
 
+    /// The runs of text after `id` and its descendants, in document order: what a
+    /// reader sees below a heading.
+    pub fn text_after(&self, id: NodeId) -> impl Iterator<Item = &str> + '_ {
+        self.nodes[self.nodes[id].end..].iter().filter_map(|n| match &n.kind {
+            Kind::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
     /// The length in bytes of the text below `id`, without building it.
     pub fn text_len(&self, id: NodeId) -> usize {
         self.descendants(id).map(|d| if let Kind::Text(t) = &self.nodes[d].kind { t.len() } else { 0 }).sum()
