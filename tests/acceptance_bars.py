@@ -1,0 +1,49 @@
+"""The bars a crawl of the acceptance web must clear, read from its scorer's JSON.
+
+The acceptance web is an independent mock of the .gov.cn web (its own server, manifest
+and scorer, none of it nianbao's code); `.ci/run` builds it, crawls it with the release
+binary and passes the scorer's output here. Prints every figure with its bar and exits
+1 when any falls below.
+Usage: python tests/acceptance_bars.py score.json
+"""
+import json
+import sys
+
+score = json.load(open(sys.argv[1]))
+discovery, metadata, facts, requests = score["discovery"], score["metadata_accuracy"], score["facts"], score["requests"]
+politeness = requests.get("politeness", {})
+
+# (name, value, bar): value must be >= bar. PDF reports are left out of the cell
+# figures: reading them without a system package is an issue of its own.
+at_least = [
+    ("discovery recall", discovery["recall"], 0.98),
+    ("discovery precision", discovery["precision"], 0.99),
+    *[(f"metadata {field}", metadata[field], 0.98) for field in ["year", "province", "agency", "published_date"]],
+]
+for source in ["html", "docx"]:
+    by = facts["by"].get(f"source_type:{source}")
+    if by is None:
+        continue
+    at_least.append((f"{source} non-blank cells exact", by["exact_nonblank"], 0.995))
+    if by.get("blank_rows") is not None:
+        at_least.append((f"{source} blank cells as null rows", by["blank_rows"], 0.99))
+# (name, value): value must be 0.
+none = [
+    ("robots violations", requests["robots_violations"]),
+    ("hosts over 1 request/s", politeness.get("hosts_over_rps_limit") or 0),
+    ("Crawl-delay violations", len(politeness.get("crawl_delay_violations") or {})),
+]
+
+failed = []
+for name, value, bar in at_least:
+    ok = value is not None and value >= bar
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: {value} (bar {bar})")
+    failed += [] if ok else [name]
+for name, value in none:
+    print(f"{'ok  ' if value == 0 else 'FAIL'} {name}: {value} (bar 0)")
+    failed += [] if value == 0 else [name]
+print(f"for information: all cells exact {facts['exact_match']}, blank cells as null rows {facts.get('blank_rows')}, "
+      f"recall by quirk {score['recall_by']['quirk']}")
+if failed:
+    sys.exit(f"acceptance web: below the bar: {', '.join(failed)}")
+print(f"acceptance web: {len(at_least) + len(none)} bars cleared")
