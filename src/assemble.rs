@@ -15,7 +15,7 @@ use crate::dataset::{ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
 use crate::digest::sha256_hex;
 use crate::extract::stored::Stored;
-use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf_text, workbook_to_html};
+use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf_text, pdf_layout_text, workbook_to_html};
 use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
@@ -167,25 +167,6 @@ fn read(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option
             (nothing, "binary".to_string())
         }
     }
-}
-
-/// A PDF's text as `pdftotext -layout` (poppler-utils) prints it, rows kept on lines.
-/// No Rust crate reads the Chinese CID fonts these reports use as well.
-fn pdf_layout_text(body: &[u8]) -> Result<String, String> {
-    use std::io::Write;
-    let path = std::env::temp_dir().join(format!("nianbao-{}-{}.pdf", std::process::id(), sha256_hex(body)));
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(body)).map_err(|e| format!("cannot write a temporary PDF: {e}"))?;
-    let output = std::process::Command::new("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(&path).arg("-").output();
-    let _ = std::fs::remove_file(&path);
-    let output = output.map_err(|_| "tables in PDF files need pdftotext: install poppler-utils".to_string())?;
-    if !output.status.success() {
-        return Err(format!("pdftotext failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
-    }
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    if text.trim().is_empty() {
-        return Err("no text layer (a scanned PDF): tables only as images".to_string());
-    }
-    Ok(text)
 }
 
 /// A stored report as HTML for the extractor, with the text encoding it had; or why

@@ -42,7 +42,9 @@ for name, value, bar in at_least:
 for name, value in none:
     print(f"{'ok  ' if value == 0 else 'FAIL'} {name}: {value} (bar 0)")
     failed += [] if value == 0 else [name]
-print(f"for information: all cells exact {facts['exact_match']}, blank cells as null rows {facts.get('blank_rows')}, "
+pdf = facts["by"].get("source_type:pdf", {})
+print(f"for information: all cells exact {facts['exact_match']}, blank cells as null rows {facts.get('blank_rows')}; "
+      f"PDF non-blank cells exact {pdf.get('exact_nonblank')}, blank as null rows {pdf.get('blank_rows')}; "
       f"recall by quirk {score['recall_by']['quirk']}")
 if failed:
     sys.exit(f"acceptance web: below the bar: {', '.join(failed)}")

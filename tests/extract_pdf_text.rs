@@ -1,18 +1,37 @@
-//! Three real PDF reports, as `pdftotext -layout` prints them, yield every table cell
-//! of their ground truth (shared research, real-pdf-text): wrapped labels, vertical
-//! group labels, `1、` numbering, hybrid (六) rows and all.
+//! Three real PDF reports yield every table cell of their ground truth: wrapped labels,
+//! vertical group labels, `1、` numbering, hybrid (六) rows and all. Read from the PDF
+//! files themselves, inside the binary, and from the text `pdftotext -layout` prints
+//! for them: the table reader takes either.
 
 use std::path::Path;
 
-use nianbao::extract::extract_pdf_text;
+use nianbao::extract::{extract_pdf_text, pdf_layout_text};
+
+const REPORTS: [&str; 3] = ["huaian_r002", "huaian_r003", "huaian_r004"];
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/pdf_text")
+}
 
 #[test]
-fn real_pdf_reports_give_their_true_cells() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/pdf_text");
-    for name in ["huaian_r002", "huaian_r003", "huaian_r004"] {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.layout.txt"))).unwrap();
-        let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.truth.json"))).unwrap()).unwrap();
-        let got = extract_pdf_text(&text, truth["report_year"].as_i64().map(|y| y as i32));
+fn real_pdf_files_give_their_true_cells() {
+    for name in REPORTS {
+        let text = pdf_layout_text(&std::fs::read(dir().join(format!("{name}.pdf"))).unwrap()).unwrap();
+        assert_true_cells(name, &text);
+    }
+}
+
+#[test]
+fn pdftotext_layout_text_gives_the_same_cells() {
+    for name in REPORTS {
+        assert_true_cells(name, &std::fs::read_to_string(dir().join(format!("{name}.layout.txt"))).unwrap());
+    }
+}
+
+fn assert_true_cells(name: &str, text: &str) {
+    {
+        let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir().join(format!("{name}.truth.json"))).unwrap()).unwrap();
+        let got = extract_pdf_text(text, truth["report_year"].as_i64().map(|y| y as i32));
         let want = truth["facts"].as_object().unwrap();
         let mut wrong = Vec::new();
         for (key, raw) in want {

@@ -3,15 +3,18 @@
 //! The steps, each in its own file: `document` finds the article, its text and its
 //! data tables; `grid` expands each table's spans; `sections` assigns rows to sections
 //! 二, 三, 四; `template` maps rows to the keys of `keys` (table-keys.md); `values`
-//! reads each cell; `checks` tests the accounting identities.
+//! reads each cell; `checks` tests the accounting identities. Word and Excel files
+//! become HTML first (`office`); a PDF's glyphs are laid out as text (`pdf_glyphs`),
+//! whose table rows `pdf_text` reads.
 //!
-//! Pure: HTML text in, [`Extraction`] out. Nothing here touches the network or disk.
+//! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network or disk.
 
 mod checks;
 mod document;
 mod grid;
 mod keys;
 mod office;
+mod pdf_glyphs;
 mod pdf_text;
 mod sections;
 pub mod stored;
@@ -20,6 +23,7 @@ mod values;
 
 pub use keys::Format;
 pub use office::{docx_to_html, workbook_to_html};
+pub use pdf_glyphs::layout_text as pdf_layout_text;
 pub use pdf_text::extract_pdf_text;
 pub use values::{CellValue, parse_cell};
 
