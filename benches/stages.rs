@@ -4,7 +4,8 @@
 //! - decode: a 52 kB report page in GBK, declared, mis-declared and undeclared;
 //! - discover: a list page's links (scraper), title classification, and a report
 //!   page read the way the crawl reads it (parse, metadata, attachment links);
-//! - extract: each of the 16 HTML fixture reports, and all of them as a set;
+//! - extract: each of the 16 HTML fixture reports, and all of them as a set; the three
+//!   real PDF reports read from their bytes (glyphs, ruled tables, facts);
 //! - dataset: writing 10,000 facts (50 reports) as Parquet.
 //!
 //! Targets (issue 8): decode never the bottleneck (≥ 200 MB/s); extraction
@@ -156,6 +157,22 @@ mod extract {
         bencher
             .counter(ItemsCount::new(REPORTS.len()))
             .bench(|| REPORTS.iter().map(|(_, html)| extract_html(divan::black_box(html), Some(2023)).facts.len()).sum::<usize>());
+    }
+}
+
+mod pdf {
+    use super::*;
+
+    const NAMES: [&str; 3] = ["huaian_r002", "huaian_r003", "huaian_r004"];
+
+    fn read(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/extract/pdf_text/{name}.pdf"))).unwrap()
+    }
+
+    #[divan::bench(args = NAMES, sample_count = 20)]
+    fn report(bencher: Bencher, name: &str) {
+        let pdf = read(name);
+        bencher.counter(BytesCount::new(pdf.len())).bench(|| nianbao::extract::extract_pdf(divan::black_box(&pdf), Some(2024)).unwrap());
     }
 }
 

@@ -15,7 +15,7 @@ use crate::dataset::{ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
 use crate::digest::sha256_hex;
 use crate::extract::stored::Stored;
-use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf_text, pdf_layout_text, workbook_to_html};
+use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf, workbook_to_html};
 use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
@@ -150,7 +150,7 @@ fn is_government_of(agency: &str, division: &Division) -> bool {
 /// Extracts a stored report file of any type, with the text encoding it had.
 fn read(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option<&str>, year: Option<i32>) -> (Extraction, String) {
     let extracted = if source_type == "pdf" {
-        pdf_layout_text(body).map(|text| (extract_pdf_text(&text, year), "binary".to_string()))
+        extract_pdf(body, year).map(|extraction| (extraction, "binary".to_string()))
     } else {
         as_html(source_type, body, content_type, host).map(|(html, encoding)| (extract_html(&html, year), encoding))
     };

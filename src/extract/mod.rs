@@ -5,7 +5,8 @@
 //! 二, 三, 四; `template` maps rows to the keys of `keys` (table-keys.md); `values`
 //! reads each cell; `checks` tests the accounting identities. Word and Excel files
 //! become HTML first (`office`); a PDF's glyphs are laid out as text (`pdf_glyphs`),
-//! whose table rows `pdf_text` reads.
+//! and its ruled tables rebuilt as HTML (`pdf_grid`), or, for tables drawn without
+//! rules, its text laid out by position, whose rows `pdf_text` reads.
 //!
 //! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network or disk.
 
@@ -15,6 +16,7 @@ mod grid;
 mod keys;
 mod office;
 mod pdf_glyphs;
+mod pdf_grid;
 mod pdf_text;
 mod sections;
 pub mod stored;
@@ -126,6 +128,22 @@ pub fn extract_page(page: &Page, year: Option<i32>) -> Extraction {
     }
     let checks_failed = checks::failed(&out.facts);
     Extraction { format, facts: out.facts, checks_failed, warnings, text: doc.text }
+}
+
+/// Extracts a PDF report: from its ruled tables, rebuilt as HTML for the extractor
+/// every other format goes through, or from its text laid out by position where that
+/// reads more cells (tables drawn without rules). Err says why nothing can be read.
+pub fn extract_pdf(pdf: &[u8], year: Option<i32>) -> Result<Extraction, String> {
+    let pages = pdf_glyphs::read(pdf)?;
+    let by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(&pages), year);
+    let printed = |e: &Extraction| e.facts.iter().filter(|f| !f.raw.is_empty()).count();
+    match pdf_grid::to_html(&pages).map(|html| extract_html(&html, year)) {
+        Some(mut by_grid) if printed(&by_grid) >= printed(&by_text) && !by_grid.facts.is_empty() => {
+            by_grid.warnings.insert(0, "tables rebuilt from the PDF's ruled cells: check against the PDF".to_string());
+            Ok(by_grid)
+        }
+        _ => Ok(by_text),
+    }
 }
 
 /// The format of a report whose section 二 table could not be read: the template

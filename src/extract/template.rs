@@ -5,6 +5,9 @@
 //! key but holds numbers is a warning, never a dropped or shifted row; a value under
 //! a header that names no key is a warning too.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
 use rustc_hash::FxHashSet;
 
 use super::Fact;
@@ -145,6 +148,7 @@ pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
             continue;
         }
         in_header_run = false;
+        let columns = aligned_right(&columns, row.table.grid[row.r].len());
         let is_label = |col: usize| columns.get(col).copied().flatten().is_none();
         let labels: Vec<&Cell> = cells.iter().filter(|(col, _)| is_label(*col)).map(|(_, c)| *c).collect();
         let parts: Vec<&str> = labels.iter().map(|c| c.key_text.as_str()).filter(|t| !t.is_empty()).collect();
@@ -177,6 +181,20 @@ pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
             used.push(id);
             out.fact(("requests", row_key, column), leaf, cell, Some("件"));
         }
+    }
+}
+
+/// The header's columns for a row `width` grid columns wide. A table continued in a
+/// second one (a page break, a PDF generator drawing it in parts) may give the second
+/// more or fewer label columns than the first, whose header named the columns: the
+/// applicant columns stand at the right in both, so the map is aligned on the right.
+fn aligned_right<'a>(columns: &'a [Option<&'static str>], width: usize) -> Cow<'a, [Option<&'static str>]> {
+    match width.cmp(&columns.len()) {
+        Ordering::Equal => Cow::Borrowed(columns),
+        Ordering::Greater => Cow::Owned(std::iter::repeat_n(None, width - columns.len()).chain(columns.iter().copied()).collect()),
+        // Only label columns are dropped, never an applicant's.
+        Ordering::Less if columns[..columns.len() - width].iter().all(Option::is_none) => Cow::Borrowed(&columns[columns.len() - width..]),
+        Ordering::Less => Cow::Borrowed(columns),
     }
 }
 
@@ -252,4 +270,30 @@ fn review_columns<'a>(header: &[Row<'a>], width: usize) -> Vec<Option<(&'static 
             Some((row_key, column, *label))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::extract_html;
+
+    #[test]
+    fn a_continued_table_with_more_label_columns_keeps_its_values_under_their_headers() {
+        // The first part's rows span the label columns with one cell; the second part
+        // draws the three label columns (办理结果 | group | item) of the rows it holds.
+        let html = r#"<p>三、收到和处理政府信息公开申请情况</p>
+<table><tr><td rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td><td colspan="7">申请人情况</td></tr>
+<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>
+<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>
+<tr><td>一、本年新收政府信息公开申请数量</td><td>5</td><td>1</td><td></td><td>0</td><td>0</td><td>0</td><td>6</td></tr></table>
+<table><tr><td rowspan="2">三、本年度办理结果</td><td colspan="2">（一）予以公开</td><td>3</td><td>1</td><td></td><td>0</td><td>0</td><td>0</td><td>4</td></tr>
+<tr><td>（三）不予公开</td><td>1.属于国家秘密</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>2</td></tr></table>"#;
+        let got = extract_html(html, Some(2024));
+        let raw = |key: &str| got.facts.iter().find(|f| f.key() == key).map(|f| f.raw.as_str());
+        assert_eq!(raw("requests/new_received/natural_person"), Some("5"));
+        assert_eq!(raw("requests/result.disclosed/natural_person"), Some("3"));
+        assert_eq!(raw("requests/result.disclosed/research"), Some(""));
+        assert_eq!(raw("requests/result.disclosed/total"), Some("4"));
+        assert_eq!(raw("requests/result.denied.state_secret/total"), Some("2"));
+        assert!(!got.warnings.iter().any(|w| w.contains("not recognised")), "{:?}", got.warnings);
+    }
 }
