@@ -17,6 +17,12 @@ const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
 ];
 
+/// Elements open within one another, at the most. Report pages nest a few dozen deep;
+/// a hostile page nesting thousands would make every scope search of the open stack
+/// (quadratic in depth) and every recursive reader of the tree (a stack overflow) pay
+/// for its depth, so deeper elements are flattened into the deepest open one.
+pub(super) const MAX_OPEN: usize = 256;
+
 /// Start tags that close an open `<p>` (HTML's "closes a p element" list).
 const CLOSES_P: &[&str] = &[
     "address", "article", "aside", "blockquote", "center", "details", "dir", "div", "dl", "fieldset", "figcaption",
@@ -361,9 +367,13 @@ impl Builder {
         id
     }
 
+    /// Opens an element; past [`MAX_OPEN`] open elements it is kept as an empty leaf,
+    /// and what it holds goes to the deepest open element.
     fn push(&mut self, name: Cow<'static, str>, attrs: Vec<(&'static str, String)>) {
         let id = self.append(Kind::Element { name, attrs });
-        self.open.push(id);
+        if self.open.len() < MAX_OPEN {
+            self.open.push(id);
+        }
     }
 
     fn finish(mut self) -> Page {

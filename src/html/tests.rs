@@ -125,3 +125,26 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn thousands_of_nested_elements_are_flattened_past_the_open_limit() {
+    // A hostile page: 3,000 nested tables (about 100 kB), then 20,000 nested divs. Read
+    // recursively at full depth, it overflowed a handler thread's stack.
+    let tables = "<table><tr><td>".repeat(3000) + "1" + &"</td></tr></table>".repeat(3000);
+    let divs = "<div><span>".repeat(10_000) + "2" + &"</span></div>".repeat(10_000);
+    let page = Page::parse(&format!("<html><body>{tables}{divs}<p>after</p></body></html>"));
+    let depth = |mut id: NodeId| {
+        let mut n = 0;
+        while let Some(child) = page.children(id).find(|&c| matches!(page.kind(c), Kind::Element { .. })) {
+            id = child;
+            n += 1;
+        }
+        n
+    };
+    assert!(depth(Page::ROOT) <= build::MAX_OPEN, "{}", depth(Page::ROOT));
+    // Nothing printed is lost, and the readers of the tree finish.
+    let text = page.text(Page::ROOT);
+    assert!(text.contains('1') && text.contains('2') && text.contains("after"));
+    let extraction = crate::extract::extract_page(&page, Some(2024));
+    assert!(extraction.facts.is_empty());
+}
