@@ -4,6 +4,11 @@
 //! paragraphs as `<p>`, tables as `<table>` whose merged cells become rowspan and
 //! colspan (Word's `gridSpan` and `vMerge`, Excel's merged regions). Everything after
 //! that — sections, templates, keys, checks — is the code HTML reports go through.
+//!
+//! Both are zip files from untrusted hosts, so their size is checked before anything
+//! is inflated: the entries and their declared sizes, the XML read no further than a
+//! cap, and a sheet's cells streamed and counted before any grid is allocated (a
+//! 1.5 kB workbook can name a cell at XFD1048576, a grid of 17 billion cells).
 
 use std::io::{Cursor, Read};
 
@@ -11,6 +16,31 @@ use anyhow::{Context, Result};
 use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use quick_xml::Reader as XmlReader;
 use quick_xml::events::Event;
+
+/// Entries of a zip file, at the most: a report has a few dozen.
+const MAX_ENTRIES: usize = 10_000;
+/// The sizes a zip file's entries declare, inflated, added up, at the most.
+const MAX_INFLATED: u64 = 256 << 20;
+/// A Word file's main document, inflated, at the most.
+const MAX_DOCUMENT_XML: u64 = 64 << 20;
+/// Cells one sheet may hold, and the area (rows × columns) its cells may span: a
+/// report's tables fill a few thousand.
+const MAX_CELLS: usize = 100_000;
+const MAX_AREA: u64 = 250_000;
+/// Merged regions of one sheet, at the most.
+const MAX_MERGES: usize = 10_000;
+
+/// Refuses a zip file whose entries, or their declared inflated sizes, pass the caps.
+fn check_zip(bytes: &[u8]) -> Result<()> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).context("not a zip file")?;
+    anyhow::ensure!(zip.len() <= MAX_ENTRIES, "zip file with {} entries (more than {MAX_ENTRIES}): not read", zip.len());
+    let mut inflated = 0u64;
+    for i in 0..zip.len() {
+        inflated = inflated.saturating_add(zip.by_index_raw(i).context("bad zip entry")?.size());
+    }
+    anyhow::ensure!(inflated <= MAX_INFLATED, "zip file inflating to {inflated} bytes (more than {MAX_INFLATED}): not read");
+    Ok(())
+}
 
 /// A table being read from Word XML: rows of cells with their grid column and spans.
 #[derive(Default)]
@@ -29,9 +59,12 @@ struct WordCell {
 
 /// Converts a .docx file's main document to HTML.
 pub fn docx_to_html(bytes: &[u8]) -> Result<String> {
+    check_zip(bytes)?;
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).context("not a zip file")?;
     let mut xml = String::new();
-    zip.by_name("word/document.xml").context("no word/document.xml")?.read_to_string(&mut xml)?;
+    // Declared sizes can lie: the read itself stops at the cap.
+    zip.by_name("word/document.xml").context("no word/document.xml")?.take(MAX_DOCUMENT_XML + 1).read_to_string(&mut xml)?;
+    anyhow::ensure!(xml.len() as u64 <= MAX_DOCUMENT_XML, "Word document larger than {MAX_DOCUMENT_XML} bytes: not read");
     let mut reader = XmlReader::from_str(&xml);
     // A stack: the document body, then one entry per table being read (tables nest).
     let mut body = String::from("<html><body>");
@@ -138,37 +171,104 @@ fn render_word_table(mut table: WordTable) -> String {
 /// Converts every sheet of an .xlsx or .xls workbook to an HTML table, merged
 /// regions as spans.
 pub fn workbook_to_html(bytes: &[u8]) -> Result<String> {
+    if bytes.starts_with(b"PK") {
+        check_zip(bytes)?;
+    }
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).context("not a readable workbook")?;
     let mut html = String::from("<html><body>");
     for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range(&name).with_context(|| format!("sheet {name}"))?;
-        let merges = match &mut workbook {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let (top, left) = range.start().unwrap_or((0, 0));
-        html.push_str(&format!("<p>{}</p><table>", escape(&name)));
-        for (r, row) in range.rows().enumerate() {
-            html.push_str("<tr>");
-            for (c, value) in row.iter().enumerate() {
-                let (abs_r, abs_c) = (top + r as u32, left + c as u32);
-                let covering = merges.iter().find(|m| {
-                    (m.start.0..=m.end.0).contains(&abs_r) && (m.start.1..=m.end.1).contains(&abs_c)
-                });
-                let (rowspan, colspan) = match covering {
-                    Some(m) if m.start == (abs_r, abs_c) => (m.end.0 - m.start.0 + 1, m.end.1 - m.start.1 + 1),
-                    Some(_) => continue, // covered by a merged region printed at its corner
-                    None => (1, 1),
-                };
-                html.push_str(&format!("<td rowspan=\"{rowspan}\" colspan=\"{colspan}\">{}</td>", escape(&cell_text(value))));
-            }
-            html.push_str("</tr>");
-        }
-        html.push_str("</table>");
+        let sheet = read_sheet(&mut workbook, &name).with_context(|| format!("sheet {name}"))?;
+        html.push_str(&format!("<p>{}</p>", escape(&name)));
+        sheet_html(&sheet, &mut html);
     }
     html.push_str("</body></html>");
     Ok(html)
+}
+
+/// A sheet's cells as a dense grid from its first used cell, with its merged regions.
+struct Sheet {
+    top: u32,
+    left: u32,
+    rows: Vec<Vec<String>>,
+    merges: Vec<calamine::Dimensions>,
+}
+
+/// Reads a sheet within the caps: an .xlsx sheet's cells are streamed and counted
+/// first, since calamine's ranges allocate the whole area between the used cells.
+fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet> {
+    let cells: Vec<((u32, u32), String)> = match &mut *workbook {
+        Sheets::Xlsx(x) => {
+            let mut reader = x.worksheet_cells_reader(name)?;
+            let mut cells = Vec::new();
+            while let Some(cell) = reader.next_cell()? {
+                anyhow::ensure!(cells.len() < MAX_CELLS, "more than {MAX_CELLS} cells: not read");
+                let text = cell_text(&Data::from(cell.get_value().clone()));
+                if !text.is_empty() {
+                    cells.push((cell.get_position(), text));
+                }
+            }
+            cells
+        }
+        other => {
+            let range = other.worksheet_range(name)?;
+            anyhow::ensure!(range.get_size().0 as u64 * range.get_size().1 as u64 <= MAX_AREA, "more than {MAX_AREA} cells: not read");
+            range.cells().filter(|(_, _, v)| !matches!(v, Data::Empty)).map(|(r, c, v)| {
+                let (top, left) = range.start().unwrap_or((0, 0));
+                ((top + r as u32, left + c as u32), cell_text(v))
+            }).collect()
+        }
+    };
+    let merges = match &mut *workbook {
+        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    anyhow::ensure!(merges.len() <= MAX_MERGES, "{} merged regions (more than {MAX_MERGES}): not read", merges.len());
+    let (top, left) = cells.iter().fold((u32::MAX, u32::MAX), |(t, l), ((r, c), _)| (t.min(*r), l.min(*c)));
+    let (bottom, right) = cells.iter().fold((0, 0), |(b, r), ((row, col), _)| (b.max(*row), r.max(*col)));
+    if cells.is_empty() {
+        return Ok(Sheet { top: 0, left: 0, rows: Vec::new(), merges });
+    }
+    let (height, width) = (u64::from(bottom - top) + 1, u64::from(right - left) + 1);
+    anyhow::ensure!(height * width <= MAX_AREA, "cells spread over {height} × {width} (more than {MAX_AREA}): not read");
+    let mut rows = vec![vec![String::new(); width as usize]; height as usize];
+    for ((r, c), text) in cells {
+        rows[(r - top) as usize][(c - left) as usize] = text;
+    }
+    Ok(Sheet { top, left, rows, merges })
+}
+
+/// A sheet as an HTML table. A merged region is printed at its corner with its spans,
+/// clipped to the used cells; the cells it covers are left out.
+fn sheet_html(sheet: &Sheet, html: &mut String) {
+    let (height, width) = (sheet.rows.len() as u32, sheet.rows.first().map_or(0, Vec::len) as u32);
+    // What each cell is: printed with spans, or covered by a region's corner.
+    let mut spans: Vec<Option<(u32, u32)>> = vec![Some((1, 1)); (height * width) as usize];
+    for m in &sheet.merges {
+        let clip = |v: u32, start: u32, len: u32| v.saturating_sub(start).min(len);
+        let (r0, r1) = (clip(m.start.0, sheet.top, height), clip(m.end.0 + 1, sheet.top, height));
+        let (c0, c1) = (clip(m.start.1, sheet.left, width), clip(m.end.1 + 1, sheet.left, width));
+        if r0 >= r1 || c0 >= c1 || spans[(r0 * width + c0) as usize].is_none() {
+            continue; // outside the used cells, or inside a region already printed
+        }
+        for r in r0..r1 {
+            for c in c0..c1 {
+                spans[(r * width + c) as usize] = None;
+            }
+        }
+        spans[(r0 * width + c0) as usize] = Some((r1 - r0, c1 - c0));
+    }
+    html.push_str("<table>");
+    for (r, row) in sheet.rows.iter().enumerate() {
+        html.push_str("<tr>");
+        for (c, text) in row.iter().enumerate() {
+            if let Some((rowspan, colspan)) = spans[r * width as usize + c] {
+                html.push_str(&format!("<td rowspan=\"{rowspan}\" colspan=\"{colspan}\">{}</td>", escape(text)));
+            }
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</table>");
 }
 
 /// A cell as a reader sees it: integers without `.0`.
@@ -182,4 +282,64 @@ fn cell_text(value: &Data) -> String {
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, body) in files {
+            out.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            out.write_all(body).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    /// A one-sheet workbook whose sheet data is `rows` (`<row>` elements of `<c>` cells).
+    fn workbook(dimension: &str, rows: &str) -> Vec<u8> {
+        const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        const RELS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let book = format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets><sheet name="表1" sheetId="1" r:id="rId1"/></sheets></workbook>"#);
+        let rels = format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#);
+        let sheet = format!(r#"<worksheet xmlns="{MAIN}"><dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>"#);
+        let package = format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#);
+        zip(&[
+            ("_rels/.rels", package.as_bytes()),
+            ("xl/workbook.xml", book.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ])
+    }
+
+    #[test]
+    fn a_workbook_reads_as_a_table_from_its_first_used_cell() {
+        let book = workbook("B2:C3", r#"<row r="2"><c r="B2" t="inlineStr"><is><t>规章</t></is></c><c r="C2"><v>3</v></c></row><row r="3"><c r="C3"><v>4.5</v></c></row>"#);
+        let html = workbook_to_html(&book).unwrap();
+        assert_eq!(
+            html,
+            "<html><body><p>表1</p><table><tr><td rowspan=\"1\" colspan=\"1\">规章</td><td rowspan=\"1\" colspan=\"1\">3</td></tr>\
+             <tr><td rowspan=\"1\" colspan=\"1\"></td><td rowspan=\"1\" colspan=\"1\">4.5</td></tr></table></body></html>"
+        );
+    }
+
+    #[test]
+    fn a_cell_at_the_far_corner_of_a_sheet_is_refused_not_allocated() {
+        // 1.5 kB that once asked for 549,755,813,888 bytes and aborted the crawl.
+        let bomb = workbook("A1:XFD1048576", r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>"#);
+        let err = workbook_to_html(&bomb).unwrap_err();
+        assert!(format!("{err:#}").contains("cells spread over 1048576 × 16384"), "{err:#}");
+    }
+
+    #[test]
+    fn a_word_document_past_the_cap_is_refused_while_inflating() {
+        let body = vec![b' '; (MAX_DOCUMENT_XML + 1024) as usize];
+        let bomb = zip(&[("word/document.xml", &body)]);
+        assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
+        let err = docx_to_html(&bomb).unwrap_err();
+        assert!(format!("{err:#}").contains("larger than"), "{err:#}");
+    }
 }
