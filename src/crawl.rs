@@ -261,6 +261,19 @@ fn is_file_link(url: &Url) -> bool {
         || path.ends_with("downfile.jsp")
 }
 
+/// The warning a page decoded with malformed sequences carries: which encoding, how it
+/// was chosen, and how many sequences were replaced.
+fn damaged_text(decoded: &Decoded) -> Option<String> {
+    (decoded.malformed > 0).then(|| {
+        format!(
+            "text damaged: decoded as {} ({}), {} malformed byte sequences replaced",
+            decoded.encoding_name(),
+            decoded.decision.as_str(),
+            decoded.malformed
+        )
+    })
+}
+
 fn host_of(url: &Url) -> String {
     url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
@@ -483,7 +496,7 @@ impl Crawler {
             column: job.target.column.clone(),
             year: meta.year,
             published: meta.published.map(|d| d.to_string()),
-            warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).collect(),
+            warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).chain(html.and_then(damaged_text)).collect(),
             record: page.record.clone(),
             attachments: Vec::new(),
         });

@@ -49,6 +49,9 @@ pub struct Decoded {
     pub text: String,
     pub encoding: &'static Encoding,
     pub decision: Decision,
+    /// Malformed sequences replaced with U+FFFD: a UTF-8 page with a stray byte or cut
+    /// mid-character stays UTF-8, and says so.
+    pub malformed: usize,
 }
 
 impl Decoded {
@@ -67,7 +70,7 @@ pub const META_PRESCAN_BYTES: usize = 10 * 1024;
 pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded { text: text.into_owned(), encoding, decision: Decision::Bom };
+        return Decoded { text: text.into_owned(), encoding, decision: Decision::Bom, malformed: 0 };
     }
 
     let declared = [
@@ -81,15 +84,67 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> D
         if let Some(text) = clean_decode(encoding, bytes)
             && !contradicted(encoding, bytes, host)
         {
-            return Decoded { text, encoding, decision };
+            return Decoded { text, encoding, decision, malformed: 0 };
+        }
+        // A declared UTF-8 survives a handful of bad bytes when the rest reads as UTF-8.
+        if encoding == UTF_8
+            && let Some(malformed) = mostly_utf8(bytes)
+        {
+            let text = UTF_8.decode_without_bom_handling(bytes).0.into_owned();
+            return Decoded { text, encoding, decision, malformed };
         }
     }
 
     let encoding = detect(bytes, host);
     let decision = if any_declared { Decision::DeclarationWrong } else { Decision::Detected };
-    let text = clean_decode(encoding, bytes)
-        .unwrap_or_else(|| encoding.decode_without_bom_handling(bytes).0.into_owned());
-    Decoded { text, encoding, decision }
+    let (text, malformed) = match clean_decode(encoding, bytes) {
+        Some(text) => (text, 0),
+        None => (encoding.decode_without_bom_handling(bytes).0.into_owned(), malformed_count(encoding, bytes)),
+    };
+    Decoded { text, encoding, decision, malformed }
+}
+
+/// For bytes that are UTF-8 but for a few malformed sequences (a stray byte, a page cut
+/// mid-character): how many. None when they are not UTF-8, or have more errors than a
+/// damaged UTF-8 page would (one per 10 kB, at least 8), or too few valid multi-byte
+/// characters to tell (a GBK page is almost all malformed as UTF-8).
+fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
+    let limit = 8 + bytes.len() / 10_000;
+    let (mut rest, mut errors, mut wide) = (bytes, 0usize, 0usize);
+    loop {
+        let (valid, error) = match std::str::from_utf8(rest) {
+            Ok(text) => (text, None),
+            Err(e) => (std::str::from_utf8(&rest[..e.valid_up_to()]).expect("valid up to here"), Some(e)),
+        };
+        wide += valid.chars().filter(|c| !c.is_ascii()).count();
+        let Some(e) = error else { break };
+        errors += 1;
+        if errors > limit {
+            return None;
+        }
+        // A sequence cut by the end of the page is one error too.
+        rest = &rest[e.valid_up_to() + e.error_len().unwrap_or(rest.len() - e.valid_up_to())..];
+    }
+    (wide > 0 && wide >= 4 * errors).then_some(errors)
+}
+
+/// Malformed sequences in `bytes` read as `encoding`.
+fn malformed_count(encoding: &'static Encoding, bytes: &[u8]) -> usize {
+    if encoding == UTF_8 {
+        return mostly_utf8(bytes).unwrap_or(usize::MAX).min(bytes.len());
+    }
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3));
+    let (mut read, mut count) = (0, 0);
+    loop {
+        let (result, n) = decoder.decode_to_string_without_replacement(&bytes[read..], &mut out, true);
+        read += n;
+        match result {
+            encoding_rs::DecoderResult::Malformed(..) => count += 1,
+            encoding_rs::DecoderResult::InputEmpty => return count,
+            encoding_rs::DecoderResult::OutputFull => out.reserve(bytes.len() - read + 16),
+        }
+    }
 }
 
 /// The `charset=` parameter of a Content-Type header, as an encoding.
@@ -129,7 +184,7 @@ fn contradicted(declared: &'static Encoding, bytes: &[u8], host: Option<&str>) -
     if declared == UTF_8 || bytes.is_ascii() {
         return false;
     }
-    if std::str::from_utf8(bytes).is_ok() {
+    if mostly_utf8(bytes).is_some() {
         return true;
     }
     // Only single-byte declarations need the detector: a clean multi-byte decode is right.
@@ -142,11 +197,11 @@ const DETECTOR_BYTES: usize = 16 * 1024;
 
 /// Detects an undeclared (or wrongly declared) page's encoding. Two exact tests come
 /// first because they are decisive and a hundred times faster than statistics:
-/// non-ASCII bytes that are valid UTF-8 are UTF-8, and on a `.cn` host bytes that
+/// non-ASCII bytes that are valid UTF-8 (but for a few damaged sequences) are UTF-8, and on a `.cn` host bytes that
 /// decode cleanly as GBK are GBK (the portals' only legacy encoding). chardetng,
 /// hinted with the top-level domain, decides the rest.
 fn detect(bytes: &[u8], host: Option<&str>) -> &'static Encoding {
-    if std::str::from_utf8(bytes).is_ok() {
+    if std::str::from_utf8(bytes).is_ok() || mostly_utf8(bytes).is_some() {
         return UTF_8;
     }
     let tld = host.and_then(|h| h.rsplit('.').next()).map(str::as_bytes);
@@ -226,6 +281,26 @@ mod tests {
         let big5 = encoding_rs::BIG5.encode(&text).0.into_owned();
         let d = decode(&big5, None, Some("www.gov.taipei"));
         assert_eq!((d.encoding, d.text), (encoding_rs::BIG5, text));
+    }
+
+    #[test]
+    fn a_utf8_page_with_a_few_bad_bytes_stays_utf8_and_counts_them() {
+        let page = format!("<meta charset=\"utf-8\"><title>昆明市官渡区人民政府2024年政府信息公开工作年度报告</title>{REPORT}");
+        // A stray byte in the middle, and the page cut mid-character at the end.
+        let mut bytes = page.as_bytes().to_vec();
+        bytes.insert(page.find("</title>").unwrap(), 0xA0);
+        bytes.extend_from_slice(&"报".as_bytes()[..2]);
+        let d = decode(&bytes, Some("text/html"), Some("www.kmgd.gov.cn"));
+        assert_eq!((d.encoding, d.decision, d.malformed), (UTF_8, Decision::Meta, 2));
+        assert!(d.text.contains("昆明市官渡区人民政府2024年政府信息公开工作年度报告"), "{}", d.text);
+        // Under a lone GBK declaration too, the bytes are UTF-8: GBK would read them as 鏄嗘槑.
+        let undeclared = &bytes["<meta charset=\"utf-8\">".len()..];
+        let d = decode(undeclared, Some("text/html; charset=gbk"), Some("www.kmgd.gov.cn"));
+        assert_eq!((d.encoding, d.decision, d.malformed), (UTF_8, Decision::DeclarationWrong, 2));
+        assert!(d.text.contains("昆明市官渡区人民政府"));
+        // A GBK page is not "UTF-8 with errors".
+        let d = decode(&gbk(&page.replace("utf-8", "gbk")), None, Some("www.kmgd.gov.cn"));
+        assert_eq!((d.encoding, d.malformed), (GBK, 0));
     }
 
     #[test]
