@@ -7,7 +7,7 @@
 //! need their own permission.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -26,7 +26,7 @@ pub struct Allowed {
 impl Allowed {
     pub fn permits(self, ip: IpAddr) -> bool {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V6(v6) => embedded_ipv4(v6).map_or(ip, IpAddr::V4),
             v4 => v4,
         };
         is_public(ip) || (self.loopback && ip.is_loopback()) || (self.private && is_private_range(ip))
@@ -36,7 +36,34 @@ impl Allowed {
 fn is_private_range(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v6) => is_unique_local(v6) || is_link_local(v6),
+    }
+}
+
+/// fc00::/7, IPv6's private range.
+fn is_unique_local(v6: Ipv6Addr) -> bool {
+    (v6.segments()[0] & 0xfe00) == 0xfc00
+}
+
+/// fe80::/10.
+fn is_link_local(v6: Ipv6Addr) -> bool {
+    (v6.segments()[0] & 0xffc0) == 0xfe80
+}
+
+/// The IPv4 address an IPv6 address stands for, where it embeds one: IPv4-mapped
+/// (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4
+/// (2002:AABB:CCDD::/48). Each reaches the IPv4 host, so it is judged as that host.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(mapped) = v6.to_ipv4_mapped() {
+        return Some(mapped);
+    }
+    match s {
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(v4(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
     }
 }
 
@@ -74,7 +101,7 @@ impl Resolve for GuardedResolver {
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_private()
                 || v4.is_loopback()
                 || v4.is_link_local()
@@ -83,14 +110,24 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+                || (a == 198 && (b & 0xfe) == 18) // benchmarking, 198.18.0.0/15
                 || a >= 224)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || v6.is_multicast())
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || is_unique_local(v6)
+                || is_link_local(v6)
+                || (first & 0xffc0) == 0xfec0 // site-local, deprecated but routed by some
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (first == 0x2001 && v6.segments()[1] == 0) // Teredo: hides an IPv4 host
+                || v6.segments()[..4] == [0x100, 0, 0, 0] // discard-only
+                || v6.is_multicast())
         }
     }
 }
@@ -104,7 +141,11 @@ mod tests {
         for ip in ["10.1.2.3", "192.168.0.1", "172.16.5.4", "127.0.0.1", "169.254.1.1", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1"] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["202.96.128.86", "1.1.1.1", "2400:3200::1"] {
+        // IPv6 forms that reach a private IPv4 host, and ranges that are not the internet.
+        for ip in ["64:ff9b::a00:1", "::a00:1", "2002:a00:1::", "fec0::1", "198.18.0.1", "198.19.255.1", "192.0.0.8", "2001:db8::1", "2001:0:4136:e378::1"] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["202.96.128.86", "1.1.1.1", "2400:3200::1", "64:ff9b::ca60:8056", "2002:ca60:8056::1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
