@@ -1,11 +1,15 @@
 //! Writing the partitions: atomically, and replacing what a partition held before.
 //!
-//! Each partition file is written under a hidden temporary name (readers skip names
-//! starting with `.`), a chunk of reports at a time so memory does not grow with a
-//! partition, then fsynced, renamed into place, and the directory fsynced.
-//! Only then are the partition's older part files removed, so at every moment a
-//! reader sees a complete file. Partitions that no longer hold any report lose
-//! their files. Rows are sorted, so the same reports give the same files.
+//! Each partition's file is written into a staging tree beside the tables
+//! (`.staging/`, which readers of `reports/` and `facts/` never list), a chunk of
+//! reports at a time so memory does not grow with a partition, then fsynced. The
+//! staged partition directory then takes the place of the published one in one step
+//! (Linux `renameat2` with `RENAME_EXCHANGE`); the old files, now in the staging
+//! tree, are removed when the whole rebuild is done. So a reader, even during a rebuild
+//! or after a kill, sees each partition either as it was or as it is now: never half a
+//! file, never the old and the new file side by side (duplicate rows). Partitions that
+//! no longer hold any report lose their files at the end. Rows are sorted, so the same reports give the
+//! same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -43,13 +47,18 @@ pub fn write<E>(
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
 ) -> Result<Written> {
     let file_name = format!("part-{run_id}-0.parquet");
+    let staging = out.join(STAGING);
+    // What a killed rebuild staged is not published: start from nothing.
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
+    }
     let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
     let mut written = Written::default();
     for ((province, year), entries) in partitions {
         let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
         // Report rows carry whole texts: small row groups keep the writer's buffer small.
-        let mut reports = PartFile::new(out.join("reports").join(&sub), &file_name, 256);
-        let mut facts = PartFile::new(out.join("facts").join(&sub), &file_name, 32 * 1024);
+        let mut reports = PartFile::new(staging.join("reports").join(&sub), &file_name, 256);
+        let mut facts = PartFile::new(staging.join("facts").join(&sub), &file_name, 32 * 1024);
         for chunk in entries.chunks(CHUNK) {
             let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
             if items.is_empty() {
@@ -63,15 +72,59 @@ pub fn write<E>(
         }
         if reports.finish()? {
             facts.finish()?;
-            kept.insert(reports.path());
-            kept.insert(facts.path());
+            for table in ["reports", "facts"] {
+                publish(&staging.join(table).join(&sub), &out.join(table).join(&sub))?;
+                kept.insert(out.join(table).join(&sub).join(&file_name));
+            }
             written.partitions += 1;
         }
     }
     for table in ["reports", "facts"] {
         remove_stale(&out.join(table), &kept)?;
     }
+    let _ = std::fs::remove_dir_all(&staging);
     Ok(written)
+}
+
+/// The staging tree under the output directory: hidden, beside the tables.
+const STAGING: &str = ".staging";
+
+/// Puts the staged partition directory `staged` in the place of `published` in one
+/// step; what `published` held is left at `staged`, removed with the staging tree once
+/// every partition is written, so that a reader who listed the old files can still
+/// read them. A partition published for the first time is renamed into place.
+fn publish(staged: &Path, published: &Path) -> Result<()> {
+    let parent = published.parent().expect("a partition has a province directory");
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    if published.exists() {
+        exchange(staged, published).with_context(|| format!("cannot swap in {}", published.display()))?;
+    } else {
+        std::fs::rename(staged, published).with_context(|| format!("cannot publish {}", published.display()))?;
+    }
+    File::open(parent)?.sync_all()?;
+    Ok(())
+}
+
+/// Swaps two directories atomically.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
+    let done = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if done == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+/// Elsewhere, the old files go first: a reader may briefly see the partition empty,
+/// never twice over.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    let old = b.with_extension("old");
+    std::fs::rename(b, &old)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&old, a)
 }
 
 /// One part file being written under a hidden temporary name.
@@ -206,5 +259,34 @@ mod tests {
         let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names, vec!["part-run3-0.parquet".to_string()]);
         assert!(!out.path().join("reports/province=云南省/year=2022").exists(), "an emptied partition is removed");
+    }
+
+    #[test]
+    fn a_reader_during_a_rebuild_sees_every_partition_once() {
+        let out = tempfile::tempdir().unwrap();
+        let items = || (0..40).map(|i| item(&format!("r{i}"), "云南省", 2000 + i)).collect::<Vec<_>>();
+        write_items(out.path(), "run1", items());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (seen, runs) = std::thread::scope(|s| {
+            let poller = s.spawn(|| {
+                let mut seen = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let files = part_files(&out.path().join("reports")).unwrap();
+                    let mut years: Vec<i32> = files.iter().map(|(_, _, year)| year.parse().unwrap()).collect();
+                    years.sort();
+                    assert_eq!(years, (2000..2040).collect::<Vec<_>>(), "each partition exactly once, at every moment");
+                    seen += 1;
+                }
+                seen
+            });
+            let runs = 20;
+            for run in 0..runs {
+                write_items(out.path(), &format!("run{}", run + 2), items());
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            (poller.join().unwrap(), runs)
+        });
+        assert!(seen > runs, "the reader looked {seen} times during {runs} rebuilds");
+        assert!(!out.path().join(STAGING).exists());
     }
 }
