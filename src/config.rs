@@ -144,13 +144,39 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Every setting within its range: a value outside it is refused with the key and
+    /// the range, never run (1e-300 requests/s panicked, inf meant no limit at all, 0
+    /// concurrency never crawled a host, a 0-byte page cap made every host unreachable).
+    pub fn validate(&self) -> Result<()> {
         let c = &self.crawl;
-        anyhow::ensure!(c.per_host_rps > 0.0, "crawl.per_host_rps must be above 0");
-        anyhow::ensure!(c.per_host_concurrency >= 1, "crawl.per_host_concurrency must be at least 1");
-        anyhow::ensure!(c.global_concurrency >= 1, "crawl.global_concurrency must be at least 1");
+        rate("crawl.per_host_rps", c.per_host_rps)?;
+        within("crawl.per_host_concurrency", c.per_host_concurrency, 1, 64)?;
+        within("crawl.global_concurrency", c.global_concurrency, 1, 4096)?;
+        within("crawl.connect_timeout_secs", c.connect_timeout_secs, 1, 600)?;
+        within("crawl.request_timeout_secs", c.request_timeout_secs, 1, 3600)?;
+        within("crawl.max_redirects", c.max_redirects, 0, 50)?;
+        within("crawl.max_html_bytes", c.max_html_bytes, 4096, 1 << 30)?;
+        within("crawl.max_attachment_bytes", c.max_attachment_bytes, 4096, 4 << 30)?;
+        within("crawl.retries", c.retries, 0, 20)?;
+        within("crawl.backoff_base_ms", c.backoff_base_ms, 0, 600_000)?;
+        anyhow::ensure!(
+            c.max_crawl_delay_secs.is_finite() && (0.0..=3600.0).contains(&c.max_crawl_delay_secs),
+            "crawl.max_crawl_delay_secs = {:?} is outside 0 to 3600",
+            c.max_crawl_delay_secs
+        );
+        within("crawl.host_failure_limit", c.host_failure_limit, 1, 1000)?;
+        let d = &self.discover;
+        within("discover.max_depth", d.max_depth, 0, 32)?;
+        within("discover.max_pages_per_host", d.max_pages_per_host, 1, 10_000_000)?;
+        within("discover.max_list_pages", d.max_list_pages, 1, 1_000_000)?;
+        within("discover.min_report_year", d.min_report_year, 2000, 2100)?;
         for (host, o) in &self.hosts {
-            anyhow::ensure!(o.per_host_rps.is_none_or(|r| r > 0.0), "hosts.{host}.per_host_rps must be above 0");
+            if let Some(rps) = o.per_host_rps {
+                rate(&format!("hosts.\"{host}\".per_host_rps"), rps)?;
+            }
+            if let Some(n) = o.per_host_concurrency {
+                within(&format!("hosts.\"{host}\".per_host_concurrency"), n, 1, 64)?;
+            }
         }
         for (host, addr) in &self.resolve {
             addr.parse::<std::net::SocketAddr>()
@@ -175,6 +201,17 @@ impl Config {
     }
 }
 
+/// A requests-per-second setting: from one request in 1,000 s to 1,000 a second.
+pub fn rate(key: &str, rps: f64) -> Result<()> {
+    anyhow::ensure!(rps.is_finite() && (0.001..=1000.0).contains(&rps), "{key} = {rps:?} is outside 0.001 to 1000 requests per second");
+    Ok(())
+}
+
+fn within<T: PartialOrd + std::fmt::Display>(key: &str, value: T, low: T, high: T) -> Result<()> {
+    anyhow::ensure!(value >= low && value <= high, "{key} = {value} is outside {low} to {high}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +230,17 @@ mod tests {
     fn typos_and_bad_values_are_errors() {
         assert!(Config::parse("[crawl]\nper_host_rsp = 5").is_err());
         assert!(Config::parse("[crawl]\nper_host_rps = 0").is_err());
+        // Values that crashed, hung or silently did nothing are refused, with key and range.
+        let refused = |text: &str| Config::parse(text).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(refused("[crawl]\nper_host_rps = 1e-300"), "crawl.per_host_rps = 1e-300 is outside 0.001 to 1000 requests per second");
+        assert!(refused("[crawl]\nper_host_rps = inf").contains("outside 0.001 to 1000"));
+        assert!(refused("[crawl]\nmax_crawl_delay_secs = nan").contains("crawl.max_crawl_delay_secs"));
+        assert!(refused("[crawl]\nmax_crawl_delay_secs = -1").contains("outside 0 to 3600"));
+        assert!(refused("[crawl]\nglobal_concurrency = 100000000").contains("crawl.global_concurrency = 100000000 is outside 1 to 4096"));
+        assert!(refused("[crawl]\nrequest_timeout_secs = 0").contains("crawl.request_timeout_secs"));
+        assert!(refused("[crawl]\nmax_html_bytes = 0").contains("crawl.max_html_bytes"));
+        assert!(refused("[crawl]\nbackoff_base_ms = 99999999999").contains("crawl.backoff_base_ms"));
+        assert!(refused("[hosts.\"www.zt.gov.cn\"]\nper_host_concurrency = 0").contains("hosts.\"www.zt.gov.cn\".per_host_concurrency = 0"));
         assert!(Config::parse("[resolve]\n\"www.zt.gov.cn\" = \"nowhere\"").is_err());
         let c = Config::parse("[hosts.\"www.zt.gov.cn\"]\nper_host_rps = 0.5").unwrap();
         assert_eq!((c.host_rps("www.zt.gov.cn"), c.host_rps("www.sxgp.gov.cn")), (0.5, 1.0));

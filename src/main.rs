@@ -100,7 +100,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Crawl { seeds, config, out, per_host_rps } => {
             let mut config = Config::load(config.as_deref())?;
             if let Some(rps) = per_host_rps {
-                anyhow::ensure!(rps > 0.0, "--per-host-rps must be above 0");
+                nianbao::config::rate("--per-host-rps", rps)?;
                 config.crawl.per_host_rps = rps;
             }
             let list = seeds::load(&seeds)?;
