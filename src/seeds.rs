@@ -44,8 +44,11 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<SeedList> {
 pub fn parse(text: &str, source: &str, list: &mut SeedList) {
     let text = text.trim_start_matches('\u{feff}');
     let first = text.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or("");
-    let is_csv = first.split(',').any(|h| h.trim().eq_ignore_ascii_case("url"));
-    if is_csv {
+    // A first line with commas is a CSV header; a CSV must name its url column.
+    let is_csv = first.contains(',');
+    if is_csv && !first.split(',').any(|h| h.trim().trim_matches('"').eq_ignore_ascii_case("url")) {
+        list.problems.push(format!("{source}: a CSV whose header names no url column (header: {first:?}): file skipped"));
+    } else if is_csv {
         parse_csv(text, source, list);
     } else {
         for (n, line) in text.lines().enumerate() {
@@ -81,6 +84,12 @@ fn parse_csv(text: &str, source: &str, list: &mut SeedList) {
             }
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().any(|f| f.contains('\n')) {
+            // An unbalanced quote runs a field over the following lines.
+            let lines = record.iter().map(|f| f.trim_end_matches('\n').matches('\n').count()).sum::<usize>() + 1;
+            list.problems.push(format!("{source}:{line}: a quote opened on this line is not closed on it: {lines} lines skipped"));
+            continue;
+        }
         let field = |col: Option<usize>| col.and_then(|c| record.get(c)).map(str::trim).filter(|v| !v.is_empty());
         let Some(url) = field(url_col) else {
             list.problems.push(format!("{source}:{line}: no url"));
@@ -129,6 +138,18 @@ mod tests {
         assert_eq!(list.seeds[1], Seed { url: "http://www.sxgp.gov.cn/".into(), agency: None, division_code: None });
         assert_eq!(list.problems.len(), 4, "{:?}", list.problems);
         assert!(list.problems[0].starts_with("t.csv:3: not an http(s) URL"));
+    }
+
+    #[test]
+    fn a_csv_without_a_url_column_or_with_an_open_quote_is_said_not_guessed() {
+        let mut list = SeedList::default();
+        parse("网址,单位\nhttp://www.zt.gov.cn/,昭通市人民政府\n", "cn.csv", &mut list);
+        assert!(list.seeds.is_empty());
+        assert_eq!(list.problems, vec!["cn.csv: a CSV whose header names no url column (header: \"网址,单位\"): file skipped".to_string()]);
+
+        let mut list = SeedList::default();
+        parse("url,agency\nhttp://www.zt.gov.cn/,\"昭通市人民政府\nhttp://www.yn.gov.cn/,云南省人民政府\nhttp://www.kmgd.gov.cn/,官渡区\n", "q.csv", &mut list);
+        assert_eq!(list.problems, vec!["q.csv:2: a quote opened on this line is not closed on it: 3 lines skipped".to_string()]);
     }
 
     #[test]

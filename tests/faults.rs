@@ -92,3 +92,24 @@ fn a_host_failing_again_and_again_is_paused_and_recorded() {
     assert_eq!(setup.outcome("http://www.down.gov.cn/a/7.html").as_deref(), Some("host-paused"));
     assert!(log.contains("www.down.gov.cn"), "the summary names the paused host:\n{log}");
 }
+
+#[test]
+fn a_robots_txt_of_megabytes_is_read_to_500_kib_and_obeyed() {
+    // 12 MB: a Disallow at the top, then comment lines past any sane size. Refused
+    // whole, it had made the host "unreachable".
+    let mut robots = b"User-agent: *\nDisallow: /private/\n".to_vec();
+    while robots.len() < 12 << 20 {
+        robots.extend_from_slice(b"# padding line of a generated robots.txt, repeated past any size\n");
+    }
+    let site = Site::empty("www.bigrobots.gov.cn")
+        .page("/robots.txt", Page { body: robots, ..Page::html(200, "") }.header("Content-Type", "text/plain"))
+        .page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a><a href=\"/private/nb/\">信息公开年报</a>"))
+        .page("/nb/", Page::html(200, "<a href=\"/a/ok.html\">大文件县人民政府2023年政府信息公开工作年度报告</a>"))
+        .article("/a/ok.html", "gaoping_2023_trs_word_cells");
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &["www.bigrobots.gov.cn"], &["http://www.bigrobots.gov.cn/,,".into()], "per_host_rps = 50.0");
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    assert_eq!(setup.outcome("http://www.bigrobots.gov.cn/a/ok.html").as_deref(), Some("report"));
+    assert!(!web.hits().iter().any(|h| h.path.starts_with("/private/")), "the Disallow in the first 500 KiB holds");
+}

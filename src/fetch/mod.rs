@@ -70,12 +70,18 @@ pub struct Validators {
 }
 
 /// Which body size cap applies.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BodyLimit {
     #[default]
     Html,
     Attachment,
+    /// robots.txt: its first [`ROBOTS_BYTES`] are read, as Google's parser reads them,
+    /// and the rest ignored: a huge robots.txt is no reason to skip a host.
+    Robots,
 }
+
+/// How much of a robots.txt is read (Google's limit).
+pub const ROBOTS_BYTES: u64 = 500 * 1024;
 
 /// How to ask for a page: GET by default, POST with a form for Hanweb's AJAX list
 /// pages; a size cap; validators from an earlier fetch for a conditional request.
@@ -233,7 +239,7 @@ impl Fetcher {
             robots_url.set_query(None);
             robots_url.set_fragment(None);
             let token = robots::agent_token(&self.config.crawl.user_agent);
-            match self.with_fallback(&robots_url, host, Ask::default()).await {
+            match self.with_fallback(&robots_url, host, Ask { limit: BodyLimit::Robots, ..Ask::default() }).await {
                 Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
@@ -317,13 +323,18 @@ impl Fetcher {
         let cap = match ask.limit {
             BodyLimit::Html => self.config.crawl.max_html_bytes,
             BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
+            BodyLimit::Robots => ROBOTS_BYTES,
         };
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() as u64 + chunk.len() as u64 > cap {
-                        return Attempt::Done(Err(Failure::TooLarge(cap)));
+                        if ask.limit != BodyLimit::Robots {
+                            return Attempt::Done(Err(Failure::TooLarge(cap)));
+                        }
+                        body.extend_from_slice(&chunk[..(cap as usize - body.len())]);
+                        break;
                     }
                     body.extend_from_slice(&chunk);
                 }
