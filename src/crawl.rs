@@ -201,6 +201,7 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse)
         partitions.entry(partition(division, &entry)).or_default().push((entry, division));
     }
     let mut problems = Vec::new();
+    let mut lost = Vec::new();
     let written = dataset::write(&layout.out, run_id, &partitions, |(entry, division)| {
         let stored = match reuse {
             Reuse::Extractions => stored_extraction(state, entry),
@@ -209,11 +210,14 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse)
         match assemble(entry, *division, &layout.raw(), stored) {
             Ok(item) => Some(item),
             Err(e) => {
-                problems.push(format!("{}: {e:#}", entry.url));
+                problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
+                lost.extend(std::iter::once(&entry.record).chain(&entry.attachments).cloned());
                 None
             }
         }
     })?;
+    // What the archive cannot give back must not be answered 304 forever.
+    state.forget_archived(&lost)?;
     Ok((written, problems))
 }
 

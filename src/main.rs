@@ -86,7 +86,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("nianbao: {e:#}");
             ExitCode::from(2)
@@ -95,7 +95,9 @@ fn main() -> ExitCode {
 }
 
 
-fn run(cli: Cli) -> Result<()> {
+/// Runs a command: 0 when it finished, 1 when it finished but some reports could not
+/// be assembled (the next crawl fetches them again), Err (exit 2) when it could not proceed.
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Crawl { seeds, config, out, per_host_rps } => {
             let mut config = Config::load(config.as_deref())?;
@@ -110,7 +112,7 @@ fn run(cli: Cli) -> Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let summary = runtime.block_on(crawl::run(config, list.seeds, &out))?;
             eprint!("{}", summary.to_text());
-            Ok(())
+            Ok(if summary.unassembled.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Extract { out } => {
             let (written, problems) = crawl::extract_offline(&out)?;
@@ -118,7 +120,7 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("report not assembled: {p}");
             }
             eprintln!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
-            Ok(())
+            Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Stats { out, json } => {
             let mut stats = dataset::stats::collect(&out)?;
@@ -139,7 +141,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 print!("{}", stats.to_text());
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -245,6 +245,26 @@ impl State {
         self.write(|db| set_status(db, canonical, ok, outcome))
     }
 
+    /// Forgets what the crawl knows of the pages stored at `records`, when the raw
+    /// archive cannot give them back (a WARC cut short by a kill): their validators
+    /// go, so the portal cannot answer 304, and they are pending, so the next run
+    /// fetches them whole. Returns how many pages that was.
+    pub fn forget_archived(&self, records: &[RecordRef]) -> Result<usize> {
+        self.write(|db| {
+            let mut forgotten = 0;
+            for record in records {
+                let record = serde_json::to_string(record)?;
+                db.prepare_cached(
+                    "UPDATE frontier SET status='pending', outcome=NULL
+                     WHERE canonical IN (SELECT canonical FROM pages WHERE record=?1)",
+                )?
+                .execute([&record])?;
+                forgotten += db.prepare_cached("UPDATE pages SET etag=NULL, last_modified=NULL WHERE record=?1")?.execute([&record])?;
+            }
+            Ok(forgotten)
+        })
+    }
+
     pub fn validators(&self, canonical: &str) -> Result<Option<Validators>> {
         Ok(self
             .db

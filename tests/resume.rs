@@ -169,3 +169,31 @@ fn a_writer_killed_mid_file_leaves_no_partial_parquet_and_the_next_run_completes
     assert!(out.status.success());
     assert_eq!(dataset(&setup), want, "the next run completes every partition");
 }
+
+#[test]
+fn a_raw_archive_cut_short_loses_no_report_for_good() {
+    let (sites, hosts) = portals(false);
+    let web = MockWeb::start(sites);
+    let setup = setup_for(&web, &hosts);
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let want = dataset(&setup);
+
+    // A kill's aftermath: the WARC's tail is gone. `extract` reads every report from it.
+    let warcs: Vec<_> = std::fs::read_dir(setup.out().join("raw")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(warcs.len(), 1);
+    let size = std::fs::metadata(&warcs[0]).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&warcs[0]).unwrap().set_len(size * 2 / 3).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["extract", "--out"]).arg(setup.out()).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a run that lost reports does not exit 0:\n{said}");
+    assert!(said.contains("fetched whole by the next crawl"), "{said}");
+    let (lost_reports, _) = dataset(&setup);
+    assert!(lost_reports.len() < want.0.len(), "the cut archive lost some reports");
+
+    // The portal would answer 304 to the old validators: they were forgotten, so the
+    // next crawl fetches the lost pages whole and the dataset is complete again.
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    assert_eq!(dataset(&setup), want, "every report is back after one crawl");
+}
