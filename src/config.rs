@@ -38,6 +38,9 @@ pub struct Crawl {
     pub backoff_base_ms: u64,
     pub max_crawl_delay_secs: f64,
     pub host_failure_limit: u32,
+    /// Seconds one host may cost in waits on failures in one run (Retry-After, backoff,
+    /// failed and timed-out attempts) before it is paused until the next run.
+    pub max_wait_per_host_secs: u64,
     pub proxy: String,
 }
 
@@ -94,6 +97,7 @@ impl Default for Crawl {
             backoff_base_ms: 1000,
             max_crawl_delay_secs: 30.0,
             host_failure_limit: 5,
+            max_wait_per_host_secs: 900,
             proxy: String::new(),
         }
     }
@@ -165,6 +169,7 @@ impl Config {
             c.max_crawl_delay_secs
         );
         within("crawl.host_failure_limit", c.host_failure_limit, 1, 1000)?;
+        within("crawl.max_wait_per_host_secs", c.max_wait_per_host_secs, 1, 86_400)?;
         let d = &self.discover;
         within("discover.max_depth", d.max_depth, 0, 32)?;
         within("discover.max_pages_per_host", d.max_pages_per_host, 1, 10_000_000)?;

@@ -113,3 +113,27 @@ fn a_robots_txt_of_megabytes_is_read_to_500_kib_and_obeyed() {
     assert_eq!(setup.outcome("http://www.bigrobots.gov.cn/a/ok.html").as_deref(), Some("report"));
     assert!(!web.hits().iter().any(|h| h.path.starts_with("/private/")), "the Disallow in the first 500 KiB holds");
 }
+
+#[test]
+fn a_host_that_asks_for_endless_waits_is_paused_not_waited_for() {
+    // Retry-After: 999999 on every report: waited out, three retries would cost three
+    // hours per page.
+    let mut list = String::new();
+    let mut site = Site::empty("www.wait.gov.cn");
+    for k in 0..4 {
+        list.push_str(&format!("<a href=\"/a/{k}.html\">等待县人民政府{}年政府信息公开工作年度报告</a>", 2020 + k));
+        site = site.page(&format!("/a/{k}.html"), Page::html(503, "busy").header("Retry-After", "999999"));
+    }
+    let site = site.page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>")).page("/nb/", Page::html(200, &list));
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &["www.wait.gov.cn"], &["http://www.wait.gov.cn/,,".into()], "per_host_rps = 50.0\nmax_wait_per_host_secs = 60");
+    let started = std::time::Instant::now();
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the crawl did not wait: {:?}", started.elapsed());
+    let (status, reason): (String, String) =
+        setup.state().query_row("SELECT status, reason FROM hosts WHERE host = 'www.wait.gov.cn'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(status, "paused");
+    assert!(reason.contains("crawl.max_wait_per_host_secs = 60"), "{reason}");
+    assert_eq!(web.hits().iter().filter(|h| h.path.starts_with("/a/")).count(), 1, "one request, then the host waits for the next run");
+}

@@ -95,6 +95,8 @@ pub struct Ask<'a> {
 #[derive(Default)]
 struct HostHealth {
     consecutive_failures: u32,
+    /// Time lost to failures this run: retry waits and failed attempts.
+    waited: Duration,
     paused: Option<String>,
 }
 
@@ -270,20 +272,47 @@ impl Fetcher {
         let mut attempt = 0;
         loop {
             let permit = self.politeness.acquire(host).await;
+            let started = Instant::now();
             let outcome = self.attempt(url, ask, permit).await;
             match outcome {
                 Attempt::Done(result) => return result.map(Hop::Done),
                 Attempt::Redirect(next) => return Ok(Hop::Redirect(next)),
-                Attempt::Retry { failure, .. } if attempt >= crawl.retries => return Err(failure),
+                Attempt::Retry { failure, .. } if attempt >= crawl.retries => {
+                    self.charge_wait(host, started.elapsed())?;
+                    return Err(failure);
+                }
                 Attempt::Retry { failure, retry_after } => {
                     let backoff = Duration::from_millis(crawl.backoff_base_ms.saturating_mul(1 << attempt.min(16)));
                     let wait = retry_after.unwrap_or(backoff + jitter(crawl.backoff_base_ms));
+                    self.charge_wait(host, started.elapsed() + wait)?;
                     tracing::debug!(%url, %failure, ?wait, "retrying");
                     self.politeness.gate(host).hold_until(Instant::now() + wait);
                     attempt += 1;
                 }
             }
         }
+    }
+
+    /// Adds `lost` to the time the host has cost in failures this run; past
+    /// `max_wait_per_host_secs` the host is paused until the next run, with the reason.
+    fn charge_wait(&self, host: &str, lost: Duration) -> Result<(), Failure> {
+        let budget = Duration::from_secs(self.config.crawl.max_wait_per_host_secs);
+        let mut health = self.health.lock().unwrap();
+        let h = health.entry(host.to_string()).or_default();
+        h.waited += lost;
+        if h.waited <= budget {
+            return Ok(());
+        }
+        let reason = h.paused.get_or_insert_with(|| {
+            let reason = format!(
+                "{} s lost to retries and failed or slow replies, over crawl.max_wait_per_host_secs = {}",
+                h.waited.as_secs(),
+                budget.as_secs()
+            );
+            tracing::warn!(host, reason, "host paused for the rest of the run");
+            reason
+        });
+        Err(Failure::HostPaused(reason.clone()))
     }
 
     /// One request under `permit`, which is dropped once the body is in: archiving
