@@ -89,6 +89,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("nianbao: {e:#}");
+            if let Some(hint) = nianbao::state::disk_trouble(&e) {
+                eprintln!("nianbao: {hint}");
+            }
             ExitCode::from(2)
         }
     }

@@ -412,6 +412,18 @@ impl State {
     }
 }
 
+/// What to tell the operator when an error comes from a full or failing disk: SQLite
+/// says only "disk I/O error (4874)" or "database or disk is full".
+pub fn disk_trouble(error: &anyhow::Error) -> Option<&'static str> {
+    let full = error.chain().any(|cause| match cause.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::SqliteFailure(e, _)) => {
+            matches!(e.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+        }
+        _ => cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull),
+    });
+    full.then_some("the disk holding the output directory is full or failing: free space and run the same command again; what was collected is kept and the run resumes")
+}
+
 impl Drop for State {
     fn drop(&mut self) {
         // A run that stops on an error keeps what it recorded before the error.
@@ -616,5 +628,15 @@ mod tests {
         // After a finished run, a new run rechecks everything (conditionally).
         assert!(!state.begin_run("r3").unwrap());
         assert_eq!(state.pending_jobs().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_full_disk_is_named_as_such() {
+        let full = anyhow::Error::new(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_WRITE), None))
+            .context("cannot commit the crawl state");
+        assert!(disk_trouble(&full).unwrap().contains("full or failing"));
+        let io = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::StorageFull)).context("cannot write the raw archive");
+        assert!(disk_trouble(&io).is_some());
+        assert!(disk_trouble(&anyhow::anyhow!("bad config")).is_none());
     }
 }

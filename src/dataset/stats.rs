@@ -30,6 +30,8 @@ pub struct Stats {
 
 /// Reads every part file of both tables under `out`.
 pub fn collect(out: &Path) -> Result<Stats> {
+    let crawled = ["reports", "state"].iter().any(|d| out.join(d).is_dir());
+    anyhow::ensure!(crawled, "{} holds no crawl (no reports/ or state/ in it): run `nianbao crawl --out {}` first", out.display(), out.display());
     let mut stats = Stats::default();
     for (path, province, year) in part_files(&out.join("reports"))? {
         for batch in read(&path)? {
