@@ -184,7 +184,7 @@ pub(super) fn pages_text(pages: &[PdfPage]) -> String {
 /// Every page's glyphs and rules; or why the PDF cannot be read (encrypted, broken,
 /// over budget, no text layer).
 pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
-    let read = catch_unwind(AssertUnwindSafe(|| -> Result<Collector, String> {
+    let read = quietly(|| -> Result<Collector, String> {
         let mut doc = Document::load_mem(pdf).map_err(|e| format!("unreadable PDF: {e}"))?;
         if doc.is_encrypted() {
             return Err("encrypted PDF: not read".to_string());
@@ -199,12 +199,38 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
             }
             Err(e) => Err(format!("unreadable PDF: {e}")),
         }
-    }));
+    });
     let collector = read.map_err(|_| "unreadable PDF: the reader failed on it".to_string())??;
     if collector.pages.iter().all(|p| p.glyphs.is_empty()) {
         return Err("scanned, no text layer: tables only as images".to_string());
     }
     Ok(collector.pages)
+}
+
+thread_local! {
+    /// Set while the PDF reader runs on this thread: its panics are expected (it
+    /// unwraps on many damaged files) and become the report's warning.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read` catching its panics, without the panic message and backtrace each
+/// would print on stderr: they are logged at debug level instead.
+fn quietly<T>(read: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if READING.with(std::cell::Cell::get) {
+                tracing::debug!("the PDF reader failed: {info}");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    READING.with(|r| r.set(true));
+    let result = catch_unwind(AssertUnwindSafe(read));
+    READING.with(|r| r.set(false));
+    result
 }
 
 /// Refuses a PDF whose Form XObjects draw one another in a cycle, or nest deeper than
