@@ -27,6 +27,9 @@ use pdf_extract::{ColorSpace, Dictionary, Document, MediaBox, Object, ObjectId, 
 /// Glyphs and drawing operations one PDF may emit: a long report has ~30,000 glyphs.
 const MAX_OPERATIONS: usize = 2_000_000;
 
+/// What a PDF's Flate streams may inflate to, all together: a report's are a few MB.
+const MAX_INFLATED: u64 = 256 << 20;
+
 /// Form XObjects drawn within one another, at the most (real documents nest a few).
 const MAX_FORM_DEPTH: usize = 32;
 
@@ -190,6 +193,7 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
             return Err("encrypted PDF: not read".to_string());
         }
         forms_nest_boundedly(&doc)?;
+        inflate_within_budget(&mut doc)?;
         unicode_cmaps_as_identity(&mut doc);
         let mut collector = Collector::default();
         match pdf_extract::output_doc(&doc, &mut collector) {
@@ -292,6 +296,41 @@ fn forms_nest_boundedly(doc: &Document) -> Result<(), String> {
                 height.insert(form, h);
                 path.pop();
             }
+        }
+    }
+    Ok(())
+}
+
+/// Inflates every Flate stream but images once, within [`MAX_INFLATED`] for the whole
+/// file, and stores it inflated: the reader would inflate each with no bound, and a 10 MB stream
+/// can inflate to gigabytes, an allocation failure no `catch_unwind` survives.
+fn inflate_within_budget(doc: &mut Document) -> Result<(), String> {
+    use std::io::Read;
+    let mut left = MAX_INFLATED;
+    for object in doc.objects.values_mut() {
+        let Object::Stream(stream) = object else { continue };
+        // Images hold no text. The reader would inflate them and run them as content
+        // (its `Do` does not tell images from forms): they are emptied instead.
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image") {
+            stream.dict.remove(b"Filter");
+            stream.set_content(Vec::new());
+            continue;
+        }
+        let flate_only = matches!(stream.dict.get(b"Filter"), Ok(Object::Name(n)) if n == b"FlateDecode")
+            && stream.dict.get(b"DecodeParms").is_err();
+        if !flate_only {
+            continue;
+        }
+        let mut inflated = Vec::new();
+        let read = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(left + 1).read_to_end(&mut inflated);
+        if inflated.len() as u64 > left {
+            return Err(format!("PDF whose streams inflate past {MAX_INFLATED} bytes: not read"));
+        }
+        // A damaged stream keeps what inflated before the damage, as the reader would.
+        if read.is_ok() || !inflated.is_empty() {
+            left -= inflated.len() as u64;
+            stream.dict.remove(b"Filter");
+            stream.set_content(inflated);
         }
     }
     Ok(())
@@ -497,6 +536,23 @@ mod tests {
         assert!(read(&nested_forms(40, false)).unwrap_err().contains("nested more than 32"));
         // A page of lines and no text is a scan as far as tables go.
         assert!(read(&nested_forms(2, false)).unwrap_err().contains("scanned, no text layer"));
+    }
+
+    #[test]
+    fn a_stream_inflating_to_gigabytes_is_refused_before_it_is_inflated_whole() {
+        use std::io::Write;
+        let mut bytes = nested_forms(1, false);
+        let mut doc = Document::load_mem(&bytes).unwrap();
+        // 300 MB of zeros in 300 kB: a content stream no report has.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..300 {
+            z.write_all(&[0u8; 1 << 20]).unwrap();
+        }
+        let bomb = Stream::new(dict(vec![("Filter", name("FlateDecode"))]), z.finish().unwrap());
+        doc.add_object(bomb);
+        bytes.clear();
+        doc.save_to(&mut bytes).unwrap();
+        assert!(read(&bytes).unwrap_err().contains("inflate past"));
     }
 
     #[test]
