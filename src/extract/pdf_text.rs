@@ -1,4 +1,6 @@
-//! PDF reports: the tables rebuilt, best effort, from `pdftotext -layout` text.
+//! PDF reports whose tables draw no cell borders: the tables rebuilt, best effort, from
+//! the text laid out by glyph position (`pdf_glyphs`, or `pdftotext -layout`'s, which
+//! it resembles).
 //!
 //! Layout text keeps each table row on one line, its numbers last and in the
 //! template's column order, so a row is its trailing numbers plus a label. The label is
