@@ -130,14 +130,20 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     assert!(dataset(&killed) == (reports, facts), "the same dataset from the stored extractions");
 }
 
-#[test]
-fn a_writer_killed_mid_file_leaves_no_partial_parquet_and_the_next_run_completes() {
+/// The twenty portals crawled once: the web, the crawl, and the dataset it gave.
+fn crawled_once() -> (MockWeb, CrawlSetup, (BTreeMap<String, Vec<(i64, bool)>>, Facts)) {
     let (sites, hosts) = portals(false);
     let web = MockWeb::start(sites);
     let setup = setup_for(&web, &hosts);
     let (ok, log) = setup.crawl();
     assert!(ok, "{log}");
     let want = dataset(&setup);
+    (web, setup, want)
+}
+
+#[test]
+fn a_writer_killed_mid_file_leaves_no_partial_parquet_and_the_next_run_completes() {
+    let (web, setup, want) = crawled_once();
     drop(web);
 
     let extract = || {
@@ -172,12 +178,7 @@ fn a_writer_killed_mid_file_leaves_no_partial_parquet_and_the_next_run_completes
 
 #[test]
 fn a_raw_archive_cut_short_loses_no_report_for_good() {
-    let (sites, hosts) = portals(false);
-    let web = MockWeb::start(sites);
-    let setup = setup_for(&web, &hosts);
-    let (ok, log) = setup.crawl();
-    assert!(ok, "{log}");
-    let want = dataset(&setup);
+    let (_web, setup, want) = crawled_once();
 
     // A kill's aftermath: the WARC's tail is gone. `extract` reads every report from it.
     let warcs: Vec<_> = std::fs::read_dir(setup.out().join("raw")).unwrap().map(|e| e.unwrap().path()).collect();
