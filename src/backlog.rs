@@ -71,7 +71,9 @@ impl Backlog {
         });
         for i in 0..threads {
             let queue = queue.clone();
-            std::thread::Builder::new().name(format!("nianbao-handler-{i}")).spawn(move || queue.serve())?;
+            // 8 MiB, as a main thread has: html5gum reads a tag's attributes by recursion
+            // (html/build.rs bounds them to what this stack holds).
+            std::thread::Builder::new().name(format!("nianbao-handler-{i}")).stack_size(8 << 20).spawn(move || queue.serve())?;
         }
         let in_memory = Arc::new(Semaphore::new(fetching + IN_MEMORY));
         Ok(Backlog { queue, in_memory, in_archive: Arc::new(Semaphore::new(IN_ARCHIVE)) })

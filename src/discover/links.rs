@@ -144,27 +144,46 @@ fn cdata_sections(code: &str) -> Vec<&str> {
 /// TRS pager calls: `createPageHTML(21, 0, "index", "html")`, `createPage(34, 0, "index", "shtml")`,
 /// or with the total in a variable of the same script: `createPageHTML(countPage, …)`.
 fn trs_pages(code: &str, base: &Url) -> Vec<Link> {
-    let mut out = Vec::new();
+    // Each pager once, however often the script calls it (a page repeating the call a
+    // thousand times named the same pages a thousand times), with its largest total.
+    let mut pagers: Vec<(&str, &str, u32)> = Vec::new();
+    let mut totals: Vec<(&str, Option<u32>)> = Vec::new();
     for call in ["createPageHTML(", "createPage("] {
-        let mut rest = code;
-        while let Some(at) = rest.find(call) {
-            let args = &rest[at + call.len()..];
-            rest = args;
+        for (at, _) in code.match_indices(call) {
+            let args = &code[at + call.len()..];
             let Some(end) = args.find(')') else { break };
             let parts: Vec<&str> = args[..end].split(',').map(|p| p.trim().trim_matches(|c| c == '"' || c == '\'')).collect();
-            let (Some(total), Some(name), Some(ext)) = (parts.first().and_then(|t| number_or_variable(code, t)), parts.get(2), parts.get(3)) else {
-                continue;
-            };
-            // Bounded: a pager claiming more pages than any list has is a trap or a typo.
-            for n in 1..total.min(500) {
-                if let Ok(url) = base.join(&format!("{name}_{n}.{ext}")) {
-                    out.push(Link { url, text: (n + 1).to_string(), date: None });
+            let (Some(&arg), Some(&name), Some(&ext)) = (parts.first(), parts.get(2), parts.get(3)) else { continue };
+            let total = match totals.iter().find(|(a, _)| *a == arg) {
+                Some(&(_, total)) => total,
+                None => {
+                    let total = number_or_variable(code, arg);
+                    totals.push((arg, total));
+                    total
                 }
+            };
+            let Some(total) = total else { continue };
+            if let Some(pager) = pagers.iter_mut().find(|(n, e, _)| (*n, *e) == (name, ext)) {
+                pager.2 = pager.2.max(total);
+            } else if pagers.len() < MAX_PAGERS {
+                pagers.push((name, ext, total));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, ext, total) in pagers {
+        // Bounded: a pager claiming more pages than any list has is a trap or a typo.
+        for n in 1..total.min(500) {
+            if let Ok(url) = base.join(&format!("{name}_{n}.{ext}")) {
+                out.push(Link { url, text: (n + 1).to_string(), date: None });
             }
         }
     }
     out
 }
+
+/// Distinct pagers one script may name: a list has one.
+const MAX_PAGERS: usize = 4;
 
 /// A pager argument: a number, or a variable the script assigns a number to
 /// (`var countPage = 3//共多少页`, `countPage=3;`), its last assignment before the call.

@@ -83,10 +83,14 @@ pub struct Found {
     pub near_misses: Vec<String>,
 }
 
+/// Links read from one page, at the most: a portal's home page has a few hundred, a
+/// list page a few dozen; a page of a million is a trap, and its first ones are enough.
+const MAX_LINKS: usize = 5000;
+
 /// Reads a navigation page (portal, hub or list) found as `from`.
 pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Found {
     let mut found = Found::default();
-    for link in links(html, page_url) {
+    for link in links(html, page_url).into_iter().take(MAX_LINKS) {
         let url = link.url.to_string();
         if url.contains("dataproxy.jsp") {
             continue; // Hanweb AJAX paging is a POST, asked for by `hanweb::next_window` below.

@@ -148,3 +148,13 @@ fn thousands_of_nested_elements_are_flattened_past_the_open_limit() {
     let extraction = crate::extract::extract_page(&page, Some(2024));
     assert!(extraction.facts.is_empty());
 }
+
+#[test]
+fn a_tag_with_thousands_of_attributes_keeps_its_first_ones() {
+    // html5gum reads attributes by recursion: 20,000 of them overflowed the stack.
+    let attrs = " target=\"_blank\" title=\"高平市\"".repeat(10_000);
+    let page = Page::parse(&format!("<p><a href=\"a.html\"{attrs}>报告</a> after</p>"));
+    let a = page.select(Select::Tag("a")).next().unwrap();
+    assert_eq!(page.attr(a, "href"), Some("a.html"));
+    assert_eq!(page.text(Page::ROOT), "报告 after");
+}
