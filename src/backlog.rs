@@ -138,8 +138,28 @@ impl Queue {
     }
 }
 
+/// Runs one page's handling so that a panic in it (a reader's bug on a hostile page)
+/// comes back as that page's error, with the panic's message, instead of taking the
+/// handler thread and the run down with it. Allocation failures and stack overflows
+/// abort whatever is done here: the readers bound those themselves.
+pub fn isolated<T>(handle: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(handle)).map_err(|panic| {
+        let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+        format!("a reader failed on this page: {}", message.as_deref().unwrap_or("(no message)"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_panic_in_a_pages_handling_is_that_pages_error() {
+        assert_eq!(isolated(|| 7), Ok(7));
+        let why = isolated(|| -> u32 { panic!("index out of bounds: the len is 3 but the index is 9") }).unwrap_err();
+        assert_eq!(why, "a reader failed on this page: index out of bounds: the len is 3 but the index is 9");
+        let why = isolated(|| -> u32 { panic!("{} cells", 12) }).unwrap_err();
+        assert!(why.ends_with("12 cells"), "{why}");
+    }
+
     use super::*;
 
     /// Makes the backlog's CPU look busy for longer than a burst.

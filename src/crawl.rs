@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::assemble::{assemble, division_of, partition, report_id, sniff};
-use crate::backlog::{Backlog, Place};
+use crate::backlog::{Backlog, Place, isolated};
 use crate::config::Config;
 use crate::dataset::{self, Written};
 use crate::decode::{Decoded, decode};
@@ -207,11 +207,16 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse)
             Reuse::Extractions => stored_extraction(state, entry),
             Reuse::Nothing => None,
         };
-        match assemble(entry, *division, &layout.raw(), stored) {
-            Ok(item) => Some(item),
-            Err(e) => {
+        match isolated(|| assemble(entry, *division, &layout.raw(), stored)) {
+            Ok(Ok(item)) => Some(item),
+            Ok(Err(e)) => {
                 problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
                 lost.extend(std::iter::once(&entry.record).chain(&entry.attachments).cloned());
+                None
+            }
+            // A reader's bug: fetching the page again would not help.
+            Err(why) => {
+                problems.push(format!("{}: {why}", entry.url));
                 None
             }
         }
@@ -372,7 +377,15 @@ impl Crawler {
         let crawler = self.clone();
         self.backlog.hand_over(move || {
             drop(place);
-            let result = if read_back { crawler.read_back(page) } else { Ok(page) }.and_then(|page| crawler.handle(&job, page));
+            let result = if read_back { crawler.read_back(page) } else { Ok(page) }.and_then(|page| {
+                // A reader's bug on one page fails that page, not the run: recorded as
+                // failed, it is not fetched again until the next run.
+                isolated(|| crawler.handle(&job, page)).unwrap_or_else(|why| {
+                    tracing::error!(url = %job.target.url, "{why}");
+                    Counters::add(&crawler.counters.errors);
+                    crawler.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).finish_job(&job.canonical, false, "reader-failed")
+                })
+            });
             let _ = reply.send(result.map_err(|e| format!("{}: {e:#}", job.target.url)));
         });
         handled
