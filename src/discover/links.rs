@@ -119,9 +119,14 @@ fn script_target(code: &str) -> Option<&str> {
 /// `<li><a>…</a><span>2024-01-25</span></li>`, or the date cell of a table row.
 fn date_beside(a: ElementRef<'_>) -> Option<NaiveDate> {
     let item = a.ancestors().filter_map(ElementRef::wrap).find(|e| matches!(e.value().name(), "li" | "tr" | "dd" | "p"))?;
-    let item_text: String = item.text().collect();
-    if item_text.len() > 600 {
-        return None; // a paragraph of prose, not a list item's line
+    let mut item_text = String::new();
+    for piece in item.text() {
+        item_text.push_str(piece);
+        if item_text.len() > 600 {
+            // A paragraph of prose or a whole list, not one item's line: and read no
+            // further, since every link in it would read all of it again.
+            return None;
+        }
     }
     // The link's own text (a title may name dates) is left out.
     let link_text: String = a.text().collect();
