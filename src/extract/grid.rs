@@ -12,6 +12,10 @@ use crate::decode::normalize::{fold, fold_compact};
 /// templates span at most 22 rows and 15 columns; this bounds hostile input.
 const MAX_SPAN: usize = 64;
 
+/// The widest row read, in grid columns; cells past it are left out. Templates are 15
+/// columns wide; a row of 20,000 cells made every per-row search quadratic.
+const MAX_COLUMNS: usize = 256;
+
 /// One printed cell.
 #[derive(Debug, Clone)]
 pub struct Cell {
@@ -46,8 +50,11 @@ impl Table {
                 while t.grid[r].get(c).is_some_and(Option::is_some) {
                     c += 1;
                 }
+                if c >= MAX_COLUMNS {
+                    break;
+                }
                 let rowspan = span(page, td, "rowspan");
-                let colspan = span(page, td, "colspan");
+                let colspan = span(page, td, "colspan").min(MAX_COLUMNS - c);
                 let raw = cell_text(page, td);
                 let id = t.cells.len();
                 t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw) });
@@ -174,5 +181,15 @@ mod tests {
         let t = table("<table><tr><td rowspan=100000 colspan=100000>x</td></tr></table>");
         assert_eq!(t.grid.len(), 1);
         assert_eq!(t.grid[0].len(), MAX_SPAN);
+    }
+
+    #[test]
+    fn a_row_of_thousands_of_cells_is_read_to_its_first_columns() {
+        let row = "<td>9</td>".repeat(20_000);
+        let page = Page::parse(&format!("<table><tr><td>规章</td>{row}</tr><tr><td colspan=\"99999\">合计</td></tr></table>"));
+        let table = Table::from_element(&page, page.select(Select::Tag("table")).next().unwrap());
+        assert_eq!(table.grid[0].len(), MAX_COLUMNS);
+        assert_eq!(table.row_cells(0).len(), MAX_COLUMNS);
+        assert_eq!(table.grid[1].len(), MAX_SPAN, "a huge colspan is the largest span honoured");
     }
 }
