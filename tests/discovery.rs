@@ -320,3 +320,46 @@ fn an_endless_pager_costs_at_most_the_list_budget_and_is_recorded() {
     assert!(list_pages <= 15, "{list_pages} list pages fetched");
     assert!(log.contains("list budget"), "the stop is recorded:\n{log}");
 }
+
+#[test]
+fn an_empty_hanweb_window_ends_its_list_and_blocks_nothing() {
+    // The column page embeds all three of its records and no total, so the next window
+    // is asked for; Hanweb answers it with a short, well-formed, empty datastore (the
+    // 171 bytes real portals send). A second column on the same host comes after.
+    let host = "www.ynyx.gov.cn";
+    let agency = "云县人民政府";
+    let record = |k: usize, year: u32| {
+        format!("<record><![CDATA[<li><a href=\"/art/{}/1/31/art_1_{k}.html\">{agency}{year}年政府信息公开工作年度报告</a></li>]]></record>", year + 1)
+    };
+    let mut site = Site::empty(host)
+        .html("/", "<a href=\"/col/col1/index.html\">政府信息公开年报</a><a href=\"/col/col2/index.html\">信息公开年报</a>")
+        .html(
+            "/col/col1/index.html",
+            &format!(
+                "<script type=\"text/xml\"><datastore><nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?page=1&webid=1&columnid=1&unitid=9\"></a>]]></nextgroup><recordset>{}{}{}</recordset></datastore></script>",
+                record(0, 2021),
+                record(1, 2022),
+                record(2, 2023)
+            ),
+        )
+        .html(
+            "/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><datastore><nextgroup><![CDATA[]]></nextgroup><totalrecord>3</totalrecord><recordset></recordset></datastore>",
+        )
+        .html("/col/col2/index.html", &format!("<ul>{}</ul>", "<li><a href=\"/art/2025/1/31/art_2_9.html\">云县人民政府2024年政府信息公开工作年度报告</a></li>"));
+    for (k, year) in [(0, 2021), (1, 2022), (2, 2023)] {
+        site = site.html(&format!("/art/{}/1/31/art_1_{k}.html", year + 1), &article(&format!("{agency}{year}年政府信息公开工作年度报告"), None));
+    }
+    site = site.html("/art/2025/1/31/art_2_9.html", &article("云县人民政府2024年政府信息公开工作年度报告", None));
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &[host], &[format!("http://{host}/,{agency},530922")], "per_host_rps = 100.0");
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let window = format!("http://{host}/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3");
+    assert_eq!(setup.outcome(&window).as_deref(), Some("ok"), "an empty window is the end of a list");
+    let blocked: i64 = setup.state().query_row("SELECT COUNT(*) FROM hosts WHERE status = 'blocked'", [], |r| r.get(0)).unwrap();
+    assert_eq!(blocked, 0, "{log}");
+    for url in ["/art/2022/1/31/art_1_0.html", "/art/2024/1/31/art_1_2.html", "/art/2025/1/31/art_2_9.html"] {
+        assert_eq!(setup.outcome(&format!("http://{host}{url}")).as_deref(), Some("report"), "{url}");
+    }
+}
