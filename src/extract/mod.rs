@@ -4,9 +4,9 @@
 //! data tables; `grid` expands each table's spans; `sections` assigns rows to sections
 //! 二, 三, 四; `template` maps rows to the keys of `keys` (table-keys.md); `values`
 //! reads each cell; `checks` tests the accounting identities. Word and Excel files
-//! become HTML first (`office`); a PDF's glyphs are laid out as text (`pdf_glyphs`),
-//! and its ruled tables rebuilt as HTML (`pdf_grid`), or, for tables drawn without
-//! rules, its text laid out by position, whose rows `pdf_text` reads.
+//! become HTML first (`office`). A PDF's glyphs and ruling lines are read by
+//! `pdf_glyphs`; its ruled tables become HTML (`pdf_grid`), and for tables drawn
+//! without rules its glyphs are laid out as text, whose rows `pdf_text` reads.
 //!
 //! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network or disk.
 
