@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+use crate::exit::Exit;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub crawl: Crawl,
@@ -22,7 +24,7 @@ pub struct Config {
     pub hosts: HashMap<String, HostOverride>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Crawl {
     pub user_agent: String,
@@ -42,9 +44,12 @@ pub struct Crawl {
     /// failed and timed-out attempts) before it is paused until the next run.
     pub max_wait_per_host_secs: u64,
     pub proxy: String,
+    /// Share of a run's hosts that may end unreachable, blocked or paused before the
+    /// run exits 69 (EX_UNAVAILABLE) for an alert to see.
+    pub max_failed_hosts: f64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scope {
     pub allowed_host_suffixes: Vec<String>,
@@ -54,7 +59,7 @@ pub struct Scope {
     pub allow_private_addresses: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Discover {
     pub max_depth: u32,
@@ -63,7 +68,7 @@ pub struct Discover {
     pub min_report_year: i32,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostOverride {
     pub per_host_rps: Option<f64>,
@@ -99,6 +104,7 @@ impl Default for Crawl {
             host_failure_limit: 5,
             max_wait_per_host_secs: 900,
             proxy: String::new(),
+            max_failed_hosts: 0.5,
         }
     }
 }
@@ -135,11 +141,12 @@ impl Config {
             Some(p) => (p, true),
             None => (Path::new("config.toml"), false),
         };
-        match std::fs::read_to_string(path) {
+        let loaded = match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text).with_context(|| format!("bad config file {}", path.display())),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read config file {}", path.display())),
-        }
+        };
+        loaded.context(Exit::Config)
     }
 
     pub fn parse(text: &str) -> Result<Config> {
@@ -170,6 +177,11 @@ impl Config {
         );
         within("crawl.host_failure_limit", c.host_failure_limit, 1, 1000)?;
         within("crawl.max_wait_per_host_secs", c.max_wait_per_host_secs, 1, 86_400)?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&c.max_failed_hosts),
+            "crawl.max_failed_hosts = {:?} is outside 0 to 1 (a share of the hosts)",
+            c.max_failed_hosts
+        );
         let d = &self.discover;
         within("discover.max_depth", d.max_depth, 0, 32)?;
         within("discover.max_pages_per_host", d.max_pages_per_host, 1, 10_000_000)?;

@@ -1,4 +1,4 @@
-//! Where things live under the output directory (see dataset-contract.md).
+//! Where things live under the output directory (docs/dataset.md shows the tree).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,11 @@ impl Layout {
     /// Raw responses as fetched (WARC).
     pub fn raw(&self) -> PathBuf {
         self.out.join("raw")
+    }
+
+    /// One JSON summary per crawl run, named by its run id.
+    pub fn runs(&self) -> PathBuf {
+        self.out.join("runs")
     }
 
     /// Crawl state (SQLite) and the run lock.

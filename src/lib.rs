@@ -20,6 +20,7 @@
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
 //! that a killed run resumes and a nightly run only fetches what changed. Pages
 //! fetched wait for the CPU in its [`backlog`], so requests go out on time.
+//! [`exit`] names how a command ended, as its exit status.
 //! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
 
 pub mod decode;
@@ -36,5 +37,5 @@ pub mod backlog;
 pub mod crawl;
 pub mod dataset;
 pub mod layout;
-pub mod progress;
 pub mod state;
+pub mod exit;

@@ -1,12 +1,16 @@
 //! The `nianbao` command line: crawl, extract, stats. All the work is in the library.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use nianbao::{config::Config, crawl, dataset, layout::Layout, seeds, state::State};
+use nianbao::crawl::{self, RunOptions, Summary, plan::Plan};
+use nianbao::dataset::{self, stats::Stats};
+use nianbao::exit::Exit;
+use nianbao::{config::Config, layout::Layout, seeds, state::State};
 
 /// Builds the open dataset of Chinese government transparency reports
 /// (政府信息公开工作年度报告): crawls government portals politely, finds the annual
@@ -26,8 +30,12 @@ enum Command {
     /// Fetches each portal's home page, follows links to its 政府信息公开 area and
     /// annual-report columns, walks their lists, and keeps every report found.
     /// Incremental: a second run sends conditional requests and adds only what
-    /// changed; a killed run resumes where it stopped. Exit status 0 when the run
-    /// finished, even if some pages failed (they are counted in the summary).
+    /// changed; a killed run resumes where it stopped. The seed list defines the run:
+    /// seeds of earlier runs in the same --out are not crawled (their reports stay).
+    /// Exit status: 0 done, 1 some reports not assembled, 69 nothing collected or
+    /// too many hosts failed, 64 usage, 65 no usable seed, 66 missing input,
+    /// 74 output I/O error, 75 another run holds --out, 78 bad configuration,
+    /// 130/143 stopped by SIGINT/SIGTERM after writing what was collected.
     ///
     /// Example: nianbao crawl --seeds seeds/example.csv --out data/
     Crawl {
@@ -38,12 +46,21 @@ enum Command {
         /// Settings file; built-in defaults when not given and ./config.toml is absent.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Output directory: reports/ and facts/ (Parquet), raw/ (WARC), state/.
+        /// Output directory: reports/ and facts/ (Parquet), raw/ (WARC), state/, runs/.
         #[arg(long, default_value = "data", value_name = "DIR")]
         out: PathBuf,
         /// Requests per second per host (overrides config.toml).
         #[arg(long, value_name = "N")]
         per_host_rps: Option<f64>,
+        /// Crawl only this host's seeds and pages (repeat for several hosts).
+        #[arg(long = "only-host", value_name = "HOST")]
+        only_hosts: Vec<String>,
+        /// Print the hosts and budgets the run would use, and fetch nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the run summary (or the dry run's plan) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Rebuild the dataset from the stored raw pages, without the network.
     Extract {
@@ -79,51 +96,78 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 static MALLOC_CONF: &[u8; 47] = b"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("NIANBAO_LOG").unwrap_or_else(|_| "nianbao=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
-        Ok(code) => code,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Ok.code() });
+        }
+    };
+    init_logging();
+    match run(cli) {
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             eprintln!("nianbao: {e:#}");
             if let Some(hint) = nianbao::state::disk_trouble(&e) {
                 eprintln!("nianbao: {hint}");
             }
-            ExitCode::from(2)
+            ExitCode::from(Exit::of(&e).code())
         }
     }
 }
 
+/// Logs go to stderr: coloured on a terminal only, and as JSON lines with
+/// `NIANBAO_LOG_FORMAT=json` (for journald or a log shipper).
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NIANBAO_LOG").unwrap_or_else(|_| "nianbao=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("NIANBAO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
 
-/// Runs a command: 0 when it finished, 1 when it finished but some reports could not
-/// be assembled (the next crawl fetches them again), Err (exit 2) when it could not proceed.
-fn run(cli: Cli) -> Result<ExitCode> {
+/// Runs a command to its exit status; an error carries its own (see `nianbao::exit`).
+fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
-        Command::Crawl { seeds, config, out, per_host_rps } => {
+        Command::Crawl { seeds, config, out, per_host_rps, only_hosts, dry_run, json } => {
+            let config_file = config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
             let mut config = Config::load(config.as_deref())?;
             if let Some(rps) = per_host_rps {
-                nianbao::config::rate("--per-host-rps", rps)?;
+                nianbao::config::rate("--per-host-rps", rps).context(Exit::Usage)?;
                 config.crawl.per_host_rps = rps;
             }
             let list = seeds::load(&seeds)?;
             for problem in &list.problems {
                 tracing::warn!("seed list: {problem}");
             }
+            let shown = config_file.as_ref().map(|p| p.display().to_string());
+            let plan = crawl::plan::plan(&config, shown.clone(), &list.seeds, &only_hosts);
+            if plan.hosts.is_empty() {
+                return Err(anyhow::anyhow!("--only-host {} matches no seed's host", only_hosts.join(", ")).context(Exit::Usage));
+            }
+            if dry_run {
+                print_either(json, &plan, Plan::to_text)?;
+                return Ok(Exit::Ok);
+            }
+            tracing::info!("settings: {}; {} hosts to crawl into {}", shown.as_deref().unwrap_or("built-in defaults"), plan.hosts.len(), out.display());
+            let only: HashSet<&str> = plan.hosts.iter().map(|h| h.host.as_str()).collect();
+            let seeds = list.seeds.iter().filter(|s| url::Url::parse(&s.url).is_ok_and(|u| u.host_str().is_some_and(|h| only.contains(h.to_ascii_lowercase().as_str())))).cloned().collect();
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let summary = runtime.block_on(crawl::run(config, list.seeds, &out))?;
-            eprint!("{}", summary.to_text());
-            Ok(if summary.unassembled.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            let options = RunOptions { config_file, only_hosts };
+            let summary = runtime.block_on(crawl::run(config, seeds, &out, options))?;
+            print_either(json, &summary, Summary::to_text)?;
+            Ok(summary.exit)
         }
         Command::Extract { out } => {
             let (written, problems) = crawl::extract_offline(&out)?;
             for p in &problems {
                 eprintln!("report not assembled: {p}");
             }
-            eprintln!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
-            Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            println!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
+            Ok(if problems.is_empty() { Exit::Ok } else { Exit::Partial })
         }
         Command::Stats { out, json } => {
             let mut stats = dataset::stats::collect(&out)?;
@@ -132,19 +176,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 // The lock is taken only to read; a running crawl makes stats say so.
                 match State::open(&layout.state()) {
                     Ok(state) => {
-                        for (host, status, reason) in state.hosts()? {
-                            stats.hosts.insert(host, format!("{status}: {reason}"));
-                        }
+                        stats.hosts = state.hosts()?;
+                        stats.last_run = state.last_run()?;
                     }
                     Err(e) => eprintln!("note: host statuses unavailable: {e:#}"),
                 }
             }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&stats)?);
-            } else {
-                print!("{}", stats.to_text());
-            }
-            Ok(ExitCode::SUCCESS)
+            print_either(json, &stats, Stats::to_text)?;
+            Ok(Exit::Ok)
         }
     }
+}
+
+/// Prints `value` as JSON or as its text for a person, on stdout.
+fn print_either<T: serde::Serialize>(json: bool, value: &T, text: impl Fn(&T) -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", text(value));
+    }
+    Ok(())
 }

@@ -7,9 +7,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+use crate::exit::Exit;
 
 /// One portal to crawl, with what the seed list knows of its body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,11 +33,13 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<SeedList> {
     let mut list = SeedList::default();
     for path in paths {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read seed file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read seed file {}", path.display()))
+            .context(Exit::NoInput)?;
         parse(&text, &path.display().to_string(), &mut list);
     }
     if list.seeds.is_empty() {
-        bail!("no usable seed URL in {} file(s): {}", paths.len(), list.problems.join("; "));
+        return Err(anyhow::anyhow!("no usable seed URL in {} file(s): {}", paths.len(), list.problems.join("; ")).context(Exit::DataErr));
     }
     Ok(list)
 }

@@ -17,10 +17,11 @@ use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::discover::Target;
+use crate::exit::Exit;
 use crate::fetch::{RecordRef, Validators};
 use crate::seeds::Seed;
 
@@ -65,6 +66,75 @@ pub struct ReportEntry {
     pub record: RecordRef,
     /// Files attached to the article (PDF, Word, Excel), in the order linked.
     pub attachments: Vec<RecordRef>,
+}
+
+/// Why a host was not crawled to its end in the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostStatus {
+    /// Its page budget (`discover.max_pages_per_host`) ran out.
+    Budget,
+    /// A WAF or challenge page answered instead of the portal.
+    Blocked,
+    /// It could not be reached after every retry.
+    Unreachable,
+    /// Paused for the rest of the run after repeated failures or its wait budget.
+    Paused,
+}
+
+impl HostStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostStatus::Budget => "budget",
+            HostStatus::Blocked => "blocked",
+            HostStatus::Unreachable => "unreachable",
+            HostStatus::Paused => "paused",
+        }
+    }
+
+    /// Whether the host failed, rather than being cut short by a budget of ours.
+    pub fn is_failure(self) -> bool {
+        self != HostStatus::Budget
+    }
+
+    fn parse(text: &str) -> Option<HostStatus> {
+        Some(match text {
+            "budget" => HostStatus::Budget,
+            "blocked" => HostStatus::Blocked,
+            "unreachable" => HostStatus::Unreachable,
+            // "host-paused" is how states written before the enum said it.
+            "paused" | "host-paused" => HostStatus::Paused,
+            _ => return None,
+        })
+    }
+}
+
+/// A host the last run could not crawl fully, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HostRecord {
+    pub host: String,
+    pub status: HostStatus,
+    pub reason: String,
+}
+
+/// A crawl run as the state recorded it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub started_at: String,
+    /// None for a run that was killed or interrupted (the next run resumes it).
+    pub finished_at: Option<String>,
+}
+
+/// What a report page found in a run was, against what the state held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A report not seen before.
+    New,
+    /// A known report whose content changed: a new version.
+    Changed,
+    /// A known report with the same content (or answered 304).
+    Unchanged,
 }
 
 /// A report's extraction as the crawl kept it (see `extract::stored`), tagged with
@@ -113,7 +183,8 @@ impl State {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create state directory {}", dir.display()))?;
         let lock = File::create(dir.join("lock")).with_context(|| format!("cannot create {}", dir.join("lock").display()))?;
         if lock.try_lock().is_err() {
-            bail!("another nianbao run is using {} (state/lock is held); wait for it to finish", dir.parent().unwrap_or(dir).display());
+            let held = anyhow::anyhow!("another nianbao run is using {} (state/lock is held); wait for it to finish", dir.parent().unwrap_or(dir).display());
+            return Err(held.context(Exit::Locked));
         }
         let db = Connection::open(dir.join("nianbao.sqlite")).context("cannot open the crawl state database")?;
         db.pragma_update(None, "journal_mode", "WAL")?;
@@ -217,6 +288,13 @@ impl State {
         })
     }
 
+    /// Every seed URL any run in this output was given.
+    pub fn seed_urls(&self) -> Result<Vec<String>> {
+        let mut stmt = self.db.prepare("SELECT url FROM seeds ORDER BY url")?;
+        let urls = stmt.query_map([], |r| r.get("url"))?.collect::<rusqlite::Result<_>>()?;
+        Ok(urls)
+    }
+
     pub fn seed(&self, url: &str) -> Result<Seed> {
         self.db
             .prepare_cached("SELECT url, agency, division_code FROM seeds WHERE url=?1")?
@@ -285,11 +363,13 @@ impl State {
         report: Option<(&ReportEntry, Option<&Extracted>)>,
         linked: Vec<Job>,
         outcome: &str,
-    ) -> Result<Vec<Job>> {
+    ) -> Result<(Vec<Job>, Option<Change>)> {
         self.write(|db| {
             record_page(db, canonical, page)?;
+            let mut change = None;
             if let Some((report, extracted)) = report {
-                let version = insert_report(db, report)?;
+                let (version, changed) = insert_report(db, report)?;
+                change = Some(changed);
                 if let Some(e) = extracted {
                     db.prepare_cached(
                         "INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)",
@@ -299,8 +379,13 @@ impl State {
             }
             let new = insert_jobs(db, linked)?;
             set_status(db, canonical, true, outcome)?;
-            Ok(new)
+            Ok((new, change))
         })
+    }
+
+    /// Whether a report with this id was ever recorded.
+    pub fn has_report(&self, report_id: &str) -> Result<bool> {
+        Ok(self.db.prepare_cached("SELECT 1 FROM reports WHERE report_id=?1 LIMIT 1")?.exists([report_id])?)
     }
 
     /// Completes an attachment in one unit: its stored file, its link to the report,
@@ -384,22 +469,41 @@ impl State {
         .collect()
     }
 
-    pub fn set_host(&self, host: &str, status: &str, reason: &str, run_id: &str) -> Result<()> {
+    pub fn set_host(&self, host: &str, status: HostStatus, reason: &str, run_id: &str) -> Result<()> {
         self.write(|db| {
             db.execute(
                 "INSERT INTO hosts(host, status, reason, run_id) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(host) DO UPDATE SET status=excluded.status, reason=excluded.reason, run_id=excluded.run_id",
-                params![host, status, reason, run_id],
+                params![host, status.as_str(), reason, run_id],
             )?;
             Ok(())
         })
     }
 
     /// Hosts the last run could not crawl fully, with why.
-    pub fn hosts(&self) -> Result<Vec<(String, String, String)>> {
-        let mut stmt = self.db.prepare("SELECT host, status, COALESCE(reason, '') FROM hosts ORDER BY host")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    pub fn hosts(&self) -> Result<Vec<HostRecord>> {
+        let mut stmt = self.db.prepare("SELECT host, status, COALESCE(reason, '') AS reason FROM hosts ORDER BY host")?;
+        let rows = stmt.query_map([], |r| {
+            let status: String = r.get("status")?;
+            Ok((r.get("host")?, status, r.get("reason")?))
+        })?;
+        let mut hosts = Vec::new();
+        for row in rows {
+            let (host, status, reason) = row?;
+            let status = HostStatus::parse(&status).with_context(|| format!("host {host} has an unknown status {status:?} in the state"))?;
+            hosts.push(HostRecord { host, status, reason });
+        }
+        Ok(hosts)
+    }
+
+    /// The latest crawl run, if any.
+    pub fn last_run(&self) -> Result<Option<RunRecord>> {
+        Ok(self
+            .db
+            .query_row("SELECT run_id, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1", [], |r| {
+                Ok(RunRecord { run_id: r.get("run_id")?, started_at: r.get("started_at")?, finished_at: r.get("finished_at")? })
+            })
+            .optional()?)
     }
 
     /// Frontier outcomes of the current state, counted.
@@ -485,16 +589,17 @@ fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
 }
 
 /// Records a report found by discovery: the same content refreshes its version, new
-/// content (another sha256) becomes the next version. Returns the version.
-fn insert_report(db: &Connection, r: &ReportEntry) -> Result<i64> {
+/// content (another sha256) becomes the next version. Returns the version, and
+/// whether it was new, changed or the same.
+fn insert_report(db: &Connection, r: &ReportEntry) -> Result<(i64, Change)> {
     let last: Option<(i64, String)> = db
         .prepare_cached("SELECT version, sha256 FROM reports WHERE report_id=?1 ORDER BY version DESC LIMIT 1")?
         .query_row([&r.report_id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let version = match last {
-        Some((v, sha)) if sha == r.sha256 => v,
-        Some((v, _)) => v + 1,
-        None => 1,
+    let (version, change) = match last {
+        Some((v, sha)) if sha == r.sha256 => (v, Change::Unchanged),
+        Some((v, _)) => (v + 1, Change::Changed),
+        None => (1, Change::New),
     };
     db.prepare_cached(
         "INSERT INTO reports(report_id, version, sha256, url, seed, title, agency, department, column_name, year,
@@ -520,7 +625,7 @@ fn insert_report(db: &Connection, r: &ReportEntry) -> Result<i64> {
             serde_json::to_string(&r.record)?
         ],
     )?;
-    Ok(version)
+    Ok((version, change))
 }
 
 #[cfg(test)]
@@ -560,10 +665,10 @@ mod tests {
             record: RecordRef { file: "f".into(), offset: 0, length: 1 },
             attachments: vec![],
         };
-        assert_eq!(insert_report(&state.db, &entry).unwrap(), 1);
-        assert_eq!(insert_report(&state.db, &entry).unwrap(), 1);
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), (1, Change::New));
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), (1, Change::Unchanged));
         entry.sha256 = "bbb".into();
-        assert_eq!(insert_report(&state.db, &entry).unwrap(), 2);
+        assert_eq!(insert_report(&state.db, &entry).unwrap(), (2, Change::Changed));
         let all = state.reports().unwrap();
         assert_eq!(all.iter().map(|r| (r.version, r.is_current)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
     }
@@ -576,7 +681,7 @@ mod tests {
             state.add_job(&job("a", PageKind::List)).unwrap();
             let failed: Result<()> = state.write(|db| {
                 insert_job(db, &job("b", PageKind::List))?;
-                bail!("the page's second write failed")
+                anyhow::bail!("the page's second write failed")
             });
             assert!(failed.is_err());
             assert!(!state.db.is_autocommit(), "the batch with `a` is still open");
@@ -605,8 +710,9 @@ mod tests {
     fn second_run_on_the_same_state_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let _first = State::open(dir.path()).unwrap();
-        let err = State::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("another nianbao run"), "{err}");
+        let err = State::open(dir.path()).err().unwrap();
+        assert_eq!(Exit::of(&err), Exit::Locked);
+        assert!(format!("{err:#}").contains("another nianbao run"), "{err:#}");
     }
 
     #[test]

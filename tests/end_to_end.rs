@@ -168,11 +168,11 @@ fn crawl_three_portals_into_a_dataset() {
     assert!(stats.status.success());
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(stats["reports"], 4);
-    assert_eq!(stats["reports_by_partition"]["云南省/2024"], 1);
+    assert_eq!(stats["reports_by_province"]["云南省"]["2024"], 1);
     assert_eq!(stats["facts"], 598);
     // On a directory that holds no crawl, stats says so and fails.
     let empty = tempfile::tempdir().unwrap();
     let stats = Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["stats", "--out"]).arg(empty.path()).output().unwrap();
-    assert_eq!(stats.status.code(), Some(2));
+    assert_eq!(stats.status.code(), Some(66), "EX_NOINPUT");
     assert!(String::from_utf8_lossy(&stats.stderr).contains("holds no crawl"));
 }

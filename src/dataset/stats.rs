@@ -9,6 +9,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use crate::state::{HostRecord, RunRecord};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Stats {
@@ -17,21 +20,26 @@ pub struct Stats {
     /// Earlier versions of reports that changed after publication.
     pub superseded_versions: u64,
     pub facts: u64,
-    /// "province/year" → reports.
-    pub reports_by_partition: BTreeMap<String, u64>,
+    /// Province → year → reports.
+    pub reports_by_province: BTreeMap<String, BTreeMap<String, u64>>,
     pub facts_by_section: BTreeMap<String, u64>,
     /// Identity name → reports failing it.
     pub checks_failed: BTreeMap<String, u64>,
     /// Warning kind (the text before its first colon) → reports with it.
     pub warnings: BTreeMap<String, u64>,
-    /// Hosts the last crawl could not cover: host → "status: reason".
-    pub hosts: BTreeMap<String, String>,
+    /// Hosts the last crawl could not cover, with why.
+    pub hosts: Vec<HostRecord>,
+    /// The last crawl run, and whether it finished.
+    pub last_run: Option<RunRecord>,
 }
 
 /// Reads every part file of both tables under `out`.
 pub fn collect(out: &Path) -> Result<Stats> {
     let crawled = ["reports", "state"].iter().any(|d| out.join(d).is_dir());
-    anyhow::ensure!(crawled, "{} holds no crawl (no reports/ or state/ in it): run `nianbao crawl --out {}` first", out.display(), out.display());
+    if !crawled {
+        let none = anyhow::anyhow!("{} holds no crawl (no reports/ or state/ in it): run `nianbao crawl --out {}` first", out.display(), out.display());
+        return Err(none.context(crate::exit::Exit::NoInput));
+    }
     let mut stats = Stats::default();
     for (path, province, year) in part_files(&out.join("reports"))? {
         for batch in read(&path)? {
@@ -40,7 +48,7 @@ pub fn collect(out: &Path) -> Result<Stats> {
             stats.reports += n;
             stats.superseded_versions += batch.num_rows() as u64 - n;
             if n > 0 {
-                *stats.reports_by_partition.entry(format!("{province}/{year}")).or_default() += n;
+                *stats.reports_by_province.entry(province.clone()).or_default().entry(year.clone()).or_default() += n;
             }
             count_lists(&batch, "checks_failed", current, &mut stats.checks_failed);
             count_lists(&batch, "warnings", current, &mut stats.warnings);
@@ -64,13 +72,19 @@ pub fn collect(out: &Path) -> Result<Stats> {
 impl Stats {
     /// A plain table for a terminal.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
+        let mut out = String::new();
+        if let Some(run) = self.last_run.as_ref().filter(|r| r.finished_at.is_none()) {
+            out.push_str(&format!(
+                "note: the last run ({}) did not finish: the dataset is from the last build before it, or what it wrote when \
+                 interrupted. `nianbao crawl` with the same seeds resumes it.\n\n",
+                run.run_id
+            ));
+        }
+        out.push_str(&format!(
             "{} reports ({} earlier versions kept), {} facts of current versions\n\nreports by province and year:\n",
             self.reports, self.superseded_versions, self.facts
-        );
-        for (partition, n) in &self.reports_by_partition {
-            out.push_str(&format!("  {partition:<24} {n:>8}\n"));
-        }
+        ));
+        out.push_str(&grid(&self.reports_by_province));
         for (title, map) in [
             ("facts by section", &self.facts_by_section),
             ("identity failures (reports)", &self.checks_failed),
@@ -81,18 +95,49 @@ impl Stats {
                 out.push_str("  none\n");
             }
             for (name, n) in map {
-                out.push_str(&format!("  {name:<48} {n:>8}\n"));
+                out.push_str(&format!("  {} {n:>8}\n", pad(name, 48)));
             }
         }
         out.push_str("\nhosts not fully crawled in the last run:\n");
         if self.hosts.is_empty() {
             out.push_str("  none\n");
         }
-        for (host, why) in &self.hosts {
-            out.push_str(&format!("  {host:<32} {why}\n"));
+        for h in &self.hosts {
+            out.push_str(&format!("  {} {:<12} {}\n", pad(&h.host, 32), h.status.as_str(), h.reason));
         }
         out
     }
+}
+
+/// Provinces down, years across, each cell a count ("." for none), aligned by the
+/// width a terminal gives each character (a Chinese one takes two columns).
+fn grid(counts: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
+    if counts.is_empty() {
+        return "  none\n".to_string();
+    }
+    let years: std::collections::BTreeSet<&String> = counts.values().flat_map(|y| y.keys()).collect();
+    let name_width = counts.keys().map(|p| p.width()).max().unwrap_or(0).max(8);
+    let mut out = format!("  {}", pad("", name_width));
+    for year in &years {
+        out.push_str(&format!(" {year:>5}"));
+    }
+    out.push_str("  total\n");
+    for (province, by_year) in counts {
+        out.push_str(&format!("  {}", pad(province, name_width)));
+        for year in &years {
+            match by_year.get(*year) {
+                Some(n) => out.push_str(&format!(" {n:>5}")),
+                None => out.push_str(&format!(" {:>5}", ".")),
+            }
+        }
+        out.push_str(&format!(" {:>6}\n", by_year.values().sum::<u64>()));
+    }
+    out
+}
+
+/// `text` padded with spaces to `width` terminal columns.
+fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
 }
 
 fn read(path: &Path) -> Result<Vec<RecordBatch>> {
@@ -116,6 +161,25 @@ fn count_lists(batch: &RecordBatch, column: &str, current: &arrow_array::Boolean
         for name in names {
             *into.entry(name).or_default() += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_lines_up_chinese_names_by_display_width() {
+        let counts = BTreeMap::from([
+            ("云南省".to_string(), BTreeMap::from([("2023".to_string(), 2), ("2024".to_string(), 12)])),
+            ("内蒙古自治区".to_string(), BTreeMap::from([("2024".to_string(), 1)])),
+        ]);
+        let text = grid(&counts);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("{}{}", " ".repeat(14), "  2023  2024  total"));
+        assert_eq!(lines[1], format!("  云南省{}{}", " ".repeat(6), "     2    12     14"));
+        assert_eq!(lines[2], "  内蒙古自治区     .     1      1");
+        assert!(lines.iter().all(|l| l.width() == lines[0].width()));
     }
 }
 

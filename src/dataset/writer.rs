@@ -26,7 +26,7 @@ use super::ReportWithFacts;
 use super::schema::{facts_batch, reports_batch};
 
 /// What a write produced.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Written {
     pub reports: usize,
     pub facts: usize,

@@ -112,6 +112,9 @@ pub struct Fetcher {
     health: Mutex<HashMap<String, HostHealth>>,
     /// Hosts reached over http after https failed this run, with why https failed.
     fell_back: Mutex<HashMap<String, String>>,
+    /// The proxy requests go through, named in connection failures: a dead proxy
+    /// otherwise reads as every portal refusing us.
+    proxy: Option<String>,
 }
 
 /// One attempt's result, before retry decisions.
@@ -131,6 +134,7 @@ impl Fetcher {
     pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
         let client = build_client(&config, &scope, false)?;
         let insecure_client = build_client(&config, &scope, true)?;
+        let proxy = proxy_in_use(&config.crawl.proxy);
         Ok(Fetcher {
             client,
             insecure_client,
@@ -141,6 +145,7 @@ impl Fetcher {
             robots: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
             fell_back: Mutex::new(HashMap::new()),
+            proxy,
         })
     }
 
@@ -250,7 +255,10 @@ impl Fetcher {
                 Ok(_) | Err(Failure::Http(400..=499)) => Ok(Arc::new(Rules::AllowAll)),
                 Err(failure) => {
                     tracing::warn!(host, %failure, "robots.txt unavailable: host skipped for this run");
-                    Err(Failure::Unreachable(format!("robots.txt: {failure}")))
+                    Err(match failure {
+                        Failure::Blocked(why) => Failure::Blocked(format!("robots.txt: {why}")),
+                        other => Failure::Unreachable(format!("robots.txt: {}", other.reason())),
+                    })
                 }
             }
         })
@@ -339,7 +347,7 @@ impl Fetcher {
         };
         let mut response = match request.headers(headers).send().await {
             Ok(r) => r,
-            Err(e) => return classify_error(&e),
+            Err(e) => return classify_error(&e, self.proxy.as_deref()),
         };
         let status = response.status().as_u16();
         let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
@@ -442,12 +450,28 @@ fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -> Result<re
     builder.build().context("cannot build the HTTP client")
 }
 
-fn classify_error(e: &reqwest::Error) -> Attempt {
+fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt {
     let chain = error_chain(e);
     if chain.contains("private or reserved") {
         return Attempt::Done(Err(Failure::OutOfScope(chain)));
     }
-    Attempt::Retry { failure: Failure::Unreachable(chain), retry_after: None }
+    let why = match proxy {
+        Some(proxy) if e.is_connect() => format!("no connection through the proxy {proxy}: {chain}"),
+        _ => chain,
+    };
+    Attempt::Retry { failure: Failure::Unreachable(why), retry_after: None }
+}
+
+/// The proxy the client uses: the `crawl.proxy` setting, or with "" the standard
+/// variables reqwest reads (their NO_PROXY exceptions aside).
+fn proxy_in_use(setting: &str) -> Option<String> {
+    match setting.trim() {
+        "none" => None,
+        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{v} (from {name})"))),
+        proxy => Some(proxy.to_string()),
+    }
 }
 
 /// An error with its causes, which is where reqwest keeps the useful part.

@@ -39,20 +39,32 @@ impl Failure {
             Failure::Local(_) => "local-error",
         }
     }
+
+    /// Why, in words, without the kind's name: what a host's status is followed by.
+    pub fn reason(&self) -> String {
+        match self {
+            Failure::OutOfScope(why)
+            | Failure::Blocked(why)
+            | Failure::Unreachable(why)
+            | Failure::HostPaused(why)
+            | Failure::Failed(why)
+            | Failure::Local(why) => why.clone(),
+            Failure::RobotsDisallowed => "disallowed by robots.txt".to_string(),
+            Failure::TooLarge(limit) => format!("body larger than {limit} bytes"),
+            Failure::Http(status) => format!("HTTP {status}"),
+        }
+    }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::OutOfScope(why) => write!(f, "out of scope: {why}"),
-            Failure::RobotsDisallowed => write!(f, "disallowed by robots.txt"),
             Failure::Blocked(why) => write!(f, "blocked: {why}"),
             Failure::Unreachable(why) => write!(f, "unreachable: {why}"),
-            Failure::TooLarge(limit) => write!(f, "body larger than {limit} bytes"),
-            Failure::Http(status) => write!(f, "HTTP {status}"),
             Failure::HostPaused(why) => write!(f, "host paused: {why}"),
             Failure::Failed(why) => write!(f, "failed: {why}"),
-            Failure::Local(why) => write!(f, "{why}"),
+            Failure::RobotsDisallowed | Failure::TooLarge(_) | Failure::Http(_) | Failure::Local(_) => f.write_str(&self.reason()),
         }
     }
 }

@@ -34,10 +34,11 @@ impl CrawlSetup {
         c
     }
 
-    /// Runs a crawl to its end: (exit status was 0, stderr).
+    /// Runs a crawl to its end: (exit status was 0, the log then the summary).
     pub fn crawl(&self) -> (bool, String) {
         let out = self.command().output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+        (out.status.success(), said)
     }
 
     /// Starts a crawl in the background (to kill it).

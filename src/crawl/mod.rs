@@ -12,14 +12,24 @@
 //! so a killed run resumes from the state; the dataset is then assembled from the
 //! reports in the state and the raw archive (see `assemble`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::Path;
+mod ending;
+pub mod plan;
+mod progress;
+mod summary;
+mod tally;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use url::Url;
+
+pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 
 use crate::assemble::{assemble, division_of, partition, report_id, sniff};
 use crate::backlog::{Backlog, Place, isolated};
@@ -28,47 +38,15 @@ use crate::dataset::{self, Written};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
+use crate::exit::{Exit, Signal};
 use crate::extract::{self, stored::{self, Stored}};
 use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
 use crate::layout::Layout;
 use crate::place::Division;
-use crate::progress::{Counters, Progress};
 use crate::seeds::Seed;
-use crate::state::{BATCH_AGE, Extracted, Job, PageRecord, ReportEntry, State};
-
-/// What a run did, for the closing summary.
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub run_id: String,
-    pub resumed: bool,
-    pub outcomes: Vec<(String, u64)>,
-    pub hosts: Vec<(String, String, String)>,
-    pub written: Written,
-    pub unassembled: Vec<String>,
-}
-
-impl Summary {
-    pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "run {}{}: {} reports, {} facts in {} partitions\npages by outcome:\n",
-            self.run_id,
-            if self.resumed { " (resumed)" } else { "" },
-            self.written.reports,
-            self.written.facts,
-            self.written.partitions
-        );
-        for (outcome, n) in &self.outcomes {
-            out.push_str(&format!("  {outcome:<40} {n:>7}\n"));
-        }
-        for (host, status, reason) in &self.hosts {
-            out.push_str(&format!("host {host}: {status}: {reason}\n"));
-        }
-        for problem in &self.unassembled {
-            out.push_str(&format!("report not assembled: {problem}\n"));
-        }
-        out
-    }
-}
+use crate::state::{BATCH_AGE, Change, Extracted, HostStatus, Job, PageRecord, ReportEntry, State};
+use progress::Progress;
+use tally::Tally;
 
 struct Queues {
     jobs: HashMap<String, VecDeque<Job>>,
@@ -96,98 +74,81 @@ struct Crawler {
     state: Mutex<State>,
     queues: Mutex<Queues>,
     spawn: mpsc::UnboundedSender<String>,
-    counters: Arc<Counters>,
+    tally: Arc<Tally>,
     run_id: String,
-    /// Set when our own side fails (disk full, state unwritable): every worker stops.
-    fatal: Mutex<Option<String>>,
+    /// The hosts `--only-host` keeps to; empty for all.
+    only_hosts: HashSet<String>,
+    /// Cancelled when the run stops early: workers fetch nothing more, and the pages
+    /// not fetched stay pending for the next run.
+    stopping: CancellationToken,
+    /// Why it stops; the first reason wins.
+    halt: Mutex<Option<Halt>>,
     /// Pages fetched and waiting to be handled, one per core at a time.
     backlog: Backlog,
 }
 
-/// Crawls `seeds` into `out` and writes the dataset.
-pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path) -> Result<Summary> {
+/// Why a run stops before its end.
+#[derive(Debug, Clone)]
+enum Halt {
+    /// Our own side failed (disk full, state unwritable): nothing more can be kept.
+    Fatal(String),
+    /// The operator asked: what was collected is committed and written.
+    Signal(Signal),
+}
+
+/// What a run is asked to do besides its settings and seeds.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The settings file read, for the run summary (None: built-in defaults).
+    pub config_file: Option<PathBuf>,
+    /// Crawl only these hosts (`--only-host`); empty for every seed's.
+    pub only_hosts: Vec<String>,
+}
+
+/// Crawls `seeds` into `out` and writes the dataset. The seed list defines the
+/// run: pages left in the state by earlier seed lists are not crawled (their reports
+/// stay in the dataset).
+pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions) -> Result<Summary> {
+    let started_at = Utc::now();
     let layout = Layout::new(out);
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))
+        .context(Exit::CantCreate)?;
     let state = State::open(&layout.state())?;
-    let run_id = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let run_id = run_id(started_at);
     let resumed = state.begin_run(&run_id)?;
     if resumed {
         tracing::info!("the last run did not finish: resuming it");
     }
-    let seed_hosts: Vec<String> = seeds.iter().filter_map(|s| Url::parse(&s.url).ok()?.host_str().map(str::to_string)).collect();
-    let scope = Scope::new(&config.scope, seed_hosts);
     let config = Arc::new(config);
-    let archive = Archive::open(&layout.raw(), &run_id)?;
-    let fetcher = Fetcher::new(config.clone(), scope.clone(), archive)?;
-    let (spawn, mut spawned) = mpsc::unbounded_channel();
-    let counters = Arc::new(Counters::default());
-    let crawler = Arc::new(Crawler {
-        config: config.clone(),
-        fetcher,
-        scope,
-        state: Mutex::new(state),
-        queues: Mutex::new(Queues { jobs: HashMap::new(), workers: HashMap::new(), pages: HashMap::new(), list_pages: HashMap::new() }),
-        spawn,
-        counters: counters.clone(),
-        run_id: run_id.clone(),
-        fatal: Mutex::new(None),
-        backlog: Backlog::start(std::thread::available_parallelism().map_or(2, |n| n.get()), config.crawl.global_concurrency)
-            .context("cannot start the page handler threads")?,
-    });
+    let (crawler, spawned) = Crawler::new(config.clone(), state, &seeds, &layout, &run_id, &options)?;
+    crawler.queue_seeds(&seeds)?;
 
-    {
-        let state = crawler.state.lock().unwrap();
-        for seed in &seeds {
-            state.add_seed(seed)?;
-            let url = Url::parse(&seed.url)?;
-            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
-            state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
-        }
-        for job in state.pending_jobs()? {
-            crawler.push(job);
-        }
-    }
-
-    let progress = Progress::start(counters.clone());
+    let progress = Progress::start(crawler.tally.clone());
     let committer = tokio::spawn(crawler.clone().commit_batches());
-    let mut workers = JoinSet::new();
-    loop {
-        while let Ok(host) = spawned.try_recv() {
-            workers.spawn(crawler.clone().work(host));
-        }
-        match workers.join_next().await {
-            Some(result) => result.context("a crawl worker panicked")?,
-            None => match spawned.try_recv() {
-                Ok(host) => {
-                    workers.spawn(crawler.clone().work(host));
-                }
-                Err(_) => break,
-            },
-        }
-    }
+    let signals = tokio::spawn(crawler.clone().stop_on_signals());
+    crawler.clone().crawl_all(spawned).await?;
     drop(progress);
     committer.abort();
-    if let Some(why) = crawler.fatal.lock().unwrap().take() {
+    let halt = crawler.halt.lock().unwrap().clone();
+    if let Some(Halt::Fatal(why)) = halt {
         // What was committed stays: the next run resumes from it.
-        anyhow::bail!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
+        let stopped = anyhow::anyhow!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
+        return Err(stopped.context(Exit::Io));
     }
     crawler.fetcher.archive().sync().context("cannot sync the raw archive")?;
-
-    let state = crawler.state.lock().unwrap();
-    for (host, why) in crawler.fetcher.paused_hosts() {
-        state.set_host(&host, "paused", &why, &run_id)?;
-    }
-    let (written, unassembled) = build_dataset(&state, &layout, &run_id, Reuse::Extractions)?;
-    let summary = Summary {
-        run_id: run_id.clone(),
-        resumed,
-        outcomes: state.outcome_counts()?,
-        hosts: state.hosts()?,
-        written,
-        unassembled,
+    let signal = match halt {
+        Some(Halt::Signal(signal)) => Some(signal),
+        _ => None,
     };
-    state.finish_run(&run_id, &summary.to_text())?;
+    let summary = crawler.finish(&layout, started_at, resumed, signal, options)?;
+    signals.abort();
     Ok(summary)
+}
+
+/// A run's id: its start time, which sorts runs and names their files.
+fn run_id(at: chrono::DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
 /// Rebuilds the dataset from the reports in the state, each from its kept
@@ -256,9 +217,12 @@ fn stored_extraction(state: &State, entry: &ReportEntry) -> Option<Stored> {
 /// every report extracted anew (after an upgrade, with the new extractor).
 pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
     let layout = Layout::new(out);
-    anyhow::ensure!(layout.state().join("nianbao.sqlite").exists(), "{} holds no crawl state: run `nianbao crawl` first", out.display());
+    if !layout.state().join("nianbao.sqlite").exists() {
+        let none = anyhow::anyhow!("{} holds no crawl state: run `nianbao crawl` first", out.display());
+        return Err(none.context(Exit::NoInput));
+    }
     let state = State::open(&layout.state())?;
-    let run_id = format!("extract-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    let run_id = format!("extract-{}", run_id(Utc::now()));
     build_dataset(&state, &layout, &run_id, Reuse::Nothing)
 }
 
@@ -283,24 +247,120 @@ fn damaged_text(decoded: &Decoded) -> Option<String> {
     })
 }
 
+/// The crawl log, in Heritrix's sense: one line per URL with what became of it, at
+/// debug level (`NIANBAO_LOG=nianbao::crawl_log=debug` for these lines alone).
+fn crawl_log(job: &Job, status: Option<u16>, bytes: usize, outcome: &str) {
+    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), status, bytes, outcome);
+}
+
 fn host_of(url: &Url) -> String {
     url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
 impl Crawler {
+    /// The crawler, and the channel on which hosts ask for workers.
+    fn new(
+        config: Arc<Config>,
+        state: State,
+        seeds: &[Seed],
+        layout: &Layout,
+        run_id: &str,
+        options: &RunOptions,
+    ) -> Result<(Arc<Crawler>, mpsc::UnboundedReceiver<String>)> {
+        let seed_hosts: Vec<String> = seeds.iter().filter_map(|s| Url::parse(&s.url).ok()?.host_str().map(str::to_string)).collect();
+        let scope = Scope::new(&config.scope, seed_hosts);
+        let archive = Archive::open(&layout.raw(), run_id)?;
+        let fetcher = Fetcher::new(config.clone(), scope.clone(), archive)?;
+        let (spawn, spawned) = mpsc::unbounded_channel();
+        let backlog = Backlog::start(std::thread::available_parallelism().map_or(2, |n| n.get()), config.crawl.global_concurrency)
+            .context("cannot start the page handler threads")?;
+        let crawler = Arc::new(Crawler {
+            config,
+            fetcher,
+            scope,
+            state: Mutex::new(state),
+            queues: Mutex::new(Queues { jobs: HashMap::new(), workers: HashMap::new(), pages: HashMap::new(), list_pages: HashMap::new() }),
+            spawn,
+            tally: Arc::new(Tally::default()),
+            run_id: run_id.to_string(),
+            only_hosts: options.only_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            stopping: CancellationToken::new(),
+            halt: Mutex::new(None),
+            backlog,
+        });
+        Ok((crawler, spawned))
+    }
+
+    /// Records the seeds and queues what this run crawls: the pending pages of its
+    /// seeds (of its hosts, with `--only-host`). Pages of seeds from earlier lists
+    /// stay pending in the state, untouched.
+    fn queue_seeds(&self, seeds: &[Seed]) -> Result<()> {
+        let state = self.state.lock().unwrap();
+        for seed in seeds {
+            state.add_seed(seed)?;
+            let url = Url::parse(&seed.url)?;
+            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
+            state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
+        }
+        let listed: HashSet<&str> = seeds.iter().map(|s| s.url.as_str()).collect();
+        let earlier = state.seed_urls()?.into_iter().filter(|u| !listed.contains(u.as_str())).count();
+        if earlier > 0 {
+            tracing::warn!(
+                "{earlier} seeds of earlier runs in this output are not in this seed list: not crawled this run; their reports stay in the dataset"
+            );
+        }
+        for job in state.pending_jobs()? {
+            if listed.contains(job.seed.as_str()) {
+                self.push(job);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every host's workers until no host has pages left (or the run stops).
+    async fn crawl_all(self: Arc<Self>, mut spawned: mpsc::UnboundedReceiver<String>) -> Result<()> {
+        let mut workers = JoinSet::new();
+        loop {
+            while let Ok(host) = spawned.try_recv() {
+                workers.spawn(self.clone().work(host));
+            }
+            match workers.join_next().await {
+                Some(result) => result.context("a crawl worker panicked")?,
+                None => match spawned.try_recv() {
+                    Ok(host) => {
+                        workers.spawn(self.clone().work(host));
+                    }
+                    Err(_) => return Ok(()),
+                },
+            }
+        }
+    }
+
+    /// Whether this run crawls a page's host (`--only-host`).
+    fn in_run(&self, host: &str) -> bool {
+        self.only_hosts.is_empty() || self.only_hosts.contains(host)
+    }
+
     /// Queues a job for its host, starting a worker if the host has room for one.
+    /// Pages of hosts outside `--only-host` stay pending in the state.
     fn push(&self, job: Job) {
+        if !self.in_run(&job.host) {
+            return;
+        }
         let mut q = self.queues.lock().unwrap();
         let host = job.host.clone();
         let fresh_host = !q.jobs.contains_key(&host) && !q.workers.contains_key(&host);
         q.jobs.entry(host.clone()).or_default().push_back(job);
         if fresh_host {
-            Counters::add(&self.counters.hosts_total);
+            tally::add(&self.tally.hosts_total);
         }
         let running = q.workers.entry(host.clone()).or_default();
         if *running == 0 && !fresh_host {
             // A host that had finished has new work: it is not done any more.
-            self.counters.hosts_done.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            self.tally.hosts_done.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if *running == 0 {
+            self.tally.host_started(&host);
         }
         if *running < self.config.host_concurrency(&host) {
             *running += 1;
@@ -323,7 +383,8 @@ impl Crawler {
         *running = running.saturating_sub(1);
         if *running == 0 {
             q.jobs.remove(host);
-            Counters::add(&self.counters.hosts_done);
+            tally::add(&self.tally.hosts_done);
+            self.tally.host_finished(host);
         }
         Next::Done
     }
@@ -337,14 +398,19 @@ impl Crawler {
             let next = if handling.len() >= LOOKAHEAD { Next::Wait } else { self.next_job(&host, handling.is_empty()) };
             match next {
                 Next::Job(job) => {
-                    if self.fatal.lock().unwrap().is_some() {
-                        continue; // drain the queue without fetching: the run is stopping
-                    }
                     // Only a host that is due takes a place: a place held through
                     // the host's interval would starve the CPU of pages.
-                    self.fetcher.until_due(&job.host).await;
-                    let place = self.backlog.place().await;
-                    match self.fetch(&job).await {
+                    let due_and_fetched = async {
+                        self.fetcher.until_due(&job.host).await;
+                        let place = self.backlog.place().await;
+                        (self.fetch(&job).await, place)
+                    };
+                    // A run that is stopping drains its queues without fetching; the
+                    // page in flight is dropped and stays pending for the next run.
+                    let Some((fetched, place)) = self.stopping.run_until_cancelled(due_and_fetched).await else {
+                        continue;
+                    };
+                    match fetched {
                         Ok(Some(page)) => {
                             let handled = self.hand_over(job, page, place);
                             handling.spawn(async move { handled.await.map_err(|_| "a page handler panicked".to_string())? });
@@ -382,7 +448,7 @@ impl Crawler {
                 // failed, it is not fetched again until the next run.
                 isolated(|| crawler.handle(&job, page)).unwrap_or_else(|why| {
                     tracing::error!(url = %job.target.url, "{why}");
-                    Counters::add(&crawler.counters.errors);
+                    crawler.tally.failed(&job.host, "reader-failed", None);
                     crawler.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).finish_job(&job.canonical, false, "reader-failed")
                 })
             });
@@ -400,7 +466,13 @@ impl Crawler {
     /// Stops the run on our own side's failure (disk full, state unwritable, a bug).
     fn stop(&self, why: String) {
         tracing::error!("{why}");
-        self.fatal.lock().unwrap().get_or_insert(why);
+        self.halt(Halt::Fatal(why));
+    }
+
+    /// Stops the run: no more fetching, the pages in hand are handled.
+    fn halt(&self, why: Halt) {
+        self.halt.lock().unwrap().get_or_insert(why);
+        self.stopping.cancel();
     }
 
     /// Commits the state's batch of writes once it is old enough, so that a crawl
@@ -440,8 +512,9 @@ impl Crawler {
     async fn fetch(&self, job: &Job) -> Result<Option<Fetched>> {
         if let Some(why) = self.within_budget(job) {
             let state = self.state.lock().unwrap();
-            state.set_host(&job.host, "budget", &why, &self.run_id)?;
+            state.set_host(&job.host, HostStatus::Budget, &why, &self.run_id)?;
             state.finish_job(&job.canonical, false, "budget")?;
+            crawl_log(job, None, 0, "budget");
             return Ok(None);
         }
         let url = Url::parse(&job.target.url)?;
@@ -451,10 +524,18 @@ impl Crawler {
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
         let ask = Ask { limit, validators: validators.as_ref(), form: job.target.form.as_deref() };
         match self.fetcher.fetch(&url, ask).await {
-            Ok(Fetch::Page(page)) => Ok(Some(page)),
+            Ok(Fetch::Page(page)) => {
+                self.tally.fetched(&job.host, page.status, page.body.len() as u64);
+                Ok(Some(page))
+            }
             Ok(Fetch::NotModified) => {
-                Counters::add(&self.counters.not_modified);
-                self.state.lock().unwrap().finish_job(&job.canonical, true, "not-modified")?;
+                self.tally.not_modified(&job.host);
+                let state = self.state.lock().unwrap();
+                if is_article && state.has_report(&report_id(&job.canonical))? {
+                    self.tally.report(&job.host, Change::Unchanged);
+                }
+                state.finish_job(&job.canonical, true, "not-modified")?;
+                crawl_log(job, Some(304), 0, "not-modified");
                 Ok(None)
             }
             Err(failure) => self.failed(job, &failure).map(|()| None),
@@ -464,7 +545,6 @@ impl Crawler {
     /// Hands a fetched page to the handler of its kind. An error here is our own side
     /// failing, never the page's.
     fn handle(&self, job: &Job, page: Fetched) -> Result<()> {
-        Counters::add(&self.counters.pages);
         let sha = sha256_hex(&page.body);
         let validators = Validators {
             etag: page.header("etag").map(str::to_string),
@@ -480,19 +560,22 @@ impl Crawler {
             fetched_at: &fetched_at,
         };
         let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
-        match (job.target.kind, &job.target.report_id) {
-            (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref()),
+        let outcome = match (job.target.kind, &job.target.report_id) {
+            (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref())?,
             (PageKind::Attachment, Some(report_id)) => {
                 let outcome = format!("attachment ({})", sniff(&page.body));
-                self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)
+                self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)?;
+                outcome
             }
-            _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str())),
-        }
+            _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
+        };
+        crawl_log(job, Some(page.status), page.body.len(), &outcome);
+        Ok(())
     }
 
     /// A page expected to be a report (or a report file linked from a list): its
     /// report, if it is one, and its attachments to fetch, recorded in one step.
-    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&Decoded>) -> Result<()> {
+    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&Decoded>) -> Result<String> {
         let seed = self.state.lock().unwrap().seed(&job.seed)?;
         // One parse serves the metadata, the attachment links and the tables.
         let doc = html.map(|d| crate::html::Page::parse(&d.text));
@@ -552,29 +635,31 @@ impl Crawler {
             _ => None,
         };
         drop(doc);
-        if report.is_some() {
-            Counters::add(&self.counters.reports);
-        }
         let report = report.as_ref().map(|r| (r, extracted.as_ref()));
-        let new = self.state.lock().unwrap().complete_article(&job.canonical, stored, report, attached, outcome)?;
+        let (new, change) = self.state.lock().unwrap().complete_article(&job.canonical, stored, report, attached, outcome)?;
+        if let Some(change) = change {
+            self.tally.report(&job.host, change);
+        }
         for next in new {
             self.push(next);
         }
-        Ok(())
+        Ok(outcome.to_string())
     }
 
     /// A portal, hub or list page: the pages it leads to, recorded in one step.
-    fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<()> {
+    fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<String> {
         // A short reply is no block (an empty list window, a one-line notice): blocks
         // are recognised by their own marks when fetched (`fetch::challenge`).
         let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
+        for miss in &found.near_misses {
+            tracing::debug!(url = %job.target.url, "near miss: {miss}");
+        }
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
-        let outcome = if found.near_misses.is_empty() { "ok".to_string() } else { format!("ok ({} near misses)", found.near_misses.len()) };
-        let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, &outcome)?;
+        let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, "ok")?;
         for next in new {
             self.push(next);
         }
-        Ok(())
+        Ok("ok".to_string())
     }
 
     /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.
@@ -587,11 +672,21 @@ impl Crawler {
         if let Failure::Local(why) = failure {
             anyhow::bail!("{why}");
         }
-        Counters::add(&self.counters.errors);
-        tracing::debug!(url = %job.target.url, %failure, "page failed");
+        let status = match failure {
+            Failure::Http(status) => Some(*status),
+            _ => None,
+        };
+        self.tally.failed(&job.host, failure.kind(), status);
+        crawl_log(job, status, 0, &failure.to_string());
+        let host_status = match failure {
+            Failure::Blocked(_) => Some(HostStatus::Blocked),
+            Failure::Unreachable(_) => Some(HostStatus::Unreachable),
+            Failure::HostPaused(_) => Some(HostStatus::Paused),
+            _ => None,
+        };
         let state = self.state.lock().unwrap();
-        if matches!(failure, Failure::Blocked(_) | Failure::Unreachable(_) | Failure::HostPaused(_)) {
-            state.set_host(&job.host, failure.kind(), &failure.to_string(), &self.run_id)?;
+        if let Some(host_status) = host_status {
+            state.set_host(&job.host, host_status, &failure.reason(), &self.run_id)?;
         }
         state.finish_job(&job.canonical, false, failure.kind())
     }

@@ -1,0 +1,122 @@
+//! How a run ends: the signals that stop it early, and the summary it closes with.
+//!
+//! SIGINT or SIGTERM (Ctrl-C, `systemctl stop`, a cron timeout) stop the fetching;
+//! the pages in hand are handled, the state committed and the dataset written from
+//! everything collected, and the run exits 130 or 143. The run is not marked
+//! finished, so the next one resumes its pending pages. A second signal stops at
+//! once: the state is crash-safe, and the next run resumes from its last commit.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
+use super::tally::get;
+use super::{Crawler, Halt, Reuse, RunOptions, build_dataset};
+use crate::exit::{Exit, Signal};
+use crate::layout::Layout;
+use crate::state::HostStatus;
+
+impl Crawler {
+    /// Waits for SIGINT or SIGTERM and stops the run; exits at once on a second one.
+    pub(super) async fn stop_on_signals(self: Arc<Self>) {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            tracing::warn!("cannot listen for SIGINT and SIGTERM: they will kill the run (which resumes next time)");
+            return;
+        };
+        let next = async |interrupt: &mut tokio::signal::unix::Signal, terminate: &mut tokio::signal::unix::Signal| {
+            tokio::select! {
+                _ = interrupt.recv() => Signal::Interrupt,
+                _ = terminate.recv() => Signal::Terminate,
+            }
+        };
+        let first = next(&mut interrupt, &mut terminate).await;
+        tracing::warn!(
+            "{}: stopping; the pages in hand are kept and the dataset written (send it again to stop at once)",
+            first.name()
+        );
+        self.halt(Halt::Signal(first));
+        let second = next(&mut interrupt, &mut terminate).await;
+        eprintln!("nianbao: {} again: stopping now; the next run resumes from the last commit", second.name());
+        std::process::exit(Exit::Interrupted(first).code().into());
+    }
+
+    /// Writes the dataset and closes the run with its summary (`runs/<run-id>.json`).
+    /// An interrupted run is left unfinished in the state, to be resumed.
+    pub(super) fn finish(
+        &self,
+        layout: &Layout,
+        started_at: DateTime<Utc>,
+        resumed: bool,
+        signal: Option<Signal>,
+        options: RunOptions,
+    ) -> Result<Summary> {
+        let state = self.state.lock().unwrap();
+        for (host, why) in self.fetcher.paused_hosts() {
+            state.set_host(&host, HostStatus::Paused, &why, &self.run_id)?;
+        }
+        let (dataset, unassembled) = build_dataset(&state, layout, &self.run_id, Reuse::Extractions)?;
+        let finished_at = Utc::now();
+        let mut summary = Summary {
+            run_id: self.run_id.clone(),
+            resumed,
+            started_at,
+            finished_at,
+            elapsed_secs: (finished_at - started_at).num_milliseconds() as f64 / 1000.0,
+            ended: if signal.is_some() { Ended::Interrupted } else { Ended::Finished },
+            exit_code: 0,
+            exit: Exit::Ok,
+            reports: ReportChanges {
+                new: get(&self.tally.new_reports),
+                changed: get(&self.tally.changed_reports),
+                unchanged: get(&self.tally.unchanged_reports),
+            },
+            dataset,
+            pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
+            hosts: self.host_summaries(&state)?,
+            unassembled,
+            settings: Settings {
+                config_file: options.config_file.map(|p| p.display().to_string()),
+                config: (*self.config).clone(),
+                only_hosts: options.only_hosts,
+            },
+        };
+        summary.exit = summary.status(signal);
+        summary.exit_code = summary.exit.code();
+        summary.save(&layout.runs())?;
+        if signal.is_none() {
+            state.finish_run(&self.run_id, &summary.to_text())?;
+        }
+        Ok(summary)
+    }
+
+    /// Every host the run fetched from, with how its crawl ended.
+    fn host_summaries(&self, state: &crate::state::State) -> Result<Vec<HostSummary>> {
+        let mut records: std::collections::HashMap<String, _> = state.hosts()?.into_iter().map(|r| (r.host.clone(), r)).collect();
+        let mut hosts: Vec<HostSummary> = self
+            .tally
+            .hosts()
+            .into_iter()
+            .map(|(host, tally)| {
+                let record = records.remove(&host);
+                HostSummary {
+                    finish: record.as_ref().map_or(Finish::Done, |r| r.status.into()),
+                    reason: record.map(|r| r.reason),
+                    host,
+                    tally,
+                }
+            })
+            .collect();
+        // Hosts stopped before their first request (a budget used up) have no tally.
+        hosts.extend(records.into_values().map(|r| HostSummary {
+            host: r.host,
+            tally: Default::default(),
+            finish: r.status.into(),
+            reason: Some(r.reason),
+        }));
+        hosts.sort_by(|a, b| a.host.cmp(&b.host));
+        Ok(hosts)
+    }
+}

@@ -1,0 +1,111 @@
+//! `nianbao crawl --dry-run`: which hosts a run would crawl, and with what budgets,
+//! without fetching anything or touching the output directory.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::config::Config;
+use crate::seeds::Seed;
+
+/// The run a seed list and the settings describe.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    /// The settings file read, or null for the built-in defaults.
+    pub config_file: Option<String>,
+    pub hosts: Vec<HostPlan>,
+    /// Requests in flight over all hosts at a time.
+    pub global_concurrency: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostPlan {
+    pub host: String,
+    pub seeds: Vec<Seed>,
+    pub per_host_rps: f64,
+    pub per_host_concurrency: usize,
+    pub max_pages: u32,
+    pub max_list_pages: u32,
+    pub insecure_tls: bool,
+    pub http_fallback: bool,
+}
+
+/// The hosts of `seeds` (those in `only_hosts`, if any), each with its budgets.
+pub fn plan(config: &Config, config_file: Option<String>, seeds: &[Seed], only_hosts: &[String]) -> Plan {
+    let mut by_host: BTreeMap<String, Vec<Seed>> = BTreeMap::new();
+    for seed in seeds {
+        let Some(host) = Url::parse(&seed.url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)) else { continue };
+        if only_hosts.is_empty() || only_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+            by_host.entry(host).or_default().push(seed.clone());
+        }
+    }
+    let hosts = by_host
+        .into_iter()
+        .map(|(host, seeds)| {
+            let exceptions = config.host(&host).cloned().unwrap_or_default();
+            HostPlan {
+                per_host_rps: config.host_rps(&host),
+                per_host_concurrency: config.host_concurrency(&host),
+                max_pages: config.discover.max_pages_per_host,
+                max_list_pages: config.discover.max_list_pages,
+                insecure_tls: exceptions.insecure_tls,
+                http_fallback: exceptions.http_fallback,
+                host,
+                seeds,
+            }
+        })
+        .collect();
+    Plan { config_file, hosts, global_concurrency: config.crawl.global_concurrency }
+}
+
+impl Plan {
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "dry run: nothing is fetched. Settings: {}\n{} hosts, {} requests in flight at most\n",
+            self.config_file.as_deref().unwrap_or("built-in defaults"),
+            self.hosts.len(),
+            self.global_concurrency
+        );
+        for h in &self.hosts {
+            let mut line = format!(
+                "  {}  {} seed(s), {} req/s, {} at a time, up to {} pages ({} per list)",
+                h.host,
+                h.seeds.len(),
+                h.per_host_rps,
+                h.per_host_concurrency,
+                h.max_pages,
+                h.max_list_pages
+            );
+            if h.insecure_tls {
+                line.push_str(", invalid TLS accepted");
+            }
+            if h.http_fallback {
+                line.push_str(", http fallback");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(url: &str) -> Seed {
+        Seed { url: url.into(), agency: None, division_code: None }
+    }
+
+    #[test]
+    fn seeds_are_grouped_by_host_with_its_overrides_and_filtered_by_only_host() {
+        let config = Config::parse("[hosts.\"www.zt.gov.cn\"]\nper_host_rps = 0.5\nhttp_fallback = true").unwrap();
+        let seeds = [seed("http://www.zt.gov.cn/"), seed("http://www.zt.gov.cn/zwgk/"), seed("https://www.yn.gov.cn/")];
+        let all = plan(&config, None, &seeds, &[]);
+        assert_eq!(all.hosts.iter().map(|h| (h.host.as_str(), h.seeds.len())).collect::<Vec<_>>(), vec![("www.yn.gov.cn", 1), ("www.zt.gov.cn", 2)]);
+        let zt = plan(&config, Some("config.toml".into()), &seeds, &["WWW.ZT.GOV.CN".into()]);
+        assert_eq!(zt.hosts.len(), 1);
+        assert_eq!(zt.to_text().lines().nth(2), Some("  www.zt.gov.cn  2 seed(s), 0.5 req/s, 1 at a time, up to 2000 pages (200 per list), http fallback"));
+    }
+}
