@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::discover::Target;
 use crate::exit::Exit;
-use crate::fetch::{RecordRef, Validators};
+use crate::fetch::{Earlier, RecordRef, Validators};
 use crate::seeds::Seed;
 
 pub struct State {
@@ -343,12 +343,21 @@ impl State {
         })
     }
 
-    pub fn validators(&self, canonical: &str) -> Result<Option<Validators>> {
-        Ok(self
+    /// What the last fetch of a page stored, if it left validators to revalidate with.
+    pub fn earlier(&self, canonical: &str) -> Result<Option<Earlier>> {
+        let row = self
             .db
-            .prepare_cached("SELECT etag, last_modified FROM pages WHERE canonical=?1")?
-            .query_row([canonical], |r| Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)? }))
-            .optional()?)
+            .prepare_cached(
+                "SELECT etag, last_modified, url, fetched_at, record FROM pages
+                 WHERE canonical=?1 AND (etag IS NOT NULL OR last_modified IS NOT NULL)",
+            )?
+            .query_row([canonical], |r| {
+                let validators = Validators { etag: r.get("etag")?, last_modified: r.get("last_modified")? };
+                Ok((validators, r.get("url")?, r.get("fetched_at")?, r.get::<_, String>("record")?))
+            })
+            .optional()?;
+        row.map(|(validators, url, fetched_at, record)| Ok(Earlier { validators, url, fetched_at, record: serde_json::from_str(&record)? }))
+            .transpose()
     }
 
     /// Completes an article in one unit: its stored page, its report (if it is one)

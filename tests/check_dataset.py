@@ -41,7 +41,7 @@ import glob
 
 from warcio.archiveiterator import ArchiveIterator
 
-responses = 0
+responses = revisits = 0
 for path in glob.glob(f"{out}/raw/*.warc.gz"):
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream):
@@ -50,5 +50,15 @@ for path in glob.glob(f"{out}/raw/*.warc.gz"):
                 assert record.rec_headers.get_header("WARC-Target-URI").startswith("http://")
                 record.content_stream().read()
                 responses += 1
+            elif record.rec_type == "revisit":
+                # A 304 of the second run: WARC 1.1's server-not-modified profile,
+                # pointing at the response it revalidated.
+                h = record.rec_headers
+                assert h.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisits/server-not-modified", h
+                assert h.get_header("WARC-Refers-To-Target-URI").startswith("http://"), h
+                assert h.get_header("WARC-Refers-To-Date").endswith("Z"), h
+                assert record.http_headers.get_statuscode() == "304", record.http_headers
+                revisits += 1
 assert responses >= 20, responses
-print(f"raw: warcio read {responses} response records")
+assert revisits >= 12, revisits
+print(f"raw: warcio read {responses} response and {revisits} revisit records")

@@ -155,6 +155,36 @@ fn crawl_three_portals_into_a_dataset() {
     assert!(hits.iter().all(|h| HOSTS.contains(&h.host.as_str())));
     assert!(!hits.iter().any(|h| h.path.contains("t20231205_1500") || h.path.contains("art_3260_98990")));
 
+    // A second run asks for every page it has validators for conditionally, list and
+    // navigation pages included: only robots.txt, Hanweb's POSTed list windows and
+    // pages that had no validators go unconditional. The 304s are WARC revisit records
+    // (check_dataset.py reads them with warcio), and the dataset stays the same.
+    let first_run: BTreeSet<(String, String)> = hits.iter().map(|h| (h.host.clone(), h.path.clone())).collect();
+    let with_validators: BTreeSet<String> = {
+        let state = rusqlite::Connection::open(out.join("state/nianbao.sqlite")).unwrap();
+        let mut rows = state.prepare("SELECT url FROM pages WHERE etag IS NOT NULL").unwrap();
+        let urls = rows.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
+        urls
+    };
+    assert!(with_validators.iter().any(|u| u.ends_with("/zfxxgk/zfxxgknb/")), "list pages keep their validators: {with_validators:?}");
+    let before = web.hits().len();
+    let (ok, log) = run(&["crawl", "--seeds", seeds.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(ok, "second crawl failed:\n{log}");
+    let second = &web.hits()[before..];
+    let conditional = |h: &&support::mock_web::Hit| h.request_headers.iter().any(|(n, _)| n == "if-none-match");
+    let unconditional: Vec<String> = second
+        .iter()
+        .filter(|h| h.method == "GET" && !conditional(h))
+        .map(|h| format!("http://{}{}", h.host, h.path))
+        .filter(|url| with_validators.contains(url))
+        .collect();
+    assert!(unconditional.is_empty(), "asked unconditionally though it had validators: {unconditional:?}");
+    assert!(second.iter().filter(conditional).count() >= 12, "{} conditional requests", second.iter().filter(conditional).count());
+    assert!(second.iter().all(|h| first_run.contains(&(h.host.clone(), h.path.clone()))), "the second run found no new page");
+    let again = load(&out);
+    assert_eq!(again.reports, data.reports, "a second run over unchanged pages gives the same reports");
+    assert!(again.facts == data.facts, "and the same facts");
+
     // `extract` rebuilds the same dataset from the raw archive, without the network.
     drop(web);
     let (ok, log) = run(&["extract", "--out", out.to_str().unwrap()]);

@@ -40,7 +40,7 @@ use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
 use crate::exit::{Exit, Signal};
 use crate::extract::{self, stored::{self, Stored}};
-use crate::fetch::{Archive, Ask, BodyLimit, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
+use crate::fetch::{Archive, Ask, BodyLimit, Earlier, Failure, Fetch, Fetched, Fetcher, Validators, scope::Scope};
 use crate::layout::Layout;
 use crate::place::Division;
 use crate::seeds::Seed;
@@ -61,6 +61,16 @@ enum Next {
     /// Nothing queued, but pages of the host are still being handled.
     Wait,
     Done,
+}
+
+/// A page to handle, and where its body is.
+enum Got {
+    /// Fetched, its body in hand.
+    Fresh(Fetched),
+    /// Fetched, its body left in the raw archive until a handler thread is free.
+    Archived(Fetched),
+    /// Answered 304: the body is the stored copy of an earlier fetch.
+    Unchanged(Earlier),
 }
 
 /// Pages of one host fetched and not yet handled, at most: enough to keep a host's
@@ -411,8 +421,8 @@ impl Crawler {
                         continue;
                     };
                     match fetched {
-                        Ok(Some(page)) => {
-                            let handled = self.hand_over(job, page, place);
+                        Ok(Some(got)) => {
+                            let handled = self.hand_over(job, got, place);
                             handling.spawn(async move { handled.await.map_err(|_| "a page handler panicked".to_string())? });
                         }
                         Ok(None) => {}
@@ -434,19 +444,24 @@ impl Crawler {
     /// Hands a fetched page to the backlog's handler threads, off the async workers.
     /// A page placed in the archive leaves its body there unless a thread is free.
     /// The reply is the handler's failure, if any, as the run's reason to stop.
-    fn hand_over(self: &Arc<Self>, job: Job, mut page: Fetched, place: Place) -> oneshot::Receiver<Result<(), String>> {
-        let read_back = matches!(place, Place::Archive(_)) && !self.backlog.has_idle_thread();
-        if read_back {
-            page.body = Vec::new();
-        }
+    fn hand_over(self: &Arc<Self>, job: Job, got: Got, place: Place) -> oneshot::Receiver<Result<(), String>> {
+        let got = match got {
+            Got::Fresh(mut page) if matches!(place, Place::Archive(_)) && !self.backlog.has_idle_thread() => {
+                page.body = Vec::new();
+                Got::Archived(page)
+            }
+            got => got,
+        };
         let (reply, handled) = oneshot::channel();
         let crawler = self.clone();
         self.backlog.hand_over(move || {
             drop(place);
-            let result = if read_back { crawler.read_back(page) } else { Ok(page) }.and_then(|page| {
+            let revalidated = matches!(got, Got::Unchanged(_));
+            let result = crawler.body(&job, got).and_then(|page| {
+                let Some(page) = page else { return Ok(()) };
                 // A reader's bug on one page fails that page, not the run: recorded as
                 // failed, it is not fetched again until the next run.
-                isolated(|| crawler.handle(&job, page)).unwrap_or_else(|why| {
+                isolated(|| crawler.handle(&job, page, revalidated)).unwrap_or_else(|why| {
                     tracing::error!(url = %job.target.url, "{why}");
                     crawler.tally.failed(&job.host, "reader-failed", None);
                     crawler.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).finish_job(&job.canonical, false, "reader-failed")
@@ -457,10 +472,35 @@ impl Crawler {
         handled
     }
 
-    /// A page's body, from the raw archive it was stored in.
-    fn read_back(&self, mut page: Fetched) -> Result<Fetched> {
-        page.body = self.fetcher.archive().read(&page.record).context("cannot read a fetched page back from the raw archive")?.body;
-        Ok(page)
+    /// A page with its body, on a handler thread: read back from the raw archive
+    /// if it waited there, or the stored copy of a page answered 304. A stored copy
+    /// the archive lost (a WARC cut short by a kill) is forgotten and the page fetched
+    /// again whole (None).
+    fn body(&self, job: &Job, got: Got) -> Result<Option<Fetched>> {
+        match got {
+            Got::Fresh(page) => Ok(Some(page)),
+            Got::Archived(mut page) => {
+                page.body = self.fetcher.archive().read(&page.record).context("cannot read a fetched page back from the raw archive")?.body;
+                Ok(Some(page))
+            }
+            Got::Unchanged(earlier) => match self.fetcher.archive().read(&earlier.record) {
+                Ok(stored) => Ok(Some(Fetched {
+                    url: Url::parse(&stored.url).or_else(|_| Url::parse(&job.target.url))?,
+                    status: stored.status,
+                    headers: stored.headers,
+                    body: stored.body,
+                    fetched_at: stored.date,
+                    record: earlier.record,
+                    notes: Vec::new(),
+                })),
+                Err(e) => {
+                    tracing::warn!(url = %job.target.url, "answered 304, but its stored copy is lost ({e:#}): fetching it whole");
+                    self.state.lock().unwrap().forget_archived(&[earlier.record])?;
+                    self.push(job.clone());
+                    Ok(None)
+                }
+            },
+        }
     }
 
     /// Stops the run on our own side's failure (disk full, state unwritable, a bug).
@@ -509,7 +549,7 @@ impl Crawler {
     /// Fetches one frontier page: None when there is nothing more to do with it (over
     /// budget, not modified, failed: all recorded). An error here is our own side
     /// failing (state or archive unwritable), never the page's.
-    async fn fetch(&self, job: &Job) -> Result<Option<Fetched>> {
+    async fn fetch(&self, job: &Job) -> Result<Option<Got>> {
         if let Some(why) = self.within_budget(job) {
             let state = self.state.lock().unwrap();
             state.set_host(&job.host, HostStatus::Budget, &why, &self.run_id)?;
@@ -520,16 +560,22 @@ impl Crawler {
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
         let is_file = job.target.kind == PageKind::Attachment || (is_article && is_file_link(&url));
-        let validators = if is_article || is_file { self.state.lock().unwrap().validators(&job.canonical)? } else { None };
+        // A POST (Hanweb's list windows) is no GET to revalidate.
+        let earlier = if job.target.form.is_none() { self.state.lock().unwrap().earlier(&job.canonical)? } else { None };
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
-        let ask = Ask { limit, validators: validators.as_ref(), form: job.target.form.as_deref() };
+        let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref() };
         match self.fetcher.fetch(&url, ask).await {
             Ok(Fetch::Page(page)) => {
                 self.tally.fetched(&job.host, page.status, page.body.len() as u64);
-                Ok(Some(page))
+                Ok(Some(Got::Fresh(page)))
             }
             Ok(Fetch::NotModified) => {
                 self.tally.not_modified(&job.host);
+                // A portal, hub or list page unchanged still leads where it led: its
+                // stored copy is read again, so new discovery rules see it too.
+                if let Some(earlier) = earlier.filter(|_| !matches!(job.target.kind, PageKind::Article | PageKind::Attachment)) {
+                    return Ok(Some(Got::Unchanged(earlier)));
+                }
                 let state = self.state.lock().unwrap();
                 if is_article && state.has_report(&report_id(&job.canonical))? {
                     self.tally.report(&job.host, Change::Unchanged);
@@ -544,7 +590,7 @@ impl Crawler {
 
     /// Hands a fetched page to the handler of its kind. An error here is our own side
     /// failing, never the page's.
-    fn handle(&self, job: &Job, page: Fetched) -> Result<()> {
+    fn handle(&self, job: &Job, page: Fetched, revalidated: bool) -> Result<()> {
         let sha = sha256_hex(&page.body);
         let validators = Validators {
             etag: page.header("etag").map(str::to_string),
@@ -569,7 +615,10 @@ impl Crawler {
             }
             _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
         };
-        crawl_log(job, Some(page.status), page.body.len(), &outcome);
+        match revalidated {
+            true => crawl_log(job, Some(304), 0, &format!("{outcome} (not modified)")),
+            false => crawl_log(job, Some(page.status), page.body.len(), &outcome),
+        }
         Ok(())
     }
 

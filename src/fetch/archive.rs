@@ -3,8 +3,9 @@
 //! One gzip member per record, so any record can be read alone from its offset and
 //! warcio (and every WARC tool) reads the files. Bodies are stored after HTTP content
 //! decoding (gzip/br), which the `warcinfo` record states; the stored headers drop
-//! Content-Encoding and carry the stored length. `nianbao extract` rebuilds the
-//! dataset from these records without the network.
+//! Content-Encoding and carry the stored length. A 304 answer is a `revisit` record
+//! (WARC 1.1's server-not-modified profile) naming the response it revalidated.
+//! `nianbao extract` rebuilds the dataset from these records without the network.
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,8 @@ use flate2::read::GzDecoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::Earlier;
 
 /// Where a record lives: file name under `raw/`, byte offset and length of its gzip member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,8 +97,32 @@ impl Archive {
         self.append("response", Some(url), date, "application/http;msgtype=response", &[http.as_bytes(), body])
     }
 
+    /// Stores a 304 answer as a WARC 1.1 `revisit` record of the server-not-modified
+    /// profile: the response's headers, pointing at the earlier record of the content.
+    pub fn store_revisit(&self, url: &str, date: DateTime<Utc>, reason: &str, headers: &[(String, String)], earlier: &Earlier) -> Result<RecordRef> {
+        let mut http = format!("HTTP/1.1 304 {reason}\r\n");
+        for (name, value) in headers.iter().filter(|(n, _)| !DROPPED_HEADERS.iter().any(|d| n.eq_ignore_ascii_case(d))) {
+            http.push_str(&format!("{name}: {value}\r\n"));
+        }
+        http.push_str("\r\n");
+        let refers_to_date = DateTime::parse_from_rfc3339(&earlier.fetched_at)
+            .map(|d| d.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_else(|_| earlier.fetched_at.clone());
+        let extra = format!(
+            "WARC-Profile: http://netpreserve.org/warc/1.1/revisits/server-not-modified\r\n\
+             WARC-Refers-To-Target-URI: {}\r\nWARC-Refers-To-Date: {refers_to_date}\r\n",
+            earlier.url
+        );
+        self.append_with("revisit", Some(url), date, "application/http;msgtype=response", &extra, &[http.as_bytes()])
+    }
+
     /// Appends one record whose block is `block`'s parts, in order.
     fn append(&self, kind: &str, url: Option<&str>, date: DateTime<Utc>, content_type: &str, block: &[&[u8]]) -> Result<RecordRef> {
+        self.append_with(kind, url, date, content_type, "", block)
+    }
+
+    /// `append`, with `extra` WARC header lines (each ending in CRLF).
+    fn append_with(&self, kind: &str, url: Option<&str>, date: DateTime<Utc>, content_type: &str, extra: &str, block: &[&[u8]]) -> Result<RecordRef> {
         let date_str = date.to_rfc3339_opts(SecondsFormat::Secs, true);
         let sequence = self.appended.fetch_add(1, Ordering::Relaxed);
         let id = record_id(&self.name, sequence, url.unwrap_or(""), &date_str);
@@ -103,6 +130,7 @@ impl Archive {
         if let Some(url) = url {
             head.push_str(&format!("WARC-Target-URI: {url}\r\n"));
         }
+        head.push_str(extra);
         let length: usize = block.iter().map(|part| part.len()).sum();
         head.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"));
         let mut parts = vec![head.as_bytes()];

@@ -69,6 +69,16 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// What an earlier run stored of a page: how to revalidate it, and the record a 304
+/// points back to (its WARC `revisit` record names it; the crawl reads its body).
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    pub validators: Validators,
+    pub url: String,
+    pub fetched_at: String,
+    pub record: RecordRef,
+}
+
 /// Which body size cap applies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BodyLimit {
@@ -84,11 +94,11 @@ pub enum BodyLimit {
 pub const ROBOTS_BYTES: u64 = 500 * 1024;
 
 /// How to ask for a page: GET by default, POST with a form for Hanweb's AJAX list
-/// pages; a size cap; validators from an earlier fetch for a conditional request.
+/// pages; a size cap; an earlier fetch's validators for a conditional request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ask<'a> {
     pub limit: BodyLimit,
-    pub validators: Option<&'a Validators>,
+    pub earlier: Option<&'a Earlier>,
     pub form: Option<&'a [(String, String)]>,
 }
 
@@ -329,7 +339,7 @@ impl Fetcher {
         let host = url.host_str().unwrap_or_default();
         let client = if self.config.host(host).is_some_and(|o| o.insecure_tls) { &self.insecure_client } else { &self.client };
         let mut headers = HeaderMap::new();
-        if let Some(v) = ask.validators {
+        if let Some(v) = ask.earlier.map(|e| &e.validators) {
             if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
                 headers.insert(IF_NONE_MATCH, etag);
             }
@@ -362,6 +372,11 @@ impl Fetcher {
             BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
             BodyLimit::Robots => ROBOTS_BYTES,
         };
+        // A declared length over the cap is refused before a byte of the body is read,
+        // so a known too-large file costs one request's headers each night, not its cap.
+        if ask.limit != BodyLimit::Robots && response.content_length().is_some_and(|n| n > cap) {
+            return Attempt::Done(Err(Failure::TooLarge(cap)));
+        }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
@@ -384,7 +399,11 @@ impl Fetcher {
         drop(permit);
         let fetched_at = Utc::now();
         let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-        let record = match self.archive.store_response(final_url.as_str(), fetched_at, status, reason, &header_list, &body) {
+        let stored = match (status, ask.earlier) {
+            (304, Some(earlier)) => self.archive.store_revisit(final_url.as_str(), fetched_at, reason, &header_list, earlier),
+            _ => self.archive.store_response(final_url.as_str(), fetched_at, status, reason, &header_list, &body),
+        };
+        let record = match stored {
             Ok(r) => r,
             // A full disk must stop the crawl loudly, not lose pages quietly.
             Err(e) => return Attempt::Done(Err(Failure::Local(format!("cannot write the raw archive: {e:#}")))),
