@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use nianbao::dataset::{ReportRow, ReportWithFacts};
+use nianbao::dataset::{Partition, ReportRow, ReportWithFacts};
 use nianbao::extract::extract_html;
 
 /// The crawler's allocator (main.rs says why), so these figures are the crawler's.
@@ -180,7 +180,7 @@ mod dataset {
     use super::*;
 
     /// 50 reports of 200 facts each: 10,000 facts, from a real fixture's extraction.
-    fn reports() -> BTreeMap<(String, i32), Vec<ReportWithFacts>> {
+    fn reports() -> BTreeMap<Partition, Vec<ReportWithFacts>> {
         let html = &REPORTS.iter().find(|(n, _)| n == "guandu_2024_hanweb_one_table").unwrap().1;
         let extraction = extract_html(html, Some(2024));
         let items = (0..50)
@@ -206,13 +206,12 @@ mod dataset {
                     checks_failed: Vec::new(),
                     warnings: Vec::new(),
                     text: extraction.text.clone(),
-                    province: "云南省".into(),
-                    year: 2024,
+                    partition: Partition { province: "云南省".into(), year: Some(2024) },
                 };
                 ReportWithFacts { report, facts }
             })
             .collect();
-        BTreeMap::from([(("云南省".to_string(), 2024), items)])
+        BTreeMap::from([(Partition { province: "云南省".into(), year: Some(2024) }, items)])
     }
 
     #[divan::bench(sample_count = 20)]

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use url::Url;
 
-use crate::dataset::{ReportRow, ReportWithFacts};
+use crate::dataset::{Partition, ReportRow, ReportWithFacts};
 use crate::decode::{decode, normalize::fold_compact};
 use crate::digest::sha256_hex;
 use crate::extract::stored::Stored;
@@ -45,7 +45,6 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
     if division.is_none() {
         warnings.push(format!("place unknown: agency {agency:?} matches no division"));
     }
-    let (province, year) = partition(division, entry);
     let report = ReportRow {
         report_id: entry.report_id.clone(),
         version: entry.version,
@@ -65,8 +64,7 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
         checks_failed: extraction.checks_failed,
         warnings,
         text: extraction.text,
-        province,
-        year,
+        partition: partition(division, entry),
     };
     Ok(ReportWithFacts { report, facts: extraction.facts })
 }
@@ -88,7 +86,7 @@ fn from_archive(entry: &ReportEntry, raw_dir: &Path) -> Result<(Extraction, &'st
                 extraction.warnings.extend(from_file.warnings.into_iter().map(|w| format!("attachment: {w}")));
                 continue;
             }
-            from_file.warnings.insert(0, format!("tables read from the attached {kind} file {}", file.url));
+            from_file.warnings.insert(0, format!("tables read from the attached {kind} file: {}", file.url));
             from_file.text = format!("{}\n{}", extraction.text, from_file.text);
             extraction = from_file;
             source_type = kind;
@@ -98,10 +96,10 @@ fn from_archive(entry: &ReportEntry, raw_dir: &Path) -> Result<(Extraction, &'st
     Ok((extraction, source_type, encoding, stored.date))
 }
 
-/// The partition a report goes to, `(province, year)`, known without extracting it.
-pub fn partition(division: Option<&Division>, entry: &ReportEntry) -> (String, i32) {
+/// The partition a report goes to, known without extracting it.
+pub fn partition(division: Option<&Division>, entry: &ReportEntry) -> Partition {
     let province = division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone());
-    (province, entry.year.unwrap_or(0))
+    Partition { province, year: entry.year }
 }
 
 /// The publishing body: from the title, else the department column, else the seed.

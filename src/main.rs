@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use nianbao::crawl::{self, RunOptions, Summary, plan::Plan};
 use nianbao::dataset::{self, stats::Stats};
@@ -38,30 +38,7 @@ enum Command {
     /// 130/143 stopped by SIGINT/SIGTERM after writing what was collected.
     ///
     /// Example: nianbao crawl --seeds seeds/example.csv --out data/
-    Crawl {
-        /// Seed list: a CSV with a `url` column (optional `agency`, `division_code`),
-        /// or a plain file of URLs, one per line. Repeat for several files.
-        #[arg(long, required = true, value_name = "FILE")]
-        seeds: Vec<PathBuf>,
-        /// Settings file; built-in defaults when not given and ./config.toml is absent.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Output directory: reports/ and facts/ (Parquet), raw/ (WARC), state/, runs/.
-        #[arg(long, default_value = "data", value_name = "DIR")]
-        out: PathBuf,
-        /// Requests per second per host (overrides config.toml).
-        #[arg(long, value_name = "N")]
-        per_host_rps: Option<f64>,
-        /// Crawl only this host's seeds and pages (repeat for several hosts).
-        #[arg(long = "only-host", value_name = "HOST")]
-        only_hosts: Vec<String>,
-        /// Print the hosts and budgets the run would use, and fetch nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the run summary (or the dry run's plan) as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-    },
+    Crawl(CrawlArgs),
     /// Rebuild the dataset from the stored raw pages, without the network.
     Extract {
         /// Output directory of an earlier crawl.
@@ -78,6 +55,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `nianbao crawl`'s flags.
+#[derive(Args)]
+struct CrawlArgs {
+    /// Seed list: a CSV with a `url` column (optional `agency`, `division_code`),
+    /// or a plain file of URLs, one per line. Repeat for several files.
+    #[arg(long, required = true, value_name = "FILE")]
+    seeds: Vec<PathBuf>,
+    /// Settings file; built-in defaults when not given and ./config.toml is absent.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output directory: reports/, facts/, report_tables/ (Parquet), raw/ (WARC), state/, runs/.
+    #[arg(long, default_value = "data", value_name = "DIR")]
+    out: PathBuf,
+    /// Requests per second per host (overrides config.toml).
+    #[arg(long, value_name = "N")]
+    per_host_rps: Option<f64>,
+    /// Crawl only this host's seeds and pages (repeat for several hosts).
+    #[arg(long = "only-host", value_name = "HOST")]
+    only_hosts: Vec<String>,
+    /// Print the hosts and budgets the run would use, and fetch nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the run summary (or the dry run's plan) as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// jemalloc rather than glibc's malloc: on the crawl benchmark glibc spent a fifth of
@@ -132,35 +136,7 @@ fn init_logging() {
 /// Runs a command to its exit status; an error carries its own (see `nianbao::exit`).
 fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
-        Command::Crawl { seeds, config, out, per_host_rps, only_hosts, dry_run, json } => {
-            let config_file = config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
-            let mut config = Config::load(config.as_deref())?;
-            if let Some(rps) = per_host_rps {
-                nianbao::config::rate("--per-host-rps", rps).context(Exit::Usage)?;
-                config.crawl.per_host_rps = rps;
-            }
-            let list = seeds::load(&seeds)?;
-            for problem in &list.problems {
-                tracing::warn!("seed list: {problem}");
-            }
-            let shown = config_file.as_ref().map(|p| p.display().to_string());
-            let plan = crawl::plan::plan(&config, shown.clone(), &list.seeds, &only_hosts);
-            if plan.hosts.is_empty() {
-                return Err(anyhow::anyhow!("--only-host {} matches no seed's host", only_hosts.join(", ")).context(Exit::Usage));
-            }
-            if dry_run {
-                print_either(json, &plan, Plan::to_text)?;
-                return Ok(Exit::Ok);
-            }
-            tracing::info!("settings: {}; {} hosts to crawl into {}", shown.as_deref().unwrap_or("built-in defaults"), plan.hosts.len(), out.display());
-            let only: HashSet<&str> = plan.hosts.iter().map(|h| h.host.as_str()).collect();
-            let seeds = list.seeds.iter().filter(|s| url::Url::parse(&s.url).is_ok_and(|u| u.host_str().is_some_and(|h| only.contains(h.to_ascii_lowercase().as_str())))).cloned().collect();
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let options = RunOptions { config_file, only_hosts };
-            let summary = runtime.block_on(crawl::run(config, seeds, &out, options))?;
-            print_either(json, &summary, Summary::to_text)?;
-            Ok(summary.exit)
-        }
+        Command::Crawl(args) => crawl_command(args),
         Command::Extract { out } => {
             let (written, problems) = crawl::extract_offline(&out)?;
             for p in &problems {
@@ -169,23 +145,69 @@ fn run(cli: Cli) -> Result<Exit> {
             println!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
             Ok(if problems.is_empty() { Exit::Ok } else { Exit::Partial })
         }
-        Command::Stats { out, json } => {
-            let mut stats = dataset::stats::collect(&out)?;
-            let layout = Layout::new(&out);
-            if layout.state().join("nianbao.sqlite").exists() {
-                // The lock is taken only to read; a running crawl makes stats say so.
-                match State::open(&layout.state()) {
-                    Ok(state) => {
-                        stats.hosts = state.hosts()?;
-                        stats.last_run = state.last_run()?;
-                    }
-                    Err(e) => eprintln!("note: host statuses unavailable: {e:#}"),
-                }
+        Command::Stats { out, json } => stats_command(&out, json),
+    }
+}
+
+/// `nianbao crawl`: the settings and seeds, the plan, then the run (or only the plan).
+fn crawl_command(args: CrawlArgs) -> Result<Exit> {
+    let CrawlArgs { seeds, config, out, per_host_rps, only_hosts, dry_run, json } = args;
+    let config_file = config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
+    let mut config = Config::load(config.as_deref())?;
+    if let Some(rps) = per_host_rps {
+        nianbao::config::rate("--per-host-rps", rps).context(Exit::Usage)?;
+        config.crawl.per_host_rps = rps;
+    }
+    let list = seeds::load(&seeds)?;
+    for problem in &list.problems {
+        tracing::warn!("seed list: {problem}");
+    }
+    let shown = config_file.as_ref().map(|p| p.display().to_string());
+    let plan = crawl::plan::plan(&config, shown.clone(), &list.seeds, &only_hosts);
+    if plan.hosts.is_empty() {
+        return Err(anyhow::anyhow!("--only-host {} matches no seed's host", only_hosts.join(", ")).context(Exit::Usage));
+    }
+    if dry_run {
+        print_either(json, &plan, Plan::to_text)?;
+        return Ok(Exit::Ok);
+    }
+    let c = &config.crawl;
+    tracing::info!(
+        "settings: {} (per_host_rps {}, global_concurrency {}, max_pages_per_host {}, proxy {:?}); {} hosts to crawl into {}",
+        shown.as_deref().unwrap_or("built-in defaults"),
+        c.per_host_rps,
+        c.global_concurrency,
+        config.discover.max_pages_per_host,
+        c.proxy,
+        plan.hosts.len(),
+        out.display()
+    );
+    // The seeds the plan kept, in the seed files' order.
+    let kept: HashSet<&str> = plan.hosts.iter().flat_map(|h| h.seeds.iter().map(|s| s.url.as_str())).collect();
+    let seeds = list.seeds.iter().filter(|s| kept.contains(s.url.as_str())).cloned().collect();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let summary = runtime.block_on(crawl::run(config, seeds, &out, RunOptions { config_file, only_hosts }))?;
+    print_either(json, &summary, Summary::to_text)?;
+    Ok(summary.exit)
+}
+
+/// `nianbao stats`: the dataset's figures, with the host statuses and the last run
+/// from the state when it can be read.
+fn stats_command(out: &std::path::Path, json: bool) -> Result<Exit> {
+    let mut stats = dataset::stats::collect(out)?;
+    let layout = Layout::new(out);
+    if layout.state().join("nianbao.sqlite").exists() {
+        // The lock is taken only to read; a running crawl makes stats say so.
+        match State::open(&layout.state()) {
+            Ok(state) => {
+                stats.hosts = state.hosts()?;
+                stats.last_run = state.last_run()?;
             }
-            print_either(json, &stats, Stats::to_text)?;
-            Ok(Exit::Ok)
+            Err(e) => eprintln!("note: host statuses unavailable: {e:#}"),
         }
     }
+    print_either(json, &stats, Stats::to_text)?;
+    Ok(Exit::Ok)
 }
 
 /// Prints `value` as JSON or as its text for a person, on stdout.

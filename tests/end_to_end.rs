@@ -141,6 +141,31 @@ fn crawl_three_portals_into_a_dataset() {
         // the Word tables' empty grid cells outside the template give no fact.
         assert_eq!(data.facts[id], expected_facts(fixture), "{title}: facts");
     }
+    // The wide table: one row per report, its figures the facts of the same keys.
+    let wide: BTreeMap<String, (String, BTreeMap<String, Option<f64>>)> = read_table(&out, "report_tables")
+        .into_iter()
+        .flat_map(|(_, _, batch)| {
+            (0..batch.num_rows())
+                .map(|i| {
+                    let figures = nianbao::dataset::keys::wide_columns().iter().map(|(key, column)| (key.clone(), float(&batch, column, i))).collect();
+                    (string(&batch, "report_id", i).unwrap(), (string(&batch, "agency", i).unwrap(), figures))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(wide.len(), data.reports.len(), "one wide row per report");
+    for (title, .., agency, _, _, fixture) in cases {
+        let (id, _) = by_title[title];
+        let (wide_agency, figures) = &wide[id.as_str()];
+        assert_eq!(wide_agency, agency);
+        let expected = expected_facts(fixture);
+        for (key, value) in figures {
+            assert_eq!(*value, expected.get(key).and_then(|(_, v)| *v), "{title}: {key}");
+        }
+        assert_eq!(figures["requests/new_received/total"], expected["requests/new_received/total"].1, "{title}");
+    }
+    assert!(out.join("keys.parquet").exists(), "the key map is written beside the tables");
+
     let (id, images) = by_title["昭通市人民政府2023年政府信息公开工作年度报告"];
     assert!(images["warnings"].contains("tables only as images"), "{images:?}");
     assert!(!data.facts.contains_key(id), "a report without tables has no facts");

@@ -34,7 +34,7 @@ pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 use crate::assemble::{assemble, division_of, partition, report_id, sniff};
 use crate::backlog::{Backlog, Place, isolated};
 use crate::config::Config;
-use crate::dataset::{self, Written};
+use crate::dataset::{self, Partition, Written};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
@@ -166,7 +166,7 @@ fn run_id(at: chrono::DateTime<Utc>) -> String {
 /// (reusing) and what `nianbao extract` runs (not reusing).
 pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse) -> Result<(Written, Vec<String>)> {
     // Each report is placed once: its division decides its partition and its columns.
-    let mut partitions: BTreeMap<(String, i32), Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
+    let mut partitions: BTreeMap<Partition, Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
     for entry in state.reports()? {
         let division = division_of(&entry);
         partitions.entry(partition(division, &entry)).or_default().push((entry, division));

@@ -16,9 +16,10 @@ use super::tally::{Tally, get};
 
 /// How far back the current rate looks.
 const RATE_WINDOW: Duration = Duration::from_secs(10);
-/// How long the host count must stay put before an ETA is shown: hosts found on the
-/// way (集约化 departments, file servers) make it grow early in a run.
-const STABLE_FOR: Duration = Duration::from_secs(20);
+/// How long the host count must stay put before an ETA is shown (this, or a fifth of
+/// the time elapsed, whichever is longer): hosts found on the way (集约化 departments,
+/// file servers) make it grow early in a run.
+const STABLE_FOR: Duration = Duration::from_secs(10);
 
 /// Shows the tally until dropped.
 pub struct Progress {
@@ -71,7 +72,7 @@ impl Watch {
             self.hosts_total = hosts_total;
             self.hosts_changed = now;
         }
-        let stable = now.duration_since(self.hosts_changed) >= STABLE_FOR;
+        let stable = now.duration_since(self.hosts_changed) >= STABLE_FOR.max(now.duration_since(self.started) / 5);
         let eta = (stable && hosts_done > 0 && hosts_done < hosts_total).then(|| {
             let per_host = now.duration_since(self.started).as_secs_f64() / hosts_done as f64;
             Duration::from_secs_f64(per_host * (hosts_total - hosts_done) as f64)

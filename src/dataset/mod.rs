@@ -1,17 +1,22 @@
 //! Dataset: the Parquet tables `reports/` and `facts/`, Hive-partitioned by
-//! `province=<省级名称>/year=<YYYY>` as dataset-contract.md specifies.
+//! `province=<省级名称>/year=<YYYY>` (docs/dataset.md is the data dictionary). A
+//! report whose year is unknown goes to `year=0`, not to Hive's null partition
+//! (`__HIVE_DEFAULT_PARTITION__`): polars, DuckDB and pyarrow read that as null, but
+//! pandas' default `read_parquet` of the table then fails ("Cannot yet unify
+//! dictionaries with nulls", pyarrow 26), and pandas is most researchers' first call.
 //!
 //! `province` and `year` live only in the directory names (a column stored twice
 //! makes pandas fail to merge schemas). Files appear atomically, and every build
 //! replaces the partitions it writes, so rebuilding never duplicates a row.
 
+pub mod keys;
 mod schema;
 pub mod stats;
 mod writer;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::extract::Fact;
+use crate::extract::{CheckFailure, Fact};
 
 pub use writer::{Written, write};
 
@@ -35,13 +40,29 @@ pub struct ReportRow {
     pub encoding: String,
     pub fetched_at: DateTime<Utc>,
     pub content_sha256: String,
-    pub checks_failed: Vec<String>,
+    pub checks_failed: Vec<CheckFailure>,
     pub warnings: Vec<String>,
     pub text: String,
-    /// Partition: the provincial-level name, or 未知.
+    pub partition: Partition,
+}
+
+/// Where a report's rows go: its provincial-level division (or 未知) and the year
+/// its statistics cover (None when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Partition {
     pub province: String,
-    /// Partition: the report year, 0 when unknown.
-    pub year: i32,
+    pub year: Option<i32>,
+}
+
+impl Partition {
+    /// The year directory of reports whose year is unknown (see the module docs).
+    pub const UNKNOWN_YEAR: i32 = 0;
+
+    /// `province=<name>/year=<YYYY, or 0 when unknown>`, under a table's directory.
+    pub fn dir(&self) -> std::path::PathBuf {
+        let year = self.year.unwrap_or(Partition::UNKNOWN_YEAR);
+        std::path::Path::new(&format!("province={}", self.province)).join(format!("year={year}"))
+    }
 }
 
 /// A report with its facts.

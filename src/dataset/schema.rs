@@ -1,14 +1,18 @@
-//! Arrow schemas and record batches of the two tables.
+//! Arrow schemas and record batches of the three tables: `reports`, `facts`, and the
+//! wide `report_tables`.
 
 use std::sync::Arc;
 
 use anyhow::Result;
-use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::builder::{Float64Builder, ListBuilder, StringBuilder, StructBuilder};
 use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 
-use super::ReportWithFacts;
+use super::keys::wide_columns;
+use super::{ReportRow, ReportWithFacts};
+use crate::extract::CheckFailure;
 
 fn list_of_strings() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
@@ -33,9 +37,33 @@ pub fn reports_schema() -> SchemaRef {
         Field::new("content_sha256", DataType::Utf8, false),
         Field::new("n_facts", DataType::Int64, false),
         Field::new("checks_failed", list_of_strings(), false),
+        Field::new("checks_failed_detail", DataType::List(Arc::new(Field::new("item", DataType::Struct(check_fields()), true))), false),
         Field::new("warnings", list_of_strings(), false),
         Field::new("text", DataType::Utf8, false),
     ]))
+}
+
+/// A failed identity as a struct: which, where, and its two sides.
+fn check_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("check", DataType::Utf8, false),
+        Field::new("scope", DataType::Utf8, false),
+        Field::new("left", DataType::Utf8, false),
+        Field::new("left_value", DataType::Float64, false),
+        Field::new("right", DataType::Utf8, false),
+        Field::new("right_value", DataType::Float64, false),
+    ])
+}
+
+/// Who and where the report is, before the figures: the same in every wide row.
+const WIDE_IDENTITY: [&str; 9] = ["report_id", "version", "is_current", "agency", "division_code", "admin_level", "format", "published_date", "url"];
+
+/// `report_tables`: one row per report version, the main figures as named columns.
+pub fn report_tables_schema() -> SchemaRef {
+    let reports = reports_schema();
+    let mut fields: Vec<Field> = WIDE_IDENTITY.iter().map(|name| reports.field_with_name(name).expect("a reports column").clone()).collect();
+    fields.extend(wide_columns().iter().map(|(_, name)| Field::new(name, DataType::Float64, true)));
+    Arc::new(Schema::new(fields))
 }
 
 pub fn facts_schema() -> SchemaRef {
@@ -62,7 +90,7 @@ fn optional_strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayR
     Arc::new(values.collect::<StringArray>())
 }
 
-fn string_lists<'a>(values: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
+fn string_lists<S: AsRef<str>>(values: impl Iterator<Item = impl IntoIterator<Item = S>>) -> ArrayRef {
     let mut builder = ListBuilder::new(StringBuilder::new());
     for list in values {
         for item in list {
@@ -96,11 +124,55 @@ pub fn reports_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
         Arc::new(r().map(|x| Some(x.fetched_at.timestamp_micros())).collect::<TimestampMicrosecondArray>().with_timezone("UTC")),
         strings(r().map(|x| x.content_sha256.as_str())),
         Arc::new(items.iter().map(|i| Some(i.facts.len() as i64)).collect::<Int64Array>()),
-        string_lists(r().map(|x| &x.checks_failed)),
+        string_lists(r().map(|x| x.checks_failed.iter().map(ToString::to_string))),
+        check_structs(r().map(|x| &x.checks_failed)),
         string_lists(r().map(|x| &x.warnings)),
         strings(r().map(|x| x.text.as_str())),
     ];
     Ok(RecordBatch::try_new(reports_schema(), columns)?)
+}
+
+fn check_structs<'a>(values: impl Iterator<Item = &'a Vec<CheckFailure>>) -> ArrayRef {
+    let mut builder = ListBuilder::new(StructBuilder::from_fields(check_fields(), 0));
+    for list in values {
+        let structs = builder.values();
+        for c in list {
+            structs.field_builder::<StringBuilder>(0).expect("check").append_value(&c.check);
+            structs.field_builder::<StringBuilder>(1).expect("scope").append_value(&c.scope);
+            structs.field_builder::<StringBuilder>(2).expect("left").append_value(&c.left);
+            structs.field_builder::<Float64Builder>(3).expect("left_value").append_value(c.left_value);
+            structs.field_builder::<StringBuilder>(4).expect("right").append_value(&c.right);
+            structs.field_builder::<Float64Builder>(5).expect("right_value").append_value(c.right_value);
+            structs.append(true);
+        }
+        builder.append(true);
+    }
+    Arc::new(builder.finish())
+}
+
+/// The wide rows: each report's identity, then each figure column's value (null
+/// when the report does not print the cell, prints it blank, or prints no number).
+pub fn report_tables_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
+    let r = || items.iter().map(|i| &i.report);
+    let mut columns: Vec<ArrayRef> = vec![
+        strings(r().map(|x| x.report_id.as_str())),
+        Arc::new(r().map(|x| Some(x.version)).collect::<Int64Array>()),
+        Arc::new(r().map(|x| Some(x.is_current)).collect::<BooleanArray>()),
+        strings(r().map(|x| x.agency.as_str())),
+        optional_strings(r().map(|x| x.division_code.as_deref())),
+        strings(r().map(|x| x.admin_level.as_str())),
+        strings(r().map(|x| x.format.as_str())),
+        Arc::new(r().map(|x: &ReportRow| x.published_date.map(days_since_epoch)).collect::<Date32Array>()),
+        strings(r().map(|x| x.url.as_str())),
+    ];
+    let values: Vec<FxHashMap<String, f64>> = items
+        .iter()
+        .map(|i| i.facts.iter().filter_map(|f| Some((f.key(), f.value?))).collect())
+        .collect();
+    for (key, _) in wide_columns() {
+        columns.push(Arc::new(values.iter().map(|v| v.get(key).copied()).collect::<Float64Array>()));
+    }
+    Ok(RecordBatch::try_new(report_tables_schema(), columns)?)
 }
 
 pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {

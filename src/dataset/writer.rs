@@ -19,11 +19,13 @@ use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::ReportWithFacts;
-use super::schema::{facts_batch, reports_batch};
+use super::{Partition, ReportWithFacts};
+use super::keys::keys_batch;
+use super::schema::{facts_batch, report_tables_batch, reports_batch};
 
 /// What a write produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,7 +45,7 @@ const CHUNK: usize = 64;
 pub fn write<E>(
     out: &Path,
     run_id: &str,
-    partitions: &BTreeMap<(String, i32), Vec<E>>,
+    partitions: &BTreeMap<Partition, Vec<E>>,
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
 ) -> Result<Written> {
     let file_name = format!("part-{run_id}-0.parquet");
@@ -54,37 +56,51 @@ pub fn write<E>(
     }
     let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
     let mut written = Written::default();
-    for ((province, year), entries) in partitions {
-        let sub = Path::new(&format!("province={province}")).join(format!("year={year}"));
-        // Report rows carry whole texts: small row groups keep the writer's buffer small.
-        let mut reports = PartFile::new(staging.join("reports").join(&sub), &file_name, 256);
-        let mut facts = PartFile::new(staging.join("facts").join(&sub), &file_name, 32 * 1024);
+    let provenance = provenance(run_id);
+    for (partition, entries) in partitions {
+        let sub = partition.dir();
+        let mut files = TABLES.map(|(table, rows, _)| PartFile::new(staging.join(table).join(&sub), &file_name, rows, &provenance));
         for chunk in entries.chunks(CHUNK) {
             let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
             if items.is_empty() {
                 continue;
             }
             let refs: Vec<&ReportWithFacts> = items.iter().collect();
-            reports.write(&reports_batch(&refs)?)?;
-            facts.write(&facts_batch(&refs)?)?;
+            for (file, (_, _, batch)) in files.iter_mut().zip(TABLES) {
+                file.write(&batch(&refs)?)?;
+            }
             written.reports += items.len();
             written.facts += items.iter().map(|i| i.facts.len()).sum::<usize>();
         }
-        if reports.finish()? {
-            facts.finish()?;
-            for table in ["reports", "facts"] {
+        let mut finished = false;
+        for file in &mut files {
+            finished |= file.finish()?;
+        }
+        if finished {
+            for (table, ..) in TABLES {
                 publish(&staging.join(table).join(&sub), &out.join(table).join(&sub))?;
                 kept.insert(out.join(table).join(&sub).join(&file_name));
             }
             written.partitions += 1;
         }
     }
-    for table in ["reports", "facts"] {
+    for (table, ..) in TABLES {
         remove_stale(&out.join(table), &kept)?;
     }
+    let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, &provenance);
+    keys.write(&keys_batch()?)?;
+    keys.finish()?;
     let _ = std::fs::remove_dir_all(&staging);
     Ok(written)
 }
+
+/// A table's batch of rows for a chunk of reports.
+type Batch = fn(&[&ReportWithFacts]) -> Result<RecordBatch>;
+
+/// The partitioned tables, each with its rows per row group (report rows carry whole
+/// texts: small row groups keep the writer's buffer small) and its batch.
+const TABLES: [(&str, usize, Batch); 3] =
+    [("reports", 256, reports_batch), ("facts", 32 * 1024, facts_batch), ("report_tables", 4096, report_tables_batch)];
 
 /// The staging tree under the output directory: hidden, beside the tables.
 const STAGING: &str = ".staging";
@@ -127,19 +143,34 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     std::fs::rename(&old, a)
 }
 
+/// What every file says of where it came from, as Parquet key-value metadata: what
+/// a citation of the dataset names (docs/dataset.md, "Citing").
+fn provenance(run_id: &str) -> Vec<KeyValue> {
+    [
+        ("nianbao.version", env!("CARGO_PKG_VERSION").to_string()),
+        ("nianbao.run_id", run_id.to_string()),
+        ("nianbao.built_at", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        ("nianbao.extractor", crate::extract::stored::EXTRACTOR.to_string()),
+    ]
+    .into_iter()
+    .map(|(key, value)| KeyValue::new(key.to_string(), value))
+    .collect()
+}
+
 /// One part file being written under a hidden temporary name.
 struct PartFile {
     dir: PathBuf,
     name: String,
     row_group_rows: usize,
+    provenance: Vec<KeyValue>,
     writer: Option<ArrowWriter<File>>,
 }
 
 const UNIQUE_PER_REPORT: &[&str] = &["text", "url", "title", "content_sha256"];
 
 impl PartFile {
-    fn new(dir: PathBuf, name: &str, row_group_rows: usize) -> PartFile {
-        PartFile { dir, name: name.to_string(), row_group_rows, writer: None }
+    fn new(dir: PathBuf, name: &str, row_group_rows: usize, provenance: &[KeyValue]) -> PartFile {
+        PartFile { dir, name: name.to_string(), row_group_rows, provenance: provenance.to_vec(), writer: None }
     }
 
     fn path(&self) -> PathBuf {
@@ -158,7 +189,8 @@ impl PartFile {
                 .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                 .set_dictionary_enabled(true)
                 .set_statistics_enabled(EnabledStatistics::Page)
-                .set_max_row_group_row_count(Some(self.row_group_rows));
+                .set_max_row_group_row_count(Some(self.row_group_rows))
+                .set_key_value_metadata(Some(self.provenance.clone()));
             // Columns unique per report gain nothing from a dictionary, which would
             // hold a second copy of the row group's texts while it is written.
             for column in UNIQUE_PER_REPORT {
@@ -229,18 +261,42 @@ mod tests {
             checks_failed: vec![],
             warnings: vec!["tables missing: no template table found".into()],
             text: String::new(),
-            province: province.into(),
-            year,
+            partition: Partition { province: province.into(), year: Some(year) },
         };
         ReportWithFacts { report, facts: vec![] }
     }
 
     fn write_items(out: &Path, run_id: &str, items: Vec<ReportWithFacts>) -> Written {
-        let mut partitions: BTreeMap<(String, i32), Vec<ReportWithFacts>> = BTreeMap::new();
+        let mut partitions: BTreeMap<Partition, Vec<ReportWithFacts>> = BTreeMap::new();
         for item in items {
-            partitions.entry((item.report.province.clone(), item.report.year)).or_default().push(item);
+            partitions.entry(item.report.partition.clone()).or_default().push(item);
         }
         write(out, run_id, &partitions, |i| Some(i.clone())).unwrap()
+    }
+
+    #[test]
+    fn files_carry_their_provenance_and_an_unknown_year_goes_to_year_0() {
+        let out = tempfile::tempdir().unwrap();
+        let mut unknown = item("u", "云南省", 2023);
+        unknown.report.partition.year = None;
+        write_items(out.path(), "run7", vec![item("a", "云南省", 2023), unknown]);
+        let file = out.path().join("reports/province=云南省/year=0/part-run7-0.parquet");
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new(File::open(&file).unwrap()).unwrap();
+        use parquet::file::reader::FileReader;
+        let kv: BTreeMap<String, String> = reader
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap()
+            .iter()
+            .filter(|kv| kv.key.starts_with("nianbao."))
+            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap()))
+            .collect();
+        assert_eq!(kv["nianbao.run_id"], "run7");
+        assert_eq!(kv["nianbao.version"], env!("CARGO_PKG_VERSION"));
+        assert!(kv["nianbao.extractor"].starts_with("nianbao "));
+        assert!(kv["nianbao.built_at"].ends_with('Z'));
+        assert!(out.path().join("facts/province=云南省/year=2023/part-run7-0.parquet").exists());
     }
 
     #[test]

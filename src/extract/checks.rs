@@ -4,27 +4,57 @@
 //! data: it is recorded by name with the numbers, and the facts stay as printed. An
 //! identity with a blank or missing cell cannot be checked and is skipped.
 
+use std::fmt;
+
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use super::Fact;
+
+/// An identity that does not hold in one column (or row), with both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckFailure {
+    /// `requests.balance`, `requests.result_total`, `requests.row_total`, `review.row_total`.
+    pub check: String,
+    /// The column the identity failed in (`requests.balance`, `requests.result_total`)
+    /// or the row (`*.row_total`).
+    pub scope: String,
+    pub left: String,
+    pub left_value: f64,
+    pub right: String,
+    pub right_value: f64,
+}
+
+/// `requests.balance/total: new_received+carried_over=9 ≠ result.total+carried_forward=10`
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}: {}={} ≠ {}={}", self.check, self.scope, self.left, self.left_value, self.right, self.right_value)
+    }
+}
 
 const APPLICANTS: [&str; 6] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org"];
 const REVIEW_PARTS: [&str; 4] = ["upheld", "corrected", "other", "pending"];
 const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
 
-/// Names and numbers of every identity that does not hold, e.g.
-/// `requests.balance/total: new_received+carried_over=9 ≠ result.total+carried_forward=10`.
-pub fn failed(facts: &[Fact]) -> Vec<String> {
+/// Every identity that does not hold, with its numbers.
+pub fn failed(facts: &[Fact]) -> Vec<CheckFailure> {
     let value: FxHashMap<(&str, &str, &str), Option<f64>> =
         facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect();
     let get = |s: &str, r: &str, c: &str| value.get(&(s, r, c)).copied().flatten();
     let mut failures = Vec::new();
-    // Names are formatted only for failures: most identities hold.
-    let mut expect = |name: std::fmt::Arguments<'_>, left: (&str, Option<f64>), right: (&str, Option<f64>)| {
+    // Names are made only for failures: most identities hold.
+    let mut expect = |check: &str, scope: &str, left: (&str, Option<f64>), right: (&str, Option<f64>)| {
         if let (Some(l), Some(r)) = (left.1, right.1)
             && (l - r).abs() > 1e-6
         {
-            failures.push(format!("{name}: {}={l} ≠ {}={r}", left.0, right.0));
+            failures.push(CheckFailure {
+                check: check.to_string(),
+                scope: scope.to_string(),
+                left: left.0.to_string(),
+                left_value: l,
+                right: right.0.to_string(),
+                right_value: r,
+            });
         }
     };
 
@@ -35,13 +65,15 @@ pub fn failed(facts: &[Fact]) -> Vec<String> {
     for column in APPLICANTS.iter().chain(["total"].iter()) {
         let both = |a: &str, b: &str| sum([get("requests", a, column), get("requests", b, column)]);
         expect(
-            format_args!("requests.balance/{column}"),
+            "requests.balance",
+            column,
             ("new_received+carried_over", both("new_received", "carried_over")),
             ("result.total+carried_forward", both("result.total", "carried_forward")),
         );
         if !leaves.is_empty() {
             expect(
-                format_args!("requests.result_total/{column}"),
+                "requests.result_total",
+                column,
                 ("result.total", get("requests", "result.total", column)),
                 ("sum of results", sum(leaves.iter().map(|r| get("requests", r, column)))),
             );
@@ -52,14 +84,16 @@ pub fn failed(facts: &[Fact]) -> Vec<String> {
             continue;
         }
         expect(
-            format_args!("requests.row_total/{row}"),
+            "requests.row_total",
+            row,
             ("total", get("requests", row, "total")),
             ("sum of applicants", sum(APPLICANTS.iter().map(|c| get("requests", row, c)))),
         );
     }
     for row in REVIEW_ROWS {
         expect(
-            format_args!("review.row_total/{row}"),
+            "review.row_total",
+            row,
             ("total", get("review", row, "total")),
             ("sum of results", sum(REVIEW_PARTS.iter().map(|c| get("review", row, c)))),
         );

@@ -23,6 +23,7 @@ pub mod stored;
 mod template;
 mod values;
 
+pub use checks::CheckFailure;
 pub use keys::Format;
 pub use office::{docx_to_html, workbook_to_html};
 pub use pdf_glyphs::layout_text as pdf_layout_text;
@@ -81,7 +82,7 @@ impl Fact {
 pub struct Extraction {
     pub format: Format,
     pub facts: Vec<Fact>,
-    pub checks_failed: Vec<String>,
+    pub checks_failed: Vec<CheckFailure>,
     pub warnings: Vec<String>,
     pub text: String,
 }

@@ -16,8 +16,10 @@ use zstd::bulk::{Compressor, Decompressor};
 
 use super::Extraction;
 
-/// The extractor a stored extraction came from: this build of nianbao.
-pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"));
+/// The extractor a stored extraction came from: this version of nianbao, and the
+/// form its extractions are kept in (raised when `Extraction` changes shape, so kept
+/// ones of another form are extracted again rather than misread).
+pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"), ", extraction form 2");
 
 /// What the crawl read from a report page, with what the dataset needs of the page.
 #[derive(Debug, Serialize, Deserialize)]
