@@ -219,7 +219,7 @@ mod dataset {
         let partitions = reports();
         let out = tempfile::tempdir().unwrap();
         bencher.counter(ItemsCount::new(10_000usize)).bench(|| {
-            nianbao::dataset::write(out.path(), "bench", &partitions, |item| Some(item.clone())).unwrap()
+            nianbao::dataset::write(out.path(), "bench", partitions.clone(), |item| Some(item.clone()), || Ok(BTreeMap::new())).unwrap()
         });
     }
 }

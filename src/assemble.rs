@@ -34,11 +34,7 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
     };
 
     let agency = agency_of(entry);
-    let admin_level = match division {
-        Some(d) if is_government_of(&agency, d) => d.level.as_str(),
-        Some(_) => "department",
-        None => "unknown",
-    };
+    let admin_level = admin_level(&agency, division);
 
     let mut warnings = entry.warnings.clone();
     warnings.extend(extraction.warnings);
@@ -102,8 +98,23 @@ pub fn partition(division: Option<&Division>, entry: &ReportEntry) -> Partition 
     Partition { province, year: entry.year }
 }
 
+/// A body's level: the division's own government (`province`, `prefecture`,
+/// `county`), any other body of it (`department`), or `unknown`.
+pub fn admin_level(agency: &str, division: Option<&Division>) -> &'static str {
+    match division {
+        Some(d) if is_government_of(agency, d) => d.level.as_str(),
+        Some(_) => "department",
+        None => "unknown",
+    }
+}
+
+/// The division of a body named `agency` on a seed's host (see `place`).
+pub fn division_of_body(agency: &str, seed_code: Option<&str>, host: &str) -> Option<&'static Division> {
+    place(Divisions::embedded(), agency, seed_code, Some(host))
+}
+
 /// The publishing body: from the title, else the department column, else the seed.
-fn agency_of(entry: &ReportEntry) -> String {
+pub fn agency_of(entry: &ReportEntry) -> String {
     entry.agency.clone().or_else(|| entry.department.clone()).or_else(|| entry.seed.agency.clone()).unwrap_or_default()
 }
 

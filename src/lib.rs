@@ -15,7 +15,10 @@
 //! - [`html`] parses report pages into a light tree, once per crawl: discovery reads
 //!   their metadata and attachment links from it, extraction their tables.
 //! - [`extract`] turns a report page into canonical facts and checks them.
-//! - [`dataset`] writes the Parquet tables `reports/` and `facts/`.
+//! - [`coverage`] says, for every body and year, whether its report was found, on
+//!   time or late, and if not why not.
+//! - [`dataset`] writes the Parquet tables `reports/`, `facts/`, `report_tables/`
+//!   and `coverage/`.
 //!
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
 //! that a killed run resumes and a nightly run only fetches what changed. Pages
@@ -35,6 +38,7 @@ pub mod discover;
 pub mod assemble;
 pub mod backlog;
 pub mod crawl;
+pub mod coverage;
 pub mod dataset;
 pub mod layout;
 pub mod state;

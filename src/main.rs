@@ -138,7 +138,9 @@ fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Crawl(args) => crawl_command(args),
         Command::Extract { out } => {
-            let (written, problems) = crawl::extract_offline(&out)?;
+            // The coverage table's first year: ./config.toml's, as a crawl would read it.
+            let first_year = Config::load(None)?.discover.min_report_year;
+            let (written, problems) = crawl::extract_offline(&out, first_year)?;
             for p in &problems {
                 eprintln!("report not assembled: {p}");
             }

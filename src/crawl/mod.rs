@@ -12,6 +12,7 @@
 //! so a killed run resumes from the state; the dataset is then assembled from the
 //! reports in the state and the raw archive (see `assemble`).
 
+mod coverage_rows;
 mod ending;
 pub mod plan;
 mod progress;
@@ -164,16 +165,19 @@ fn run_id(at: chrono::DateTime<Utc>) -> String {
 /// Rebuilds the dataset from the reports in the state, each from its kept
 /// extraction or from the raw archive, as `reuse` says: what every crawl ends with
 /// (reusing) and what `nianbao extract` runs (not reusing).
-pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse) -> Result<(Written, Vec<String>)> {
+/// The coverage table covers report years from `first_year` (`discover.min_report_year`).
+pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse, first_year: i32) -> Result<(Written, Vec<String>)> {
+    let reports = state.reports()?;
+    let found = coverage_rows::found_reports(state, &reports)?;
     // Each report is placed once: its division decides its partition and its columns.
     let mut partitions: BTreeMap<Partition, Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
-    for entry in state.reports()? {
+    for entry in reports {
         let division = division_of(&entry);
         partitions.entry(partition(division, &entry)).or_default().push((entry, division));
     }
     let mut problems = Vec::new();
     let mut lost = Vec::new();
-    let written = dataset::write(&layout.out, run_id, &partitions, |(entry, division)| {
+    let written = dataset::write(&layout.out, run_id, partitions, |(entry, division)| {
         let stored = match reuse {
             Reuse::Extractions => stored_extraction(state, entry),
             Reuse::Nothing => None,
@@ -191,7 +195,7 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse)
                 None
             }
         }
-    })?;
+    }, || coverage_rows::coverage_records(state, &found, first_year))?;
     // What the archive cannot give back must not be answered 304 forever.
     state.forget_archived(&lost)?;
     Ok((written, problems))
@@ -225,7 +229,7 @@ fn stored_extraction(state: &State, entry: &ReportEntry) -> Option<Stored> {
 
 /// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive,
 /// every report extracted anew (after an upgrade, with the new extractor).
-pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
+pub fn extract_offline(out: &Path, first_year: i32) -> Result<(Written, Vec<String>)> {
     let layout = Layout::new(out);
     if !layout.state().join("nianbao.sqlite").exists() {
         let none = anyhow::anyhow!("{} holds no crawl state: run `nianbao crawl` first", out.display());
@@ -233,7 +237,7 @@ pub fn extract_offline(out: &Path) -> Result<(Written, Vec<String>)> {
     }
     let state = State::open(&layout.state())?;
     let run_id = format!("extract-{}", run_id(Utc::now()));
-    build_dataset(&state, &layout, &run_id, Reuse::Nothing)
+    build_dataset(&state, &layout, &run_id, Reuse::Nothing, first_year)
 }
 
 /// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
@@ -307,7 +311,7 @@ impl Crawler {
     fn queue_seeds(&self, seeds: &[Seed]) -> Result<()> {
         let state = self.state.lock().unwrap();
         for seed in seeds {
-            state.add_seed(seed)?;
+            state.add_seed(seed, &self.run_id)?;
             let url = Url::parse(&seed.url)?;
             let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
             state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
@@ -577,8 +581,10 @@ impl Crawler {
                     return Ok(Some(Got::Unchanged(earlier)));
                 }
                 let state = self.state.lock().unwrap();
-                if is_article && state.has_report(&report_id(&job.canonical))? {
+                let id = report_id(&job.canonical);
+                if is_article && state.has_report(&id)? {
                     self.tally.report(&job.host, Change::Unchanged);
+                    state.saw_report(&id, &Utc::now().to_rfc3339())?;
                 }
                 state.finish_job(&job.canonical, true, "not-modified")?;
                 crawl_log(job, Some(304), 0, "not-modified");
@@ -736,6 +742,10 @@ impl Crawler {
         let state = self.state.lock().unwrap();
         if let Some(host_status) = host_status {
             state.set_host(&job.host, host_status, &failure.reason(), &self.run_id)?;
+        }
+        let id = report_id(&job.canonical);
+        if matches!(failure, Failure::Http(404 | 410)) && job.target.kind == PageKind::Article && state.has_report(&id)? {
+            state.report_gone(&id, &Utc::now().to_rfc3339())?;
         }
         state.finish_job(&job.canonical, false, failure.kind())
     }

@@ -65,6 +65,14 @@ impl Partition {
     }
 }
 
+/// One row of `coverage`: a body's year, with the body's place.
+#[derive(Debug, Clone)]
+pub struct CoverageRecord {
+    pub row: crate::coverage::Row,
+    pub division_code: Option<&'static str>,
+    pub admin_level: &'static str,
+}
+
 /// A report with its facts.
 #[derive(Debug, Clone)]
 pub struct ReportWithFacts {

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
 use super::keys::wide_columns;
-use super::{ReportRow, ReportWithFacts};
+use super::{CoverageRecord, ReportRow, ReportWithFacts};
 use crate::extract::CheckFailure;
 
 fn list_of_strings() -> DataType {
@@ -198,4 +198,58 @@ pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
         optional_strings(facts().map(|(_, f)| f.unit.as_deref())),
     ];
     Ok(RecordBatch::try_new(facts_schema(), columns)?)
+}
+
+fn utc_micros() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+pub fn coverage_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("agency", DataType::Utf8, false),
+        Field::new("division_code", DataType::Utf8, true),
+        Field::new("admin_level", DataType::Utf8, false),
+        Field::new("host", DataType::Utf8, false),
+        Field::new("seed", DataType::Utf8, false),
+        Field::new("column_url", DataType::Utf8, true),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("report_id", DataType::Utf8, true),
+        Field::new("published_date", DataType::Date32, true),
+        Field::new("deadline", DataType::Date32, false),
+        Field::new("days_late", DataType::Int64, true),
+        Field::new("first_seen", utc_micros(), true),
+        Field::new("last_seen", utc_micros(), true),
+        Field::new("removed_at", utc_micros(), true),
+        Field::new("evidence", DataType::Utf8, false),
+    ]))
+}
+
+/// An RFC 3339 time from the state as microseconds since the epoch.
+fn micros(time: Option<&str>) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(time?).ok().map(|t| t.timestamp_micros())
+}
+
+pub fn coverage_batch(records: &[&CoverageRecord]) -> Result<RecordBatch> {
+    let r = || records.iter().map(|c| &c.row);
+    let seen = |get: fn(&crate::state::Sighting) -> Option<&str>| -> ArrayRef {
+        Arc::new(r().map(|x| micros(x.sighting.as_ref().and_then(get))).collect::<TimestampMicrosecondArray>().with_timezone("UTC"))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        strings(r().map(|x| &*x.agency)),
+        optional_strings(records.iter().map(|c| c.division_code)),
+        strings(records.iter().map(|c| c.admin_level)),
+        strings(r().map(|x| &*x.host)),
+        strings(r().map(|x| &*x.seed)),
+        optional_strings(r().map(|x| x.column_url.as_deref())),
+        strings(r().map(|x| x.status.as_str())),
+        optional_strings(r().map(|x| x.report_id.as_deref())),
+        Arc::new(r().map(|x| x.published_date.map(days_since_epoch)).collect::<Date32Array>()),
+        Arc::new(r().map(|x| Some(days_since_epoch(x.deadline))).collect::<Date32Array>()),
+        Arc::new(r().map(|x| x.days_late).collect::<Int64Array>()),
+        seen(|s| Some(s.first_seen.as_str())),
+        seen(|s| Some(s.last_seen.as_str())),
+        seen(|s| s.removed_at.as_deref()),
+        strings(r().map(|x| &*x.evidence)),
+    ];
+    Ok(RecordBatch::try_new(coverage_schema(), columns)?)
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
@@ -31,9 +32,26 @@ pub struct Stats {
     pub hosts: Vec<HostRecord>,
     /// The last crawl run, and whether it finished.
     pub last_run: Option<RunRecord>,
+    /// Province → year → bodies whose report was found, late, missing or unknown
+    /// (the coverage table in short).
+    pub coverage: BTreeMap<String, BTreeMap<String, CoverageCounts>>,
 }
 
-/// Reads every part file of both tables under `out`.
+/// Bodies of one province and year, by what the coverage table says of their report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CoverageCounts {
+    /// Found, published by the deadline or with no date to tell.
+    pub found: u64,
+    /// Found, published after the deadline.
+    pub late: u64,
+    /// Not published, as far as a whole walk of the body's columns shows (not_listed,
+    /// no_column).
+    pub missing: u64,
+    /// The crawl cannot tell (unreachable, blocked, robots, budget, not crawled).
+    pub unknown: u64,
+}
+
+/// Reads every part file of the tables under `out`.
 pub fn collect(out: &Path) -> Result<Stats> {
     let crawled = ["reports", "state"].iter().any(|d| out.join(d).is_dir());
     if !crawled {
@@ -52,6 +70,21 @@ pub fn collect(out: &Path) -> Result<Stats> {
             }
             count_lists(&batch, "checks_failed", current, &mut stats.checks_failed);
             count_lists(&batch, "warnings", current, &mut stats.warnings);
+        }
+    }
+    for (path, province, year) in part_files(&out.join("coverage"))? {
+        for batch in read(&path)? {
+            let status = batch.column_by_name("status").context("coverage without status")?.as_string::<i32>();
+            let late = batch.column_by_name("days_late").context("coverage without days_late")?.as_primitive::<Int64Type>();
+            let counts = stats.coverage.entry(province.clone()).or_default().entry(year.clone()).or_default();
+            for (status, late) in status.iter().zip(late.iter()) {
+                match (status.unwrap_or_default(), late) {
+                    ("found", Some(days)) if days > 0 => counts.late += 1,
+                    ("found", _) => counts.found += 1,
+                    ("not_listed" | "no_column", _) => counts.missing += 1,
+                    _ => counts.unknown += 1,
+                }
+            }
         }
     }
     for (path, ..) in part_files(&out.join("facts"))? {
@@ -84,7 +117,16 @@ impl Stats {
             "{} reports ({} earlier versions kept), {} facts of current versions\n\nreports by province and year:\n",
             self.reports, self.superseded_versions, self.facts
         ));
-        out.push_str(&grid(&self.reports_by_province));
+        out.push_str(&grid(self.reports_by_province.iter().map(|(p, years)| (p.clone(), years.clone()))));
+        if !self.coverage.is_empty() {
+            out.push_str("\nbodies by province and year: found (by the deadline), late, missing, unknown (coverage/):\n");
+            out.push_str(&grid(self.coverage.iter().flat_map(|(province, years)| {
+                let kind = |name: &str, get: fn(&CoverageCounts) -> u64| {
+                    (format!("{province} {name}"), years.iter().map(|(y, c)| (y.clone(), get(c))).collect())
+                };
+                [kind("found", |c| c.found), kind("late", |c| c.late), kind("missing", |c| c.missing), kind("unknown", |c| c.unknown)]
+            })));
+        }
         for (title, map) in [
             ("facts by section", &self.facts_by_section),
             ("identity failures (reports)", &self.checks_failed),
@@ -109,23 +151,24 @@ impl Stats {
     }
 }
 
-/// Provinces down, years across, each cell a count ("." for none), aligned by the
-/// width a terminal gives each character (a Chinese one takes two columns).
-fn grid(counts: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
-    if counts.is_empty() {
+/// Labelled rows down (in the order given), years across, each cell a count ("." for
+/// none), aligned by the width a terminal gives each character (a Chinese one takes two).
+fn grid(rows: impl Iterator<Item = (String, BTreeMap<String, u64>)>) -> String {
+    let rows: Vec<(String, BTreeMap<String, u64>)> = rows.collect();
+    if rows.is_empty() {
         return "  none\n".to_string();
     }
-    let years: std::collections::BTreeSet<&String> = counts.values().flat_map(|y| y.keys()).collect();
-    let name_width = counts.keys().map(|p| p.width()).max().unwrap_or(0).max(8);
+    let years: std::collections::BTreeSet<&String> = rows.iter().flat_map(|(_, y)| y.keys()).collect();
+    let name_width = rows.iter().map(|(p, _)| p.width()).max().unwrap_or(0).max(8);
     let mut out = format!("  {}", pad("", name_width));
     for year in &years {
         out.push_str(&format!(" {year:>5}"));
     }
     out.push_str("  total\n");
-    for (province, by_year) in counts {
-        out.push_str(&format!("  {}", pad(province, name_width)));
+    for (label, by_year) in &rows {
+        out.push_str(&format!("  {}", pad(label, name_width)));
         for year in &years {
-            match by_year.get(*year) {
+            match by_year.get(*year).filter(|n| **n > 0) {
                 Some(n) => out.push_str(&format!(" {n:>5}")),
                 None => out.push_str(&format!(" {:>5}", ".")),
             }
@@ -174,7 +217,7 @@ mod tests {
             ("云南省".to_string(), BTreeMap::from([("2023".to_string(), 2), ("2024".to_string(), 12)])),
             ("内蒙古自治区".to_string(), BTreeMap::from([("2024".to_string(), 1)])),
         ]);
-        let text = grid(&counts);
+        let text = grid(counts.into_iter());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], format!("{}{}", " ".repeat(14), "  2023  2024  total"));
         assert_eq!(lines[1], format!("  云南省{}{}", " ".repeat(6), "     2    12     14"));

@@ -23,9 +23,9 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::{Partition, ReportWithFacts};
+use super::{CoverageRecord, Partition, ReportWithFacts};
 use super::keys::keys_batch;
-use super::schema::{facts_batch, report_tables_batch, reports_batch};
+use super::schema::{coverage_batch, facts_batch, report_tables_batch, reports_batch};
 
 /// What a write produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,6 +33,7 @@ pub struct Written {
     pub reports: usize,
     pub facts: usize,
     pub partitions: usize,
+    pub coverage_rows: usize,
 }
 
 /// How many reports are assembled and written at a time: memory stays bounded by
@@ -41,12 +42,15 @@ const CHUNK: usize = 64;
 
 /// Writes the whole dataset under `out`, named for `run_id`. `partitions` holds, per
 /// `(province, year)`, the entries (in row order) that `assemble` turns into rows;
-/// an entry it cannot assemble (None) is left out.
+/// an entry it cannot assemble (None) is left out. `coverage` makes the coverage
+/// table's rows once the reports are written and their entries freed, so the two
+/// never take memory at once.
 pub fn write<E>(
     out: &Path,
     run_id: &str,
-    partitions: &BTreeMap<Partition, Vec<E>>,
+    partitions: BTreeMap<Partition, Vec<E>>,
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
+    coverage: impl FnOnce() -> Result<BTreeMap<Partition, Vec<CoverageRecord>>>,
 ) -> Result<Written> {
     let file_name = format!("part-{run_id}-0.parquet");
     let staging = out.join(STAGING);
@@ -57,7 +61,7 @@ pub fn write<E>(
     let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
     let mut written = Written::default();
     let provenance = provenance(run_id);
-    for (partition, entries) in partitions {
+    for (partition, entries) in &partitions {
         let sub = partition.dir();
         let mut files = TABLES.map(|(table, rows, _)| PartFile::new(staging.join(table).join(&sub), &file_name, rows, &provenance));
         for chunk in entries.chunks(CHUNK) {
@@ -84,7 +88,18 @@ pub fn write<E>(
             written.partitions += 1;
         }
     }
-    for (table, ..) in TABLES {
+    drop(partitions);
+    for (partition, records) in coverage()? {
+        let sub = partition.dir();
+        let mut file = PartFile::new(staging.join(COVERAGE).join(&sub), &file_name, 64 * 1024, &provenance);
+        file.write(&coverage_batch(&records.iter().collect::<Vec<_>>())?)?;
+        if file.finish()? {
+            publish(&staging.join(COVERAGE).join(&sub), &out.join(COVERAGE).join(&sub))?;
+            kept.insert(out.join(COVERAGE).join(&sub).join(&file_name));
+            written.coverage_rows += records.len();
+        }
+    }
+    for table in TABLES.iter().map(|(table, ..)| *table).chain([COVERAGE]) {
         remove_stale(&out.join(table), &kept)?;
     }
     let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, &provenance);
@@ -101,6 +116,9 @@ type Batch = fn(&[&ReportWithFacts]) -> Result<RecordBatch>;
 /// texts: small row groups keep the writer's buffer small) and its batch.
 const TABLES: [(&str, usize, Batch); 3] =
     [("reports", 256, reports_batch), ("facts", 32 * 1024, facts_batch), ("report_tables", 4096, report_tables_batch)];
+
+/// The coverage table, partitioned like the others by its bodies' provinces and years.
+const COVERAGE: &str = "coverage";
 
 /// The staging tree under the output directory: hidden, beside the tables.
 const STAGING: &str = ".staging";
@@ -166,7 +184,12 @@ struct PartFile {
     writer: Option<ArrowWriter<File>>,
 }
 
-const UNIQUE_PER_REPORT: &[&str] = &["text", "url", "title", "content_sha256"];
+/// Columns that gain nothing from a dictionary, which would hold a second copy of the
+/// row group's values while it is written: those unique per report, and the wide
+/// table's figures (numbers that seldom repeat, one hash table per column otherwise).
+fn without_dictionary(column: &str) -> bool {
+    ["text", "url", "title", "content_sha256"].contains(&column) || column.starts_with("requests_") || column.starts_with("review_")
+}
 
 impl PartFile {
     fn new(dir: PathBuf, name: &str, row_group_rows: usize, provenance: &[KeyValue]) -> PartFile {
@@ -191,10 +214,8 @@ impl PartFile {
                 .set_statistics_enabled(EnabledStatistics::Page)
                 .set_max_row_group_row_count(Some(self.row_group_rows))
                 .set_key_value_metadata(Some(self.provenance.clone()));
-            // Columns unique per report gain nothing from a dictionary, which would
-            // hold a second copy of the row group's texts while it is written.
-            for column in UNIQUE_PER_REPORT {
-                props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+            for field in batch.schema().fields().iter().filter(|f| without_dictionary(f.name())) {
+                props = props.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
             }
             let props = props.build();
             self.writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props))?);
@@ -271,7 +292,7 @@ mod tests {
         for item in items {
             partitions.entry(item.report.partition.clone()).or_default().push(item);
         }
-        write(out, run_id, &partitions, |i| Some(i.clone())).unwrap()
+        write(out, run_id, partitions, |i| Some(i.clone()), || Ok(BTreeMap::new())).unwrap()
     }
 
     #[test]
@@ -311,7 +332,7 @@ mod tests {
 
         // The next run writes the dataset again: one file per partition, nothing stale.
         let written = write_items(out.path(), "run3", vec![item("a", "云南省", 2023)]);
-        assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1 });
+        assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1, coverage_rows: 0 });
         let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names, vec!["part-run3-0.parquet".to_string()]);
         assert!(!out.path().join("reports/province=云南省/year=2022").exists(), "an emptied partition is removed");

@@ -113,7 +113,11 @@ pub fn looks_like_listing(url: &str) -> bool {
 pub fn is_report_column(text: &str, url: &str) -> bool {
     let t = fold_compact(text);
     let u = url.to_ascii_lowercase();
-    let by_text = ["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报", "公开工作报告"].iter().any(|w| t.contains(w))
+    // A short name ending in 年报 is a column of them (历史年报, 往年年报, 年报) unless it
+    // names another kind of annual report (统计年报, 企业年报, 财务年报).
+    let short_column = t.ends_with("年报") && t.chars().count() <= 6 && !["统计", "企业", "财务", "决算", "报表"].iter().any(|w| t.contains(w));
+    let by_text = (["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报", "公开工作报告"].iter().any(|w| t.contains(w))
+        || short_column)
         && !matches!(classify_title(text), Title::NearMiss(_));
     let by_url = ["xxgknb", "zfxxgknb", "gknb", "/ndbg"].iter().any(|w| u.contains(w)) && !u.contains("wzndbb");
     (by_text || by_url) && year_in(&t).is_none_or(|_| t.chars().count() <= 8)
@@ -219,6 +223,9 @@ mod tests {
         assert!(is_report_column("政府信息公开年报", "http://www.zt.gov.cn/zwgk/xxgknb/"));
         assert!(is_report_column("年报", "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/"));
         assert!(!is_report_column("政府网站工作年度报表", "http://www.zt.gov.cn/zwgk/wzndbb/"));
+        // A history column has no marker in a Hanweb URL: its name says it.
+        assert!(is_report_column("历史年报", "http://www.dunhuang.gov.cn/col/col64078/index.html"));
+        assert!(!is_report_column("统计年报", "http://www.dunhuang.gov.cn/col/col64090/index.html"));
         assert!(is_disclosure_area("政府信息公开", "http://www.zt.gov.cn/zfxxgk/"));
         assert!(is_disclosure_area("法定主动公开内容", "http://www.kmxs.gov.cn/zwgk/xxgk/fdzdgk/"));
         assert!(names_a_body("昭通市政务服务管理局"));

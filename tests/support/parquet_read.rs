@@ -35,3 +35,8 @@ pub fn strings_list(batch: &RecordBatch, column: &str, row: usize) -> Vec<String
     let list = batch.column_by_name(column).unwrap().as_list::<i32>().value(row);
     list.as_string::<i32>().iter().flatten().map(str::to_string).collect()
 }
+
+pub fn int(batch: &RecordBatch, column: &str, row: usize) -> Option<i64> {
+    let col = batch.column_by_name(column).unwrap().as_primitive::<arrow_array::types::Int64Type>();
+    (!col.is_null(row)).then(|| col.value(row))
+}

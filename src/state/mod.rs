@@ -25,6 +25,10 @@ use crate::exit::Exit;
 use crate::fetch::{Earlier, RecordRef, Validators};
 use crate::seeds::Seed;
 
+mod walks;
+
+pub use walks::{ColumnWalk, FailedArticle, PortalWalk, Sighting};
+
 pub struct State {
     db: Connection,
     /// When the batch of writes not yet committed began, if there is one.
@@ -173,6 +177,9 @@ CREATE TABLE IF NOT EXISTS extractions(
     PRIMARY KEY (report_id, version));
 CREATE TABLE IF NOT EXISTS attachments(
     report_id TEXT NOT NULL, url TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, url));
+CREATE TABLE IF NOT EXISTS seed_runs(url TEXT PRIMARY KEY, run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS report_seen(
+    report_id TEXT PRIMARY KEY, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, removed_at TEXT);
 CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
 ";
@@ -277,12 +284,17 @@ impl State {
         self.commit_if_older_than(Duration::ZERO)
     }
 
-    pub fn add_seed(&self, seed: &Seed) -> Result<()> {
+    /// Records a seed of the run `run_id`.
+    pub fn add_seed(&self, seed: &Seed, run_id: &str) -> Result<()> {
         self.write(|db| {
             db.execute(
                 "INSERT INTO seeds(url, agency, division_code) VALUES (?1, ?2, ?3)
                  ON CONFLICT(url) DO UPDATE SET agency=excluded.agency, division_code=excluded.division_code",
                 params![seed.url, seed.agency, seed.division_code],
+            )?;
+            db.execute(
+                "INSERT INTO seed_runs(url, run_id) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET run_id=excluded.run_id",
+                params![seed.url, run_id],
             )?;
             Ok(())
         })
@@ -379,6 +391,7 @@ impl State {
             if let Some((report, extracted)) = report {
                 let (version, changed) = insert_report(db, report)?;
                 change = Some(changed);
+                seen(db, &report.report_id, page.fetched_at)?;
                 if let Some(e) = extracted {
                     db.prepare_cached(
                         "INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)",
@@ -395,6 +408,20 @@ impl State {
     /// Whether a report with this id was ever recorded.
     pub fn has_report(&self, report_id: &str) -> Result<bool> {
         Ok(self.db.prepare_cached("SELECT 1 FROM reports WHERE report_id=?1 LIMIT 1")?.exists([report_id])?)
+    }
+
+    /// A known report's page answered again (304 or 200) at `at`.
+    pub fn saw_report(&self, report_id: &str, at: &str) -> Result<()> {
+        self.write(|db| seen(db, report_id, at))
+    }
+
+    /// A known report's page is gone from the portal (404, 410) since `at`: the report
+    /// stays in the dataset, and the coverage table says when it went.
+    pub fn report_gone(&self, report_id: &str, at: &str) -> Result<()> {
+        self.write(|db| {
+            db.prepare_cached("UPDATE report_seen SET removed_at = COALESCE(removed_at, ?2) WHERE report_id = ?1")?.execute(params![report_id, at])?;
+            Ok(())
+        })
     }
 
     /// Completes an attachment in one unit: its stored file, its link to the report,
@@ -566,6 +593,17 @@ fn insert_jobs(db: &Connection, jobs: Vec<Job>) -> Result<Vec<Job>> {
     Ok(new)
 }
 
+/// Records a sighting of a report: its first stays, its last moves, and a report
+/// seen again is no longer removed.
+fn seen(db: &Connection, report_id: &str, at: &str) -> Result<()> {
+    db.prepare_cached(
+        "INSERT INTO report_seen(report_id, first_seen, last_seen) VALUES (?1, ?2, ?2)
+         ON CONFLICT(report_id) DO UPDATE SET last_seen = excluded.last_seen, removed_at = NULL",
+    )?
+    .execute(params![report_id, at])?;
+    Ok(())
+}
+
 fn set_status(db: &Connection, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
     db.prepare_cached("UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1")?.execute(params![
         canonical,
@@ -656,7 +694,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = State::open(dir.path()).unwrap();
         let seed = Seed { url: "http://www.zt.gov.cn/".into(), agency: None, division_code: None };
-        state.add_seed(&seed).unwrap();
+        state.add_seed(&seed, "r1").unwrap();
         let mut entry = ReportEntry {
             report_id: "r".into(),
             version: 0,

@@ -1,0 +1,69 @@
+//! The coverage table's rows, from the state: what the crawl knows of each seed's
+//! portal, report columns and reports goes to [`coverage`], and each body's rows are
+//! then placed (division, level, province) like its reports.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate, Utc};
+use url::Url;
+
+use crate::assemble::{admin_level, agency_of, division_of_body};
+use crate::coverage::{FoundReport, Inputs, SeedWalk, coverage};
+use crate::dataset::{CoverageRecord, Partition};
+use crate::place::Division;
+use crate::state::{ReportEntry, State};
+
+/// A body's division and level, by (seed, agency).
+type Placed = (Option<&'static Division>, &'static str);
+
+/// The current version of every report, as coverage needs it.
+pub(super) fn found_reports(state: &State, reports: &[ReportEntry]) -> Result<Vec<FoundReport>> {
+    let sightings = state.sightings()?;
+    Ok(reports
+        .iter()
+        .filter(|r| r.is_current)
+        .map(|r| FoundReport {
+            report_id: r.report_id.clone(),
+            seed: r.seed.url.clone(),
+            agency: agency_of(r),
+            department: r.department.clone(),
+            column: r.column.clone(),
+            year: r.year,
+            published: r.published.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            url: r.url.clone(),
+            sighting: sightings.get(&r.report_id).cloned(),
+        })
+        .collect())
+}
+
+/// Every body's row for every year from `first_year` to the last complete year, by
+/// partition.
+pub(super) fn coverage_records(state: &State, found: &[FoundReport], first_year: i32) -> Result<BTreeMap<Partition, Vec<CoverageRecord>>> {
+    let mut seeds = Vec::new();
+    for mut portal in state.portal_walks()? {
+        let seed = state.seed(&portal.seed)?;
+        if portal.host.is_empty() {
+            portal.host = Url::parse(&seed.url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default();
+        }
+        seeds.push((SeedWalk { portal, agency: seed.agency.clone() }, seed));
+    }
+    let walks: Vec<SeedWalk> = seeds.iter().map(|(walk, _)| walk.clone()).collect();
+    let (columns, failed_articles, hosts) = (state.column_walks()?, state.failed_articles()?, state.hosts()?);
+    let inputs = Inputs { years: first_year..=Utc::now().year() - 1, seeds: &walks, columns: &columns, failed_articles: &failed_articles, hosts: &hosts, reports: found };
+    let codes: HashMap<&str, Option<&str>> = seeds.iter().map(|(_, seed)| (seed.url.as_str(), seed.division_code.as_deref())).collect();
+    let mut partitions: BTreeMap<Partition, Vec<CoverageRecord>> = BTreeMap::new();
+    // A body is placed once, not once per year.
+    let mut placed: HashMap<(Arc<str>, Arc<str>), Placed> = HashMap::new();
+    for row in coverage(&inputs) {
+        let (division, level) = *placed.entry((row.seed.clone(), row.agency.clone())).or_insert_with(|| {
+            let division = division_of_body(&row.agency, codes.get(&*row.seed).copied().flatten(), &row.host);
+            (division, admin_level(&row.agency, division))
+        });
+        let partition = Partition { province: division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone()), year: Some(row.year) };
+        let record = CoverageRecord { division_code: division.map(|d| d.code.as_str()), admin_level: level, row };
+        partitions.entry(partition).or_default().push(record);
+    }
+    Ok(partitions)
+}

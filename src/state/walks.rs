@@ -1,0 +1,130 @@
+//! What the state knows of how far each portal was walked: the coverage table's
+//! evidence for a year with no report (see `coverage`). Read by aggregate queries, so
+//! a nationwide frontier is never loaded whole.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use super::State;
+
+/// A report column of a seed's host (a 集约化 department's, or the portal's own),
+/// with how the walk of its list pages ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnWalk {
+    pub host: String,
+    pub seed: String,
+    pub department: Option<String>,
+    pub name: String,
+    /// Its first list page.
+    pub url: String,
+    pub pages: i64,
+    /// List pages not fetched (a run stopped before them).
+    pub pending: i64,
+    /// List pages cut by a budget (`max_list_pages`, `max_pages_per_host`).
+    pub over_budget: i64,
+    pub robots_disallowed: i64,
+    /// The outcome of a list page that failed otherwise (unreachable, blocked, …).
+    pub failed: Option<String>,
+}
+
+/// A report link that did not give a page, with its link text (which may name the year).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedArticle {
+    pub host: String,
+    pub seed: String,
+    pub department: Option<String>,
+    pub title: String,
+    /// None when it was never fetched (a run stopped before it).
+    pub outcome: Option<String>,
+}
+
+/// How a seed's own page (the portal home) ended, and whether the last run had it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortalWalk {
+    pub seed: String,
+    pub host: String,
+    pub outcome: Option<String>,
+    pub in_last_run: bool,
+}
+
+/// When the crawl first and last saw a report, and when its page went (404, 410).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sighting {
+    pub first_seen: String,
+    pub last_seen: String,
+    pub removed_at: Option<String>,
+}
+
+impl State {
+    /// Every report column found, per seed, with how its walk ended.
+    pub fn column_walks(&self) -> Result<Vec<ColumnWalk>> {
+        let mut stmt = self.db.prepare(
+            "SELECT host, seed, json_extract(target, '$.department') AS department,
+                    COALESCE(json_extract(target, '$.column'), '') AS name,
+                    json_extract(target, '$.url') AS url, MIN(rowid), COUNT(*) AS pages,
+                    SUM(status = 'pending') AS pending, SUM(outcome = 'budget') AS over_budget,
+                    SUM(outcome = 'robots-disallowed') AS robots,
+                    MAX(CASE WHEN status = 'failed' AND outcome NOT IN ('budget', 'robots-disallowed') THEN outcome END) AS failed
+             FROM frontier WHERE kind = 'list' GROUP BY host, seed, department, name ORDER BY MIN(rowid)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ColumnWalk {
+                host: r.get("host")?,
+                seed: r.get("seed")?,
+                department: r.get("department")?,
+                name: r.get("name")?,
+                url: r.get("url")?,
+                pages: r.get("pages")?,
+                pending: r.get("pending")?,
+                over_budget: r.get("over_budget")?,
+                robots_disallowed: r.get("robots")?,
+                failed: r.get("failed")?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Report links that gave no page: failed, or never fetched.
+    pub fn failed_articles(&self) -> Result<Vec<FailedArticle>> {
+        let mut stmt = self.db.prepare(
+            "SELECT host, seed, json_extract(target, '$.department') AS department,
+                    COALESCE(json_extract(target, '$.title'), '') AS title, outcome
+             FROM frontier WHERE kind = 'article' AND status IN ('failed', 'pending') ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let outcome: Option<String> = r.get("outcome")?;
+            Ok(FailedArticle {
+                host: r.get("host")?,
+                seed: r.get("seed")?,
+                department: r.get("department")?,
+                title: r.get("title")?,
+                outcome,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every seed's portal page, and whether the last run's seed list had the seed.
+    pub fn portal_walks(&self) -> Result<Vec<PortalWalk>> {
+        let mut stmt = self.db.prepare(
+            "SELECT s.url AS seed, COALESCE(f.host, '') AS host, f.outcome AS outcome,
+                    COALESCE(r.run_id = (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1), 0) AS in_last_run
+             FROM seeds s LEFT JOIN seed_runs r ON r.url = s.url
+             LEFT JOIN frontier f ON f.seed = s.url AND f.kind = 'portal' ORDER BY s.url",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PortalWalk { seed: r.get("seed")?, host: r.get("host")?, outcome: r.get("outcome")?, in_last_run: r.get("in_last_run")? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every report's sightings, by report id.
+    pub fn sightings(&self) -> Result<HashMap<String, Sighting>> {
+        let mut stmt = self.db.prepare("SELECT report_id, first_seen, last_seen, removed_at FROM report_seen")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get("report_id")?, Sighting { first_seen: r.get("first_seen")?, last_seen: r.get("last_seen")?, removed_at: r.get("removed_at")? }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
