@@ -41,7 +41,8 @@ pub struct Crawl {
     pub max_crawl_delay_secs: f64,
     pub host_failure_limit: u32,
     /// Seconds one host may cost in waits on failures in one run (Retry-After, backoff,
-    /// failed and timed-out attempts) before it is paused until the next run.
+    /// failed and timed-out attempts, and the time of replies beyond a quarter of
+    /// `request_timeout_secs`) before it is paused until the next run.
     pub max_wait_per_host_secs: u64,
     pub proxy: String,
     /// Share of a run's hosts that may end unreachable, blocked or paused before the

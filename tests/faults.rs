@@ -139,3 +139,28 @@ fn a_host_that_asks_for_endless_waits_is_paused_not_waited_for() {
     assert!(reason.contains("crawl.max_wait_per_host_secs = 60"), "{reason}");
     assert_eq!(web.hits().iter().filter(|h| h.path.starts_with("/a/")).count(), 1, "one request, then the host waits for the next run");
 }
+
+#[test]
+fn replies_that_trickle_in_use_up_the_hosts_wait_budget() {
+    // Each report arrives whole, but over 1.2 s: with a 2 s timeout, 0.7 s of each is
+    // charged to the host, whose budget of 1 s is gone after the second.
+    let mut list = String::new();
+    let mut site = Site::empty("www.slow.gov.cn");
+    for k in 0..6 {
+        list.push_str(&format!("<a href=\"/a/{k}.html\">慢速县人民政府{}年政府信息公开工作年度报告</a>", 2018 + k));
+        let page = Page { fault: Some(Fault::Drip(Duration::from_millis(1200))), ..Page::html(200, "<p>一、总体情况</p>") };
+        site = site.page(&format!("/a/{k}.html"), page);
+    }
+    let site = site.page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>")).page("/nb/", Page::html(200, &list));
+    let web = MockWeb::start(vec![site]);
+    let config = "per_host_rps = 50.0\nrequest_timeout_secs = 2\nmax_wait_per_host_secs = 1\nmax_failed_hosts = 1.0";
+    let setup = CrawlSetup::new(&web, &["www.slow.gov.cn"], &["http://www.slow.gov.cn/,,".into()], config);
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let fetched = web.hits().iter().filter(|h| h.path.starts_with("/a/")).count();
+    assert_eq!(fetched, 2, "the host is paused after the replies that used up its budget:\n{log}");
+    let (status, reason): (String, String) =
+        setup.state().query_row("SELECT status, reason FROM hosts WHERE host = 'www.slow.gov.cn'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(status, "paused");
+    assert!(reason.contains("crawl.max_wait_per_host_secs = 1"), "{reason}");
+}

@@ -188,6 +188,7 @@ pub(super) fn pages_text(pages: &[PdfPage]) -> String {
 /// over budget, no text layer).
 pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
     let read = quietly(|| -> Result<Collector, String> {
+        object_streams_within(pdf, MAX_INFLATED)?;
         let mut doc = Document::load_mem(pdf).map_err(|e| format!("unreadable PDF: {e}"))?;
         if doc.is_encrypted() {
             return Err("encrypted PDF: not read".to_string());
@@ -297,6 +298,28 @@ fn forms_nest_boundedly(doc: &Document) -> Result<(), String> {
                 path.pop();
             }
         }
+    }
+    Ok(())
+}
+
+/// Checks, before the PDF is loaded, that its object streams (`/Type /ObjStm`, which
+/// the loader inflates whole and unbounded to read the objects packed in them) inflate
+/// within `budget` bytes in all: counted into a sink, never held.
+fn object_streams_within(pdf: &[u8], budget: u64) -> Result<(), String> {
+    use std::io::Read;
+    let mut left = budget;
+    for at in memchr::memmem::find_iter(pdf, b"/ObjStm") {
+        // The stream's data follows its dictionary: `stream`, then CRLF or LF.
+        let window = &pdf[at..pdf.len().min(at + 4096)];
+        let Some(keyword) = memchr::memmem::find(window, b"stream") else { continue };
+        let mut start = at + keyword + b"stream".len();
+        start += pdf[start..].iter().take(2).take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let mut inflated = flate2::read::ZlibDecoder::new(&pdf[start..]).take(left + 1);
+        let n = std::io::copy(&mut inflated, &mut std::io::sink()).unwrap_or(0);
+        if n > left {
+            return Err(format!("PDF whose object streams inflate past {budget} bytes: not read"));
+        }
+        left -= n;
     }
     Ok(())
 }
@@ -522,6 +545,20 @@ mod tests {
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
         bytes
+    }
+
+    #[test]
+    fn an_object_stream_that_inflates_past_the_budget_is_refused_before_loading() {
+        use std::io::Write;
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        zlib.write_all(&vec![b' '; 3 << 20]).unwrap();
+        let bomb = zlib.finish().unwrap();
+        let mut pdf = format!("%PDF-1.5\n5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Length {} /Filter /FlateDecode >>\nstream\r\n", bomb.len()).into_bytes();
+        pdf.extend_from_slice(&bomb);
+        pdf.extend_from_slice(b"\r\nendstream\nendobj\n%%EOF\n");
+        let refused = object_streams_within(&pdf, 1 << 20).unwrap_err();
+        assert!(refused.contains("object streams inflate past 1048576 bytes"), "{refused}");
+        assert_eq!(object_streams_within(&pdf, 4 << 20), Ok(()), "within its budget it is loaded");
     }
 
     #[test]

@@ -293,7 +293,16 @@ impl Fetcher {
             let started = Instant::now();
             let outcome = self.attempt(url, ask, permit).await;
             match outcome {
-                Attempt::Done(result) => return result.map(Hop::Done),
+                Attempt::Done(result) => {
+                    // A reply that trickles in (slowloris) never times out and never fails:
+                    // past a quarter of the timeout, its time is charged like a failure's.
+                    // This page is kept; a host paused by it is paused from its next one.
+                    let slow = started.elapsed().saturating_sub(Duration::from_secs(crawl.request_timeout_secs) / 4);
+                    if !slow.is_zero() {
+                        let _ = self.charge_wait(host, slow);
+                    }
+                    return result.map(Hop::Done);
+                }
                 Attempt::Redirect(next) => return Ok(Hop::Redirect(next)),
                 Attempt::Retry { failure, .. } if attempt >= crawl.retries => {
                     self.charge_wait(host, started.elapsed())?;

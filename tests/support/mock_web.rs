@@ -46,6 +46,8 @@ pub enum Fault {
     Reset,
     /// Headers promise the whole body, half of it comes, then the connection closes.
     Truncate,
+    /// The body comes whole, but in four pieces over this long (slowloris).
+    Drip(Duration),
 }
 
 impl Page {
@@ -303,7 +305,18 @@ async fn serve_one(stream: &mut TcpStream, mut buf: Vec<u8>, sites: &HashMap<Str
             let body: &[u8] = if fault == Some(Fault::Truncate) { &page.body[..page.body.len() / 2] } else { &page.body };
             response.push_str(&format!("Content-Length: {}\r\n\r\n", page.body.len()));
             let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.write_all(body).await;
+            match fault {
+                Some(Fault::Drip(over)) => {
+                    for piece in body.chunks(body.len().div_ceil(4).max(1)) {
+                        tokio::time::sleep(over / 4).await;
+                        let _ = stream.write_all(piece).await;
+                        let _ = stream.flush().await;
+                    }
+                }
+                _ => {
+                    let _ = stream.write_all(body).await;
+                }
+            }
             if !keep_alive {
                 let _ = stream.shutdown().await;
             }
