@@ -1,4 +1,5 @@
-//! The templates' vocabulary: printed labels → canonical keys of table-keys.md.
+//! The templates' vocabulary: printed labels → canonical keys (docs/dataset.md lists
+//! them, docs/keys.csv holds them as data).
 //!
 //! Labels are matched by meaning (a distinctive word that survives the typos real
 //! reports print: 不分公开, 政务信息, 以获取, 其他法律行政止公开) and, where the word is

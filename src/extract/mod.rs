@@ -2,7 +2,7 @@
 //!
 //! The steps, each in its own file: `document` finds the article, its text and its
 //! data tables; `grid` expands each table's spans; `sections` assigns rows to sections
-//! 二, 三, 四; `template` maps rows to the keys of `keys` (table-keys.md); `values`
+//! 二, 三, 四; `template` maps rows to the keys of `keys` (docs/keys.csv); `values`
 //! reads each cell; `checks` tests the accounting identities. Word and Excel files
 //! become HTML first (`office`). A PDF's glyphs and ruling lines are read by
 //! `pdf_glyphs`; its ruled tables become HTML (`pdf_grid`), and for tables drawn

@@ -1,0 +1,259 @@
+//! Handling a fetched page, on a handler thread: decode, discover, extract, and
+//! record it in the state in one step. A page's own trouble (a broken page, a reader's
+//! bug) is that page's outcome; an error returned here is our own side failing.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use tokio::sync::oneshot;
+use url::Url;
+
+use super::{Crawler, Got, host_of};
+use crate::assemble::{report_id, sniff};
+use crate::backlog::{Place, isolated};
+use crate::decode::{Decoded, decode};
+use crate::digest::sha256_hex;
+use crate::discover::{self, PageKind, Target, canonical::canonical};
+use crate::extract::{self, stored::{self, Stored}};
+use crate::fetch::{Failure, Fetched, Validators};
+use crate::state::{Extracted, HostStatus, Job, PageRecord, ReportEntry};
+
+impl Crawler {
+    /// Hands a fetched page to the backlog's handler threads, off the async workers.
+    /// A page placed in the archive leaves its body there unless a thread is free.
+    /// The reply is the handler's failure, if any, as the run's reason to stop.
+    pub(super) fn hand_over(self: &Arc<Self>, job: Job, got: Got, place: Place) -> oneshot::Receiver<Result<(), String>> {
+        let got = match got {
+            Got::Fresh(mut page) if matches!(place, Place::Archive(_)) && !self.backlog.has_idle_thread() => {
+                page.body = Vec::new();
+                Got::Archived(page)
+            }
+            got => got,
+        };
+        let (reply, handled) = oneshot::channel();
+        let crawler = self.clone();
+        self.backlog.hand_over(move || {
+            drop(place);
+            let revalidated = matches!(got, Got::Unchanged(_));
+            let result = crawler.body(&job, got).and_then(|page| {
+                let Some(page) = page else { return Ok(()) };
+                // A reader's bug on one page fails that page, not the run: recorded as
+                // failed, it is not fetched again until the next run.
+                isolated(|| crawler.handle(&job, page, revalidated)).unwrap_or_else(|why| {
+                    tracing::error!(url = %job.target.url, "{why}");
+                    crawler.tally.failed(&job.host, "reader-failed", None);
+                    crawler.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).finish_job(&job.canonical, false, "reader-failed")
+                })
+            });
+            let _ = reply.send(result.map_err(|e| format!("{}: {e:#}", job.target.url)));
+        });
+        handled
+    }
+
+    /// A page with its body, on a handler thread: read back from the raw archive
+    /// if it waited there, or the stored copy of a page answered 304. A stored copy
+    /// the archive lost (a WARC cut short by a kill) is forgotten and the page fetched
+    /// again whole (None).
+    fn body(&self, job: &Job, got: Got) -> Result<Option<Fetched>> {
+        match got {
+            Got::Fresh(page) => Ok(Some(page)),
+            Got::Archived(mut page) => {
+                page.body = self.fetcher.archive().read(&page.record).context("cannot read a fetched page back from the raw archive")?.body;
+                Ok(Some(page))
+            }
+            Got::Unchanged(earlier) => match self.fetcher.archive().read(&earlier.record) {
+                Ok(stored) => Ok(Some(Fetched {
+                    url: Url::parse(&stored.url).or_else(|_| Url::parse(&job.target.url))?,
+                    status: stored.status,
+                    headers: stored.headers,
+                    body: stored.body,
+                    fetched_at: stored.date,
+                    record: earlier.record,
+                    notes: Vec::new(),
+                })),
+                Err(e) => {
+                    tracing::warn!(url = %job.target.url, "answered 304, but its stored copy is lost ({e:#}): fetching it whole");
+                    self.state.lock().unwrap().forget_archived(&[earlier.record])?;
+                    self.push(job.clone());
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// Hands a fetched page to the handler of its kind. An error here is our own side
+    /// failing, never the page's.
+    fn handle(&self, job: &Job, page: Fetched, revalidated: bool) -> Result<()> {
+        let sha = sha256_hex(&page.body);
+        let validators = Validators {
+            etag: page.header("etag").map(str::to_string),
+            last_modified: page.header("last-modified").map(str::to_string),
+        };
+        let fetched_at = page.fetched_at.to_rfc3339();
+        let stored = PageRecord {
+            url: page.url.as_str(),
+            status: page.status,
+            validators: &validators,
+            sha256: &sha,
+            record: &page.record,
+            fetched_at: &fetched_at,
+        };
+        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
+        let outcome = match (job.target.kind, &job.target.report_id) {
+            (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref())?,
+            (PageKind::Attachment, Some(report_id)) => {
+                let outcome = format!("attachment ({})", sniff(&page.body));
+                self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)?;
+                outcome
+            }
+            _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
+        };
+        match revalidated {
+            true => crawl_log(job, Some(304), 0, &format!("{outcome} (not modified)")),
+            false => crawl_log(job, Some(page.status), page.body.len(), &outcome),
+        }
+        Ok(())
+    }
+
+    /// A page expected to be a report (or a report file linked from a list): its
+    /// report, if it is one, and its attachments to fetch, recorded in one step.
+    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&Decoded>) -> Result<String> {
+        let seed = self.state.lock().unwrap().seed(&job.seed)?;
+        // One parse serves the metadata, the attachment links and the tables.
+        let doc = html.map(|d| crate::html::Page::parse(&d.text));
+        let meta = match &doc {
+            Some(doc) => discover::read_article(&page.url, doc, job.target.listed),
+            None => discover::read_linked_file(&page.url, job.target.title.as_deref().unwrap_or(""), job.target.listed),
+        };
+        let report = meta.map(|meta| ReportEntry {
+            report_id: report_id(&job.canonical),
+            version: 0,
+            is_current: true,
+            sha256: stored.sha256.to_string(),
+            url: page.url.to_string(),
+            seed,
+            title: meta.title,
+            agency: meta.agency,
+            department: job.target.department.clone(),
+            column: job.target.column.clone(),
+            year: meta.year,
+            published: meta.published.map(|d| d.to_string()),
+            warnings: meta.warnings.into_iter().chain(page.notes.iter().cloned()).chain(html.and_then(damaged_text)).collect(),
+            record: page.record.clone(),
+            attachments: Vec::new(),
+        });
+        let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
+        let (report, outcome) = match report {
+            Some(r) if too_old(&r) => (None, "report-before-min-year"),
+            Some(r) => (Some(r), "report"),
+            None => (None, "not-a-report"),
+        };
+        // A report article's attached files are fetched too: they often hold the tables.
+        let attached: Vec<Job> = match (&report, &doc) {
+            (Some(r), Some(doc)) => discover::attachments(doc, &page.url)
+                .into_iter()
+                .filter_map(|u| {
+                    let target = Target {
+                        url: u.to_string(),
+                        kind: PageKind::Attachment,
+                        title: Some(r.title.clone()),
+                        report_id: Some(r.report_id.clone()),
+                        ..job.target.clone()
+                    };
+                    self.job_for(&job.seed, target)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let extracted = match (&report, &doc, html) {
+            (Some(r), Some(doc), Some(decoded)) => {
+                let kept = Stored {
+                    extraction: extract::extract_page(doc, r.year),
+                    encoding: decoded.encoding_name().to_string(),
+                    fetched_at: page.fetched_at.timestamp(),
+                };
+                Some(Extracted { extractor: stored::EXTRACTOR.to_string(), data: kept.encode()? })
+            }
+            _ => None,
+        };
+        drop(doc);
+        let report = report.as_ref().map(|r| (r, extracted.as_ref()));
+        let (new, change) = self.state.lock().unwrap().complete_article(&job.canonical, stored, report, attached, outcome)?;
+        if let Some(change) = change {
+            self.tally.report(&job.host, change);
+        }
+        for next in new {
+            self.push(next);
+        }
+        Ok(outcome.to_string())
+    }
+
+    /// A portal, hub or list page: the pages it leads to, recorded in one step.
+    fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<String> {
+        // A short reply is no block (an empty list window, a one-line notice): blocks
+        // are recognised by their own marks when fetched (`fetch::challenge`).
+        let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
+        for miss in &found.near_misses {
+            tracing::debug!(url = %job.target.url, "near miss: {miss}");
+        }
+        let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
+        let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, "ok")?;
+        for next in new {
+            self.push(next);
+        }
+        Ok("ok".to_string())
+    }
+
+    /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.
+    fn job_for(&self, seed: &str, target: Target) -> Option<Job> {
+        let url = Url::parse(&target.url).ok()?;
+        self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
+    }
+
+    pub(super) fn failed(&self, job: &Job, failure: &Failure) -> Result<()> {
+        if let Failure::Local(why) = failure {
+            anyhow::bail!("{why}");
+        }
+        let status = match failure {
+            Failure::Http(status) => Some(*status),
+            _ => None,
+        };
+        self.tally.failed(&job.host, failure.kind(), status);
+        crawl_log(job, status, 0, &failure.to_string());
+        let host_status = match failure {
+            Failure::Blocked(_) => Some(HostStatus::Blocked),
+            Failure::Unreachable(_) => Some(HostStatus::Unreachable),
+            Failure::HostPaused(_) => Some(HostStatus::Paused),
+            _ => None,
+        };
+        let state = self.state.lock().unwrap();
+        if let Some(host_status) = host_status {
+            state.set_host(&job.host, host_status, &failure.reason(), &self.run_id)?;
+        }
+        let id = report_id(&job.canonical);
+        if matches!(failure, Failure::Http(404 | 410)) && job.target.kind == PageKind::Article && state.has_report(&id)? {
+            state.report_gone(&id, &Utc::now().to_rfc3339())?;
+        }
+        state.finish_job(&job.canonical, false, failure.kind())
+    }
+}
+
+/// The warning a page decoded with malformed sequences carries: which encoding, how it
+/// was chosen, and how many sequences were replaced.
+fn damaged_text(decoded: &Decoded) -> Option<String> {
+    (decoded.malformed > 0).then(|| {
+        format!(
+            "text damaged: decoded as {} ({}), {} malformed byte sequences replaced",
+            decoded.encoding_name(),
+            decoded.decision.as_str(),
+            decoded.malformed
+        )
+    })
+}
+
+/// The crawl log, in Heritrix's sense: one line per URL with what became of it, at
+/// debug level (`NIANBAO_LOG=nianbao::crawl_log=debug` for these lines alone).
+pub(super) fn crawl_log(job: &Job, status: Option<u16>, bytes: usize, outcome: &str) {
+    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), status, bytes, outcome);
+}
