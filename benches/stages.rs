@@ -199,7 +199,7 @@ mod dataset {
                     admin_level: "county".into(),
                     format: "2021".into(),
                     published_date: None,
-                    source_type: "html".into(),
+                    source_type: nianbao::extract::SourceType::Html,
                     encoding: "UTF-8".into(),
                     fetched_at: chrono::Utc::now(),
                     content_sha256: format!("{i:064}"),

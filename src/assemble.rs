@@ -12,10 +12,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use url::Url;
 
 use crate::dataset::{Partition, ReportRow, ReportWithFacts};
-use crate::decode::{decode, normalize::fold_compact};
+use crate::decode::normalize::fold_compact;
 use crate::digest::sha256_hex;
 use crate::extract::stored::Stored;
-use crate::extract::{Extraction, Format, docx_to_html, extract_html, extract_pdf, workbook_to_html};
+use crate::extract::{Extraction, SourceType, extract_file};
 use crate::fetch::archive::read_response;
 use crate::place::{Division, Divisions};
 use crate::state::ReportEntry;
@@ -28,7 +28,7 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
         // An article without facts may have them in an attachment: only the archive has those.
         Some(s) if !s.extraction.facts.is_empty() || entry.attachments.is_empty() => {
             let fetched_at = DateTime::from_timestamp(s.fetched_at, 0).context("stored fetch time out of range")?;
-            (s.extraction, "html", s.encoding, fetched_at)
+            (s.extraction, SourceType::Html, s.encoding, fetched_at)
         }
         _ => from_archive(entry, raw_dir)?,
     };
@@ -53,7 +53,7 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
         admin_level: admin_level.to_string(),
         format: extraction.format.as_str().to_string(),
         published_date: entry.published.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-        source_type: source_type.to_string(),
+        source_type,
         encoding,
         fetched_at,
         content_sha256: entry.sha256.clone(),
@@ -67,22 +67,22 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, raw_dir: &Path
 
 /// A report's extraction read from the raw archive: the article, else the first of
 /// its attachments with facts. Returns it with its source type, encoding and fetch time.
-fn from_archive(entry: &ReportEntry, raw_dir: &Path) -> Result<(Extraction, &'static str, String, DateTime<Utc>)> {
+fn from_archive(entry: &ReportEntry, raw_dir: &Path) -> Result<(Extraction, SourceType, String, DateTime<Utc>)> {
     let stored = read_response(raw_dir, &entry.record)?;
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
-    let mut source_type = sniff(&stored.body);
-    let (mut extraction, encoding) = read(source_type, &stored.body, stored.header("content-type"), host.as_deref(), entry.year);
+    let mut source_type = SourceType::sniff(&stored.body);
+    let (mut extraction, encoding) = extract_file(source_type, &stored.body, stored.header("content-type"), host.as_deref(), entry.year);
     // An article without tables often attaches them as a PDF, Word or Excel file.
     if extraction.facts.is_empty() {
         for attachment in &entry.attachments {
             let file = read_response(raw_dir, attachment)?;
-            let kind = sniff(&file.body);
-            let (mut from_file, _) = read(kind, &file.body, file.header("content-type"), host.as_deref(), entry.year);
+            let kind = SourceType::sniff(&file.body);
+            let (mut from_file, _) = extract_file(kind, &file.body, file.header("content-type"), host.as_deref(), entry.year);
             if from_file.facts.is_empty() {
                 extraction.warnings.extend(from_file.warnings.into_iter().map(|w| format!("attachment: {w}")));
                 continue;
             }
-            from_file.warnings.insert(0, format!("tables read from the attached {kind} file: {}", file.url));
+            from_file.warnings.insert(0, format!("tables read from the attached {} file: {}", kind.as_str(), file.url));
             from_file.text = format!("{}\n{}", extraction.text, from_file.text);
             extraction = from_file;
             source_type = kind;
@@ -156,63 +156,6 @@ fn is_government_of(agency: &str, division: &Division) -> bool {
     rest.is_empty() || rest == "人民政府" || (a.ends_with("人民政府") && a.contains(division.name.as_str()))
 }
 
-/// Extracts a stored report file of any type, with the text encoding it had.
-fn read(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option<&str>, year: Option<i32>) -> (Extraction, String) {
-    let extracted = if source_type == "pdf" {
-        extract_pdf(body, year).map(|extraction| (extraction, "binary".to_string()))
-    } else {
-        as_html(source_type, body, content_type, host).map(|(html, encoding)| (extract_html(&html, year), encoding))
-    };
-    match extracted {
-        Ok(done) => done,
-        Err(why) => {
-            let nothing = Extraction {
-                format: Format::Legacy,
-                facts: Vec::new(),
-                checks_failed: Vec::new(),
-                warnings: vec![format!("{source_type} report: {why}")],
-                text: String::new(),
-            };
-            (nothing, "binary".to_string())
-        }
-    }
-}
-
-/// A stored report as HTML for the extractor, with the text encoding it had; or why
-/// its tables cannot be read.
-fn as_html(source_type: &str, body: &[u8], content_type: Option<&str>, host: Option<&str>) -> Result<(String, String), String> {
-    match source_type {
-        "html" => {
-            let decoded = decode(body, content_type, host);
-            let encoding = decoded.encoding_name().to_string();
-            Ok((decoded.text, encoding))
-        }
-        "docx" => docx_to_html(body).map(|h| (h, "binary".into())).map_err(|e| format!("unreadable Word file: {e:#}")),
-        "xlsx" => workbook_to_html(body).map(|h| (h, "binary".into())).map_err(|e| format!("unreadable Excel file: {e:#}")),
-        // An OLE file is an old .xls, .doc or .wps: only workbooks are read for now.
-        "doc" => workbook_to_html(body)
-            .map(|h| (h, "binary".into()))
-            .map_err(|_| "tables in .doc/.wps files are not extracted yet".to_string()),
-        "image" => Err("tables only as images: no facts extracted".to_string()),
-        other => Err(format!("tables in {other} files are not extracted yet")),
-    }
-}
-
-/// The report's file type from its first bytes, not its URL.
-pub fn sniff(body: &[u8]) -> &'static str {
-    if body.starts_with(b"%PDF") {
-        "pdf"
-    } else if body.starts_with(b"PK\x03\x04") {
-        let head = &body[..body.len().min(4096)];
-        if head.windows(3).any(|w| w == b"xl/") { "xlsx" } else { "docx" }
-    } else if body.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        "doc"
-    } else if body.starts_with(b"\x89PNG") || body.starts_with(&[0xFF, 0xD8, 0xFF]) || body.starts_with(b"GIF8") {
-        "image"
-    } else {
-        "html"
-    }
-}
 
 /// The stable id of a report: a hash of its canonical URL.
 pub fn report_id(canonical_url: &str) -> String {
@@ -242,7 +185,5 @@ mod tests {
         assert!(is_government_of("昭通市人民政府", zt));
         assert!(!is_government_of("昭通市政务服务管理局", zt));
         assert!(is_government_of("昆明市官渡区人民政府", d.get("530111").unwrap()));
-        assert_eq!((sniff(b"%PDF-1.7"), sniff(b"<html>")), ("pdf", "html"));
-        assert_eq!((sniff(b"\x89PNG\r\n"), sniff(&[0xFF, 0xD8, 0xFF, 0xE0])), ("image", "image"));
     }
 }

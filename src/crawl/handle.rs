@@ -10,12 +10,12 @@ use tokio::sync::oneshot;
 use url::Url;
 
 use super::{Crawler, Got, host_of};
-use crate::assemble::{report_id, sniff};
+use crate::assemble::report_id;
 use crate::backlog::{Place, isolated};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::canonical};
-use crate::extract::{self, stored::{self, Stored}};
+use crate::extract::{self, SourceType, stored::{self, Stored}};
 use crate::fetch::{Failure, Fetched, Validators};
 use crate::state::{Extracted, HostStatus, Job, PageRecord, ReportEntry};
 
@@ -99,11 +99,11 @@ impl Crawler {
             record: &page.record,
             fetched_at: &fetched_at,
         };
-        let decoded = (sniff(&page.body) == "html").then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
+        let decoded = (SourceType::sniff(&page.body) == SourceType::Html).then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
         let outcome = match (job.target.kind, &job.target.report_id) {
             (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref())?,
             (PageKind::Attachment, Some(report_id)) => {
-                let outcome = format!("attachment ({})", sniff(&page.body));
+                let outcome = format!("attachment ({})", SourceType::sniff(&page.body).as_str());
                 self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)?;
                 outcome
             }

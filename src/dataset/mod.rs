@@ -16,7 +16,7 @@ mod writer;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::extract::{CheckFailure, Fact};
+use crate::extract::{CheckFailure, Fact, SourceType};
 
 pub use writer::{Written, write};
 
@@ -36,7 +36,7 @@ pub struct ReportRow {
     pub admin_level: String,
     pub format: String,
     pub published_date: Option<NaiveDate>,
-    pub source_type: String,
+    pub source_type: SourceType,
     pub encoding: String,
     pub fetched_at: DateTime<Utc>,
     pub content_sha256: String,

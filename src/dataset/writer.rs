@@ -275,7 +275,7 @@ mod tests {
             admin_level: "prefecture".into(),
             format: "2021".into(),
             published_date: None,
-            source_type: "html".into(),
+            source_type: crate::extract::SourceType::Html,
             encoding: "UTF-8".into(),
             fetched_at: chrono::Utc::now(),
             content_sha256: "0".into(),

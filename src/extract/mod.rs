@@ -19,12 +19,14 @@ mod pdf_glyphs;
 mod pdf_grid;
 mod pdf_text;
 mod sections;
+mod source;
 pub mod stored;
 mod template;
 mod values;
 
 pub use checks::CheckFailure;
 pub use keys::Format;
+pub use source::{SourceType, extract_file};
 pub use office::{docx_to_html, workbook_to_html};
 pub use pdf_glyphs::layout_text as pdf_layout_text;
 pub use pdf_text::extract_pdf_text;
