@@ -149,21 +149,8 @@ impl Crawler {
             Some(r) => (Some(r), "report"),
             None => (None, "not-a-report"),
         };
-        // A report article's attached files are fetched too: they often hold the tables.
-        let attached: Vec<Job> = match (&report, &doc) {
-            (Some(r), Some(doc)) => discover::attachments(doc, &page.url)
-                .into_iter()
-                .filter_map(|u| {
-                    let target = Target {
-                        url: u.to_string(),
-                        kind: PageKind::Attachment,
-                        title: Some(r.title.clone()),
-                        report_id: Some(r.report_id.clone()),
-                        ..job.target.clone()
-                    };
-                    self.job_for(&job.seed, target)
-                })
-                .collect(),
+        let attached = match (&report, &doc) {
+            (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url),
             _ => Vec::new(),
         };
         let extracted = match (&report, &doc, html) {
@@ -187,6 +174,23 @@ impl Crawler {
             self.push(next);
         }
         Ok(outcome.to_string())
+    }
+
+    /// A report article's attached files, to fetch too: they often hold the tables.
+    fn attachments(&self, job: &Job, report: &ReportEntry, doc: &crate::html::Page, page_url: &Url) -> Vec<Job> {
+        discover::attachments(doc, page_url)
+            .into_iter()
+            .filter_map(|u| {
+                let target = Target {
+                    url: u.to_string(),
+                    kind: PageKind::Attachment,
+                    title: Some(report.title.clone()),
+                    report_id: Some(report.report_id.clone()),
+                    ..job.target.clone()
+                };
+                self.job_for(&job.seed, target)
+            })
+            .collect()
     }
 
     /// A portal, hub or list page: the pages it leads to, recorded in one step.

@@ -52,20 +52,53 @@ pub fn write<E>(
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
     coverage: impl FnOnce() -> Result<BTreeMap<Partition, Vec<CoverageRecord>>>,
 ) -> Result<Written> {
-    let file_name = format!("part-{run_id}-0.parquet");
     let staging = out.join(STAGING);
     // What a killed rebuild staged is not published: start from nothing.
     if staging.exists() {
         std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
     }
-    let mut kept: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut written = Written::default();
-    let provenance = provenance(run_id);
+    let mut build = Build {
+        out: out.to_path_buf(),
+        staging,
+        file_name: format!("part-{run_id}-0.parquet"),
+        provenance: provenance(run_id),
+        kept: BTreeSet::new(),
+        written: Written::default(),
+    };
     for (partition, entries) in &partitions {
-        let sub = partition.dir();
-        let mut files = TABLES.map(|(table, rows, _)| PartFile::new(staging.join(table).join(&sub), &file_name, rows, &provenance));
+        build.reports(&partition.dir(), entries, &mut assemble)?;
+    }
+    drop(partitions);
+    for (partition, records) in coverage()? {
+        build.coverage(&partition.dir(), &records)?;
+    }
+    for table in TABLES.iter().map(|(table, ..)| *table).chain([COVERAGE]) {
+        remove_stale(&out.join(table), &build.kept)?;
+    }
+    let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, &build.provenance);
+    keys.write(&keys_batch()?)?;
+    keys.finish()?;
+    let _ = std::fs::remove_dir_all(&build.staging);
+    Ok(build.written)
+}
+
+/// One rebuild of the dataset: where it stages and publishes, and what it wrote.
+struct Build {
+    out: PathBuf,
+    staging: PathBuf,
+    file_name: String,
+    provenance: Vec<KeyValue>,
+    /// The part files published by this rebuild: every other one is stale.
+    kept: BTreeSet<PathBuf>,
+    written: Written,
+}
+
+impl Build {
+    /// One partition's reports, facts and wide rows, a chunk of reports at a time.
+    fn reports<E>(&mut self, sub: &Path, entries: &[E], assemble: &mut impl FnMut(&E) -> Option<ReportWithFacts>) -> Result<()> {
+        let mut files = TABLES.map(|(table, rows, _)| PartFile::new(self.staging.join(table).join(sub), &self.file_name, rows, &self.provenance));
         for chunk in entries.chunks(CHUNK) {
-            let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut assemble).collect();
+            let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut *assemble).collect();
             if items.is_empty() {
                 continue;
             }
@@ -73,8 +106,8 @@ pub fn write<E>(
             for (file, (_, _, batch)) in files.iter_mut().zip(TABLES) {
                 file.write(&batch(&refs)?)?;
             }
-            written.reports += items.len();
-            written.facts += items.iter().map(|i| i.facts.len()).sum::<usize>();
+            self.written.reports += items.len();
+            self.written.facts += items.iter().map(|i| i.facts.len()).sum::<usize>();
         }
         let mut finished = false;
         for file in &mut files {
@@ -82,31 +115,30 @@ pub fn write<E>(
         }
         if finished {
             for (table, ..) in TABLES {
-                publish(&staging.join(table).join(&sub), &out.join(table).join(&sub))?;
-                kept.insert(out.join(table).join(&sub).join(&file_name));
+                self.publish(table, sub)?;
             }
-            written.partitions += 1;
+            self.written.partitions += 1;
         }
+        Ok(())
     }
-    drop(partitions);
-    for (partition, records) in coverage()? {
-        let sub = partition.dir();
-        let mut file = PartFile::new(staging.join(COVERAGE).join(&sub), &file_name, 64 * 1024, &provenance);
+
+    /// One partition of the coverage table.
+    fn coverage(&mut self, sub: &Path, records: &[CoverageRecord]) -> Result<()> {
+        let mut file = PartFile::new(self.staging.join(COVERAGE).join(sub), &self.file_name, 64 * 1024, &self.provenance);
         file.write(&coverage_batch(&records.iter().collect::<Vec<_>>())?)?;
         if file.finish()? {
-            publish(&staging.join(COVERAGE).join(&sub), &out.join(COVERAGE).join(&sub))?;
-            kept.insert(out.join(COVERAGE).join(&sub).join(&file_name));
-            written.coverage_rows += records.len();
+            self.publish(COVERAGE, sub)?;
+            self.written.coverage_rows += records.len();
         }
+        Ok(())
     }
-    for table in TABLES.iter().map(|(table, ..)| *table).chain([COVERAGE]) {
-        remove_stale(&out.join(table), &kept)?;
+
+    /// Puts a staged partition of `table` in place (see [`publish`]).
+    fn publish(&mut self, table: &str, sub: &Path) -> Result<()> {
+        publish(&self.staging.join(table).join(sub), &self.out.join(table).join(sub))?;
+        self.kept.insert(self.out.join(table).join(sub).join(&self.file_name));
+        Ok(())
     }
-    let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, &provenance);
-    keys.write(&keys_batch()?)?;
-    keys.finish()?;
-    let _ = std::fs::remove_dir_all(&staging);
-    Ok(written)
 }
 
 /// A table's batch of rows for a chunk of reports.
