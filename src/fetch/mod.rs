@@ -8,22 +8,27 @@
 //! jitter, and a Retry-After makes the whole host wait; other 4xx are final.
 //! Redirects are followed here, not inside the HTTP client, so that every hop passes
 //! the scope, robots.txt and the politeness gate of the host it goes to.
+//!
+//! The steps live beside this file: `scope`, `robots`, `politeness`, `health` (when a
+//! host is paused), `client` (the request, its body under the cap, what an error
+//! means), `resolver` (where a name may resolve), `archive`, `outcome`.
 
 pub mod archive;
 mod outcome;
 mod politeness;
 pub mod robots;
+mod client;
+mod health;
 mod resolver;
 pub mod scope;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER};
+use reqwest::header::RETRY_AFTER;
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -31,6 +36,7 @@ use crate::config::Config;
 pub use archive::{Archive, RecordRef};
 pub use outcome::Failure;
 pub use politeness::Politeness;
+use health::HostHealth;
 use politeness::Permit;
 use robots::Rules;
 use scope::Scope;
@@ -102,13 +108,6 @@ pub struct Ask<'a> {
     pub form: Option<&'a [(String, String)]>,
 }
 
-#[derive(Default)]
-struct HostHealth {
-    consecutive_failures: u32,
-    /// Time lost to failures this run: retry waits and failed attempts.
-    waited: Duration,
-    paused: Option<String>,
-}
 
 pub struct Fetcher {
     client: reqwest::Client,
@@ -142,9 +141,9 @@ enum Hop {
 
 impl Fetcher {
     pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
-        let client = build_client(&config, &scope, false)?;
-        let insecure_client = build_client(&config, &scope, true)?;
-        let proxy = proxy_in_use(&config.crawl.proxy);
+        let client = client::build_client(&config, &scope, false)?;
+        let insecure_client = client::build_client(&config, &scope, true)?;
+        let proxy = client::proxy_in_use(&config.crawl.proxy);
         Ok(Fetcher {
             client,
             insecure_client,
@@ -169,11 +168,6 @@ impl Fetcher {
         self.politeness.gate(host).until_due().await
     }
 
-    /// Hosts paused during this run, with the reason.
-    pub fn paused_hosts(&self) -> Vec<(String, String)> {
-        let health = self.health.lock().unwrap();
-        health.iter().filter_map(|(h, s)| s.paused.clone().map(|r| (h.clone(), r))).collect()
-    }
 
     /// Fetches `url` politely, following redirects hop by hop. See the module docs.
     pub async fn fetch(&self, url: &Url, ask: Ask<'_>) -> Result<Fetch, Failure> {
@@ -207,7 +201,7 @@ impl Fetcher {
             return Err(Failure::OutOfScope(why));
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        if let Some(why) = self.health.lock().unwrap().get(&host).and_then(|h| h.paused.clone()) {
+        if let Some(why) = self.paused(&host) {
             return Err(Failure::HostPaused(why));
         }
         let rules = self.rules(url, &host).await?;
@@ -310,7 +304,7 @@ impl Fetcher {
                 }
                 Attempt::Retry { failure, retry_after } => {
                     let backoff = Duration::from_millis(crawl.backoff_base_ms.saturating_mul(1 << attempt.min(16)));
-                    let wait = retry_after.unwrap_or(backoff + jitter(crawl.backoff_base_ms));
+                    let wait = retry_after.unwrap_or(backoff + client::jitter(crawl.backoff_base_ms));
                     self.charge_wait(host, started.elapsed() + wait)?;
                     tracing::debug!(%url, %failure, ?wait, "retrying");
                     self.politeness.gate(host).hold_until(Instant::now() + wait);
@@ -320,56 +314,18 @@ impl Fetcher {
         }
     }
 
-    /// Adds `lost` to the time the host has cost in failures this run; past
-    /// `max_wait_per_host_secs` the host is paused until the next run, with the reason.
-    fn charge_wait(&self, host: &str, lost: Duration) -> Result<(), Failure> {
-        let budget = Duration::from_secs(self.config.crawl.max_wait_per_host_secs);
-        let mut health = self.health.lock().unwrap();
-        let h = health.entry(host.to_string()).or_default();
-        h.waited += lost;
-        if h.waited <= budget {
-            return Ok(());
-        }
-        let reason = h.paused.get_or_insert_with(|| {
-            let reason = format!(
-                "{} s lost to retries and failed or slow replies, over crawl.max_wait_per_host_secs = {}",
-                h.waited.as_secs(),
-                budget.as_secs()
-            );
-            tracing::warn!(host, reason, "host paused for the rest of the run");
-            reason
-        });
-        Err(Failure::HostPaused(reason.clone()))
-    }
 
     /// One request under `permit`, which is dropped once the body is in: archiving
     /// and classifying it is our time, not the host's.
     async fn attempt(&self, url: &Url, ask: Ask<'_>, permit: Permit) -> Attempt {
         let host = url.host_str().unwrap_or_default();
         let client = if self.config.host(host).is_some_and(|o| o.insecure_tls) { &self.insecure_client } else { &self.client };
-        let mut headers = HeaderMap::new();
-        if let Some(v) = ask.earlier.map(|e| &e.validators) {
-            if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
-                headers.insert(IF_NONE_MATCH, etag);
-            }
-            if let Some(lm) = v.last_modified.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
-                headers.insert(IF_MODIFIED_SINCE, lm);
-            }
-        }
-        let request = match ask.form {
-            Some(form) => {
-                let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
-                client.post(url.clone()).body(body)
-            }
-            None => client.get(url.clone()),
-        };
-        let mut response = match request.headers(headers).send().await {
+        let mut response = match client::request(client, url, ask).send().await {
             Ok(r) => r,
-            Err(e) => return classify_error(&e, self.proxy.as_deref()),
+            Err(e) => return client::classify_error(&e, self.proxy.as_deref()),
         };
         let status = response.status().as_u16();
-        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(client::parse_retry_after);
         let final_url = response.url().clone();
         let header_list: Vec<(String, String)> = response
             .headers()
@@ -381,30 +337,10 @@ impl Fetcher {
             BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
             BodyLimit::Robots => ROBOTS_BYTES,
         };
-        // A declared length over the cap is refused before a byte of the body is read,
-        // so a known too-large file costs one request's headers each night, not its cap.
-        if ask.limit != BodyLimit::Robots && response.content_length().is_some_and(|n| n > cap) {
-            return Attempt::Done(Err(Failure::TooLarge(cap)));
-        }
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() as u64 + chunk.len() as u64 > cap {
-                        if ask.limit != BodyLimit::Robots {
-                            return Attempt::Done(Err(Failure::TooLarge(cap)));
-                        }
-                        body.extend_from_slice(&chunk[..(cap as usize - body.len())]);
-                        break;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return Attempt::Retry { failure: Failure::Failed(format!("body cut short: {}", error_chain(&e))), retry_after: None };
-                }
-            }
-        }
+        let body = match client::read_body(&mut response, cap, ask.limit).await {
+            Ok(body) => body,
+            Err(attempt) => return attempt,
+        };
         drop(permit);
         let fetched_at = Utc::now();
         let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
@@ -433,114 +369,5 @@ impl Fetcher {
         }
     }
 
-    fn record_health(&self, host: &str, result: &Result<Hop, Failure>) {
-        let mut health = self.health.lock().unwrap();
-        let h = health.entry(host.to_string()).or_default();
-        match result {
-            Ok(_) => h.consecutive_failures = 0,
-            Err(Failure::Unreachable(_) | Failure::Http(500..=599) | Failure::Http(429)) => {
-                h.consecutive_failures += 1;
-                if h.consecutive_failures >= self.config.crawl.host_failure_limit && h.paused.is_none() {
-                    let reason = format!("{} failures in a row", h.consecutive_failures);
-                    tracing::warn!(host, reason, "host paused for the rest of the run");
-                    h.paused = Some(reason);
-                }
-            }
-            Err(_) => {}
-        }
-    }
 }
 
-fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -> Result<reqwest::Client> {
-    let crawl = &config.crawl;
-    let allowed = scope.allowed();
-    let pins: HashMap<String, SocketAddr> = config
-        .resolve
-        .iter()
-        .map(|(h, a)| Ok((h.clone(), a.parse().with_context(|| format!("resolve.{h}"))?)))
-        .collect::<Result<_>>()?;
-    let builder = reqwest::Client::builder()
-        .user_agent(&crawl.user_agent)
-        .connect_timeout(Duration::from_secs(crawl.connect_timeout_secs))
-        .timeout(Duration::from_secs(crawl.request_timeout_secs))
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(resolver::GuardedResolver::new(pins, allowed)))
-        // No idle connections: at 1 request/s a host's next request is a second away,
-        // and a thousand idle connections hold ~70 MB of grown read buffers (measured
-        // in the crawl benchmark); a fresh connection costs less than that.
-        .pool_max_idle_per_host(0)
-        .tls_danger_accept_invalid_certs(insecure_tls);
-    let builder = match crawl.proxy.trim() {
-        "" => builder,
-        "none" => builder.no_proxy(),
-        proxy => builder.proxy(reqwest::Proxy::all(proxy).with_context(|| format!("bad proxy URL {proxy:?}"))?),
-    };
-    builder.build().context("cannot build the HTTP client")
-}
-
-fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt {
-    let chain = error_chain(e);
-    if chain.contains("private or reserved") {
-        return Attempt::Done(Err(Failure::OutOfScope(chain)));
-    }
-    let why = match proxy {
-        Some(proxy) if e.is_connect() => format!("no connection through the proxy {proxy}: {chain}"),
-        _ => chain,
-    };
-    Attempt::Retry { failure: Failure::Unreachable(why), retry_after: None }
-}
-
-/// The proxy the client uses: the `crawl.proxy` setting, or with "" the standard
-/// variables reqwest reads (their NO_PROXY exceptions aside).
-fn proxy_in_use(setting: &str) -> Option<String> {
-    match setting.trim() {
-        "none" => None,
-        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-            .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{v} (from {name})"))),
-        proxy => Some(proxy.to_string()),
-    }
-}
-
-/// An error with its causes, which is where reqwest keeps the useful part.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// Retry-After as seconds or an HTTP date, capped at an hour.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let wait = match value.trim().parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => {
-            let date = DateTime::parse_from_rfc2822(value.trim()).ok()?;
-            (date.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default()
-        }
-    };
-    Some(wait.min(Duration::from_secs(3600)))
-}
-
-/// Up to `base_ms` of jitter, so retries from many workers do not line up.
-fn jitter(base_ms: u64) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
-    Duration::from_millis(u64::from(nanos) % base_ms.max(1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_in_seconds_and_dates() {
-        assert_eq!(parse_retry_after("5"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("99999"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-}
