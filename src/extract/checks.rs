@@ -38,16 +38,47 @@ const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after
 
 /// Every identity that does not hold, with its numbers.
 pub fn failed(facts: &[Fact]) -> Vec<CheckFailure> {
-    let value: FxHashMap<(&str, &str, &str), Option<f64>> =
-        facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect();
-    let get = |s: &str, r: &str, c: &str| value.get(&(s, r, c)).copied().flatten();
-    let mut failures = Vec::new();
-    // Names are made only for failures: most identities hold.
-    let mut expect = |check: &str, scope: &str, left: (&str, Option<f64>), right: (&str, Option<f64>)| {
+    let mut checks = Checks {
+        value: facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect(),
+        failures: Vec::new(),
+    };
+    // Rows printed wholly blank are not among the result leaves, as rows not printed.
+    let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests" && !f.raw.is_empty()).map(|f| f.row).collect();
+    request_rows.dedup();
+    checks.request_columns(&request_rows);
+    for row in &request_rows {
+        if APPLICANTS.iter().any(|c| checks.value.contains_key(&("requests", row, c))) {
+            let total = checks.get("requests", row, "total");
+            let parts = sum(APPLICANTS.iter().map(|c| checks.get("requests", row, c)));
+            checks.expect("requests.row_total", row, ("total", total), ("sum of applicants", parts));
+        }
+    }
+    for row in REVIEW_ROWS {
+        let total = checks.get("review", row, "total");
+        let parts = sum(REVIEW_PARTS.iter().map(|c| checks.get("review", row, c)));
+        checks.expect("review.row_total", row, ("total", total), ("sum of results", parts));
+    }
+    checks.failures
+}
+
+/// A report's values by key, and the identities found not to hold.
+struct Checks<'a> {
+    value: FxHashMap<(&'a str, &'a str, &'a str), Option<f64>>,
+    failures: Vec<CheckFailure>,
+}
+
+impl Checks<'_> {
+    fn get(&self, section: &str, row: &str, column: &str) -> Option<f64> {
+        self.value.get(&(section, row, column)).copied().flatten()
+    }
+
+    /// Records a failure when both sides are known and differ. Names are made only
+    /// for failures: most identities hold.
+    fn expect(&mut self, check: &str, scope: &str, left: (&str, Option<f64>), right: (&str, Option<f64>)) {
         if let (Some(l), Some(r)) = (left.1, right.1)
             && (l - r).abs() > 1e-6
         {
-            failures.push(CheckFailure {
+            self.failures.push(CheckFailure {
                 check: check.to_string(),
                 scope: scope.to_string(),
                 left: left.0.to_string(),
@@ -56,49 +87,22 @@ pub fn failed(facts: &[Fact]) -> Vec<CheckFailure> {
                 right_value: r,
             });
         }
-    };
+    }
 
-    // Rows printed wholly blank are not among the result leaves, as rows not printed.
-    let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests" && !f.raw.is_empty()).map(|f| f.row).collect();
-    request_rows.dedup();
-    let leaves: Vec<&str> = request_rows.iter().copied().filter(|r| r.starts_with("result.") && *r != "result.total").collect();
-    for column in APPLICANTS.iter().chain(["total"].iter()) {
-        let both = |a: &str, b: &str| sum([get("requests", a, column), get("requests", b, column)]);
-        expect(
-            "requests.balance",
-            column,
-            ("new_received+carried_over", both("new_received", "carried_over")),
-            ("result.total+carried_forward", both("result.total", "carried_forward")),
-        );
-        if !leaves.is_empty() {
-            expect(
-                "requests.result_total",
-                column,
-                ("result.total", get("requests", "result.total", column)),
-                ("sum of results", sum(leaves.iter().map(|r| get("requests", r, column)))),
-            );
+    /// The balance and the results' total of section 三, in each column.
+    fn request_columns(&mut self, request_rows: &[&str]) {
+        let leaves: Vec<&str> = request_rows.iter().copied().filter(|r| r.starts_with("result.") && *r != "result.total").collect();
+        for column in APPLICANTS.iter().chain(["total"].iter()) {
+            let both = |a: &str, b: &str| sum([self.get("requests", a, column), self.get("requests", b, column)]);
+            let (received, handled) = (both("new_received", "carried_over"), both("result.total", "carried_forward"));
+            self.expect("requests.balance", column, ("new_received+carried_over", received), ("result.total+carried_forward", handled));
+            if !leaves.is_empty() {
+                let total = self.get("requests", "result.total", column);
+                let results = sum(leaves.iter().map(|r| self.get("requests", r, column)));
+                self.expect("requests.result_total", column, ("result.total", total), ("sum of results", results));
+            }
         }
     }
-    for row in &request_rows {
-        if APPLICANTS.iter().all(|c| !value.contains_key(&("requests", row, c))) {
-            continue;
-        }
-        expect(
-            "requests.row_total",
-            row,
-            ("total", get("requests", row, "total")),
-            ("sum of applicants", sum(APPLICANTS.iter().map(|c| get("requests", row, c)))),
-        );
-    }
-    for row in REVIEW_ROWS {
-        expect(
-            "review.row_total",
-            row,
-            ("total", get("review", row, "total")),
-            ("sum of results", sum(REVIEW_PARTS.iter().map(|c| get("review", row, c)))),
-        );
-    }
-    failures
 }
 
 /// The sum of all values, or None when any is blank: a blank cannot be checked.

@@ -66,47 +66,56 @@ pub fn docx_to_html(bytes: &[u8]) -> Result<String> {
     zip.by_name("word/document.xml").context("no word/document.xml")?.take(MAX_DOCUMENT_XML + 1).read_to_string(&mut xml)?;
     anyhow::ensure!(xml.len() as u64 <= MAX_DOCUMENT_XML, "Word document larger than {MAX_DOCUMENT_XML} bytes: not read");
     let mut reader = XmlReader::from_str(&xml);
-    // A stack: the document body, then one entry per table being read (tables nest).
-    let mut body = String::from("<html><body>");
-    let mut tables: Vec<WordTable> = Vec::new();
-    let mut paragraph = String::new();
-    let mut in_text = false;
+    let mut html = WordHtml { body: String::from("<html><body>"), tables: Vec::new(), paragraph: String::new(), in_text: false };
     loop {
-        let event = reader.read_event().context("bad document.xml")?;
-        let (start, end, name): (bool, bool, String) = match &event {
-            Event::Start(e) => (true, false, e.local_name().into_inner().to_string()),
-            Event::Empty(e) => (true, true, e.local_name().into_inner().to_string()),
-            Event::End(e) => (false, true, e.local_name().into_inner().to_string()),
-            Event::Text(t) => {
-                if in_text {
-                    paragraph.push_str(&t.xml10_content());
-                }
-                continue;
+        match reader.read_event().context("bad document.xml")? {
+            Event::Start(e) => html.start(&e, false),
+            Event::Empty(e) => {
+                html.start(&e, true);
+                html.end(e.local_name().into_inner());
             }
+            Event::End(e) => html.end(e.local_name().into_inner()),
+            Event::Text(t) if html.in_text => html.paragraph.push_str(&t.xml10_content()),
             Event::Eof => break,
-            _ => continue,
-        };
-        match (start, end, name.as_str()) {
-            (true, _, "tbl") => tables.push(WordTable::default()),
-            (true, false, "tr") => {
-                if let Some(t) = tables.last_mut() {
+            _ => {}
+        }
+    }
+    html.body.push_str("</body></html>");
+    Ok(html.body)
+}
+
+/// A Word document's body as HTML, being built element by element.
+struct WordHtml {
+    body: String,
+    /// The tables being read, innermost last (tables nest).
+    tables: Vec<WordTable>,
+    paragraph: String,
+    in_text: bool,
+}
+
+impl WordHtml {
+    /// The cell being read, if any.
+    fn cell(&mut self) -> Option<&mut WordCell> {
+        self.tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut())
+    }
+
+    fn start(&mut self, e: &quick_xml::events::BytesStart, empty: bool) {
+        match (e.local_name().into_inner(), empty) {
+            ("tbl", _) => self.tables.push(WordTable::default()),
+            ("tr", false) => {
+                if let Some(t) = self.tables.last_mut() {
                     t.rows.push(Vec::new());
                 }
             }
-            (true, false, "tc") => {
-                if let Some(row) = tables.last_mut().and_then(|t| t.rows.last_mut()) {
+            ("tc", false) => {
+                if let Some(row) = self.tables.last_mut().and_then(|t| t.rows.last_mut()) {
                     let col = row.last().map_or(0, |c| c.col + c.colspan);
                     row.push(WordCell { col, colspan: 1, rowspan: 1, continues: false, html: String::new() });
                 }
             }
-            (true, _, "gridSpan" | "vMerge") => {
-                let (Event::Start(e) | Event::Empty(e)) = &event else { continue };
-                let val = e
-                    .attributes()
-                    .flatten()
-                    .find(|a| a.key.local_name().into_inner() == "val")
-                    .map(|a| a.value.to_string());
-                if let Some(cell) = tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+            (name @ ("gridSpan" | "vMerge"), _) => {
+                let val = e.attributes().flatten().find(|a| a.key.local_name().into_inner() == "val").map(|a| a.value.to_string());
+                if let Some(cell) = self.cell() {
                     if name == "gridSpan" {
                         cell.colspan = val.and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
                     } else {
@@ -114,29 +123,35 @@ pub fn docx_to_html(bytes: &[u8]) -> Result<String> {
                     }
                 }
             }
-            (true, false, "t") => in_text = true,
-            (false, true, "t") => in_text = false,
-            (true, true, "br" | "tab") => paragraph.push(' '),
-            (false, true, "p") => {
-                let p = format!("<p>{}</p>", escape(&paragraph));
-                paragraph.clear();
-                match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                    Some(cell) => cell.html.push_str(&p),
-                    None => body.push_str(&p),
-                }
+            ("t", false) => self.in_text = true,
+            ("br" | "tab", true) => self.paragraph.push(' '),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, name: &str) {
+        match name {
+            "t" => self.in_text = false,
+            "p" => {
+                let p = format!("<p>{}</p>", escape(&self.paragraph));
+                self.paragraph.clear();
+                self.place(&p);
             }
-            (false, true, "tbl") => {
-                let table = tables.pop().map(render_word_table).unwrap_or_default();
-                match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
-                    Some(cell) => cell.html.push_str(&table),
-                    None => body.push_str(&table),
-                }
+            "tbl" => {
+                let table = self.tables.pop().map(render_word_table).unwrap_or_default();
+                self.place(&table);
             }
             _ => {}
         }
     }
-    body.push_str("</body></html>");
-    Ok(body)
+
+    /// Puts finished HTML in the cell being read, or in the body.
+    fn place(&mut self, html: &str) {
+        match self.cell() {
+            Some(cell) => cell.html.push_str(html),
+            None => self.body.push_str(html),
+        }
+    }
 }
 
 /// Turns vertical merges into rowspans: a continuing cell adds one row to the cell

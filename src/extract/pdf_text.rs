@@ -22,82 +22,19 @@ const GROUPS: [&str; 7] = ["(一)予以公开", "(二)部分公开", "(三)不�
 
 /// Extracts the facts of a report from its PDF's layout text.
 pub fn extract_pdf_text(text: &str, year: Option<i32>) -> Extraction {
-    let mut facts = Vec::new();
-    let mut warnings = vec!["tables rebuilt from PDF text: best effort, check against the PDF".to_string()];
-    let mut section: Option<Section> = None;
-    let mut pending: Vec<String> = Vec::new();
-    let mut active_columns: Vec<&'static str> = Vec::new();
-    let mut group: Option<usize> = None;
-    let mut votes = (0, 0);
+    let mut reader = TextReader {
+        facts: Vec::new(),
+        warnings: vec!["tables rebuilt from PDF text: best effort, check against the PDF".to_string()],
+        section: None,
+        pending: Vec::new(),
+        active_columns: Vec::new(),
+        group: None,
+        votes: (0, 0),
+    };
     for line in text.lines() {
-        let compact = fold_compact(line);
-        if compact.is_empty() || is_page_number(&compact) {
-            continue;
-        }
-        if let Some(h) = heading_section(&compact) {
-            section = h;
-            pending.clear();
-            continue;
-        }
-        let Some(current) = section else { continue };
-        let (label, numbers) = split_numbers(line);
-        let label_compact = fold_compact(&label);
-        if let Some(g) = group_of(&label_compact) {
-            group = Some(g);
-        }
-        match current {
-            Section::Active => {
-                let columns = column_keys(&compact);
-                if !columns.is_empty() && numbers.is_empty() {
-                    for (_, f) in &columns {
-                        match f {
-                            Some(Format::F2021) => votes.0 += 1,
-                            Some(Format::F2019) => votes.1 += 1,
-                            _ => {}
-                        }
-                    }
-                    active_columns = columns.into_iter().map(|(k, _)| k).collect();
-                    continue;
-                }
-                let Some(row) = keys::active_row(&label_compact) else { continue };
-                if numbers.len() != active_columns.len() {
-                    warnings.push(format!("active: {} numbers for {} columns in row {}", numbers.len(), active_columns.len(), fold(&label)));
-                    continue;
-                }
-                for (column, raw) in active_columns.iter().zip(&numbers) {
-                    facts.push(fact("active", row, column, &label, raw, keys::active_unit(column)));
-                }
-            }
-            Section::Requests => {
-                if numbers.len() < 7 {
-                    if !label_compact.is_empty() {
-                        pending.push(label_compact);
-                    }
-                    continue;
-                }
-                let numbers = &numbers[numbers.len() - 7..];
-                let Some(row) = request_row(&label_compact, &pending, group) else {
-                    warnings.push(format!("requests: row label not recognised: {}", pending.join("") + &label_compact));
-                    pending.clear();
-                    continue;
-                };
-                let printed = if label_compact.is_empty() { pending.last().cloned().unwrap_or_default() } else { fold(&label) };
-                for (column, raw) in APPLICANTS.iter().zip(numbers) {
-                    facts.push(fact("requests", row, column, &printed, raw, Some("件")));
-                }
-                pending.clear();
-            }
-            Section::Review => {
-                if numbers.len() == 15 {
-                    for (i, raw) in numbers.iter().enumerate() {
-                        facts.push(fact("review", REVIEW_ROWS[i / 5], keys::REVIEW_COLUMNS[i % 5], REVIEW_ROWS[i / 5], raw, Some("件")));
-                    }
-                } else if !numbers.is_empty() {
-                    warnings.push(format!("review: {} numbers where the template has 15", numbers.len()));
-                }
-            }
-        }
+        reader.line(line);
     }
+    let TextReader { mut facts, warnings, votes, .. } = reader;
     let format = match votes {
         (0, 0) => super::format_from_text(text, year),
         (a, b) if a >= b => Format::F2021,
@@ -107,6 +44,103 @@ pub fn extract_pdf_text(text: &str, year: Option<i32>) -> Extraction {
     facts.retain(|f: &Fact| seen.insert((f.section, f.row, f.column)));
     let checks_failed = checks::failed(&facts);
     Extraction { format, facts, checks_failed, warnings, text: text.to_string() }
+}
+
+/// What reading the laid-out text line by line carries from one line to the next.
+struct TextReader {
+    facts: Vec<Fact>,
+    warnings: Vec<String>,
+    section: Option<Section>,
+    /// Label lines of a requests row whose numbers are on a later line.
+    pending: Vec<String>,
+    /// Section 二's columns, from its header line.
+    active_columns: Vec<&'static str>,
+    /// The numbered group (三(三), (四) …) the requests rows are in.
+    group: Option<usize>,
+    /// Header cells seen of the 2021 and the 2019 template.
+    votes: (u32, u32),
+}
+
+impl TextReader {
+    fn line(&mut self, line: &str) {
+        let compact = fold_compact(line);
+        if compact.is_empty() || is_page_number(&compact) {
+            return;
+        }
+        if let Some(h) = heading_section(&compact) {
+            self.section = h;
+            self.pending.clear();
+            return;
+        }
+        let Some(current) = self.section else { return };
+        let (label, numbers) = split_numbers(line);
+        let label_compact = fold_compact(&label);
+        if let Some(g) = group_of(&label_compact) {
+            self.group = Some(g);
+        }
+        match current {
+            Section::Active => self.active(&compact, &label, &label_compact, &numbers),
+            Section::Requests => self.requests(&label, label_compact, &numbers),
+            Section::Review => self.review(&numbers),
+        }
+    }
+
+    /// A line of section 二: its header (which names the template) or a row.
+    fn active(&mut self, compact: &str, label: &str, label_compact: &str, numbers: &[String]) {
+        let columns = column_keys(compact);
+        if !columns.is_empty() && numbers.is_empty() {
+            for (_, f) in &columns {
+                match f {
+                    Some(Format::F2021) => self.votes.0 += 1,
+                    Some(Format::F2019) => self.votes.1 += 1,
+                    _ => {}
+                }
+            }
+            self.active_columns = columns.into_iter().map(|(k, _)| k).collect();
+            return;
+        }
+        let Some(row) = keys::active_row(label_compact) else { return };
+        if numbers.len() != self.active_columns.len() {
+            let why = format!("active: {} numbers for {} columns in row {}", numbers.len(), self.active_columns.len(), fold(label));
+            self.warnings.push(why);
+            return;
+        }
+        for (column, raw) in self.active_columns.iter().zip(numbers) {
+            self.facts.push(fact("active", row, column, label, raw, keys::active_unit(column)));
+        }
+    }
+
+    /// A line of section 三: a label waiting for its numbers, or a row of seven.
+    fn requests(&mut self, label: &str, label_compact: String, numbers: &[String]) {
+        if numbers.len() < 7 {
+            if !label_compact.is_empty() {
+                self.pending.push(label_compact);
+            }
+            return;
+        }
+        let numbers = &numbers[numbers.len() - 7..];
+        let Some(row) = request_row(&label_compact, &self.pending, self.group) else {
+            self.warnings.push(format!("requests: row label not recognised: {}", self.pending.join("") + &label_compact));
+            self.pending.clear();
+            return;
+        };
+        let printed = if label_compact.is_empty() { self.pending.last().cloned().unwrap_or_default() } else { fold(label) };
+        for (column, raw) in APPLICANTS.iter().zip(numbers) {
+            self.facts.push(fact("requests", row, column, &printed, raw, Some("件")));
+        }
+        self.pending.clear();
+    }
+
+    /// Section 四: its fifteen numbers in one line.
+    fn review(&mut self, numbers: &[String]) {
+        if numbers.len() == 15 {
+            for (i, raw) in numbers.iter().enumerate() {
+                self.facts.push(fact("review", REVIEW_ROWS[i / 5], keys::REVIEW_COLUMNS[i % 5], REVIEW_ROWS[i / 5], raw, Some("件")));
+            }
+        } else if !numbers.is_empty() {
+            self.warnings.push(format!("review: {} numbers where the template has 15", numbers.len()));
+        }
+    }
 }
 
 /// A section 三 row's key: from its own label, else with the wrapped label lines
