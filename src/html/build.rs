@@ -7,75 +7,18 @@
 //! never copied, and known tag names are never allocated.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 use html5gum::{Emitter, Error, State, Tokenizer, naive_next_state};
 
+use super::attributes::few_attributes;
+use super::tags::{Known, TABLE_PARTS, known};
 use super::{Kind, Node, NodeId, Page};
-
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-];
 
 /// Elements open within one another, at the most. Report pages nest a few dozen deep;
 /// a hostile page nesting thousands would make every scope search of the open stack
 /// (quadratic in depth) and every recursive reader of the tree (a stack overflow) pay
 /// for its depth, so deeper elements are flattened into the deepest open one.
 pub(super) const MAX_OPEN: usize = 256;
-
-/// Start tags that close an open `<p>` (HTML's "closes a p element" list).
-const CLOSES_P: &[&str] = &[
-    "address", "article", "aside", "blockquote", "center", "details", "dir", "div", "dl", "fieldset", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "menu", "nav", "ol",
-    "p", "pre", "section", "table", "ul",
-];
-
-const TABLE_PARTS: &[&str] = &["td", "th", "tr", "tbody", "thead", "tfoot", "table"];
-
-/// Tag names common on report pages besides those above (Word's `o:p` among them):
-/// these are kept as `&'static str`, others are allocated.
-const COMMON: &[&str] = &[
-    "a", "b", "body", "caption", "colgroup", "em", "font", "head", "html", "i", "o:p", "script", "span", "strong",
-    "style", "sub", "sup", "title", "u",
-];
-
-/// A tag name the builder knows, and the rules that depend on it.
-struct Known {
-    key: u128,
-    name: &'static str,
-    void: bool,
-    closes_p: bool,
-}
-
-/// Every name above, sorted by key for a binary search: looking each tag up in the
-/// lists by string comparison was a sixth of the parse.
-static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
-    let mut known: Vec<Known> = [VOID, CLOSES_P, TABLE_PARTS, COMMON]
-        .concat()
-        .into_iter()
-        .map(|name| Known {
-            key: key(name.as_bytes()).expect("known names are short"),
-            name,
-            void: VOID.contains(&name),
-            closes_p: CLOSES_P.contains(&name),
-        })
-        .collect();
-    known.sort_by_key(|k| k.key);
-    known.dedup_by_key(|k| k.key);
-    known
-});
-
-/// A tag name of up to 16 bytes as one integer, so a lookup compares integers.
-fn key(name: &[u8]) -> Option<u128> {
-    let mut bytes = [0; 16];
-    bytes.get_mut(..name.len())?.copy_from_slice(name);
-    Some(u128::from_le_bytes(bytes))
-}
-
-fn known(name: &[u8]) -> Option<&'static Known> {
-    let key = key(name)?;
-    KNOWN.binary_search_by_key(&key, |k| k.key).ok().map(|at| &KNOWN[at])
-}
 
 /// The attributes the readers of report pages use; the rest are not kept.
 const KEPT_ATTRIBUTES: &[&str] = &["appendix", "class", "colspan", "content", "href", "id", "name", "rowspan"];
@@ -103,75 +46,6 @@ pub(super) fn parse(html: &str) -> Page {
         match token {}
     }
     builder.finish()
-}
-
-/// Attributes one tag may have, at the most. html5gum reads a tag's attributes by
-/// recursion, one level for each: a hostile tag with thousands overflows the stack (an
-/// abort, not a panic). Word's busiest cells have a dozen.
-const MAX_ATTRIBUTES: usize = 128;
-
-/// A page with at most this many `=` in all has no tag html5gum cannot read on a
-/// handler thread's stack (8 MiB; 8,000 attributes overflowed 2 MiB in a release
-/// build), and is not searched: report pages have up to about 2,000.
-const EQUALS_WITHOUT_SEARCH: usize = 4096;
-
-/// The page with every tag cut after its [`MAX_ATTRIBUTES`]th attribute (the rest of the
-/// tag dropped), borrowed unchanged when no tag has that many. It jumps from `=` to
-/// `=` with memchr, over quoted values.
-fn few_attributes(html: &str) -> Cow<'_, str> {
-    let bytes = html.as_bytes();
-    // A count the compiler vectorises (in u8 lanes, 255 bytes at a time): the search
-    // below costs a seventh of a parse.
-    let equals: usize = bytes.chunks(255).map(|c| usize::from(c.iter().map(|&b| u8::from(b == b'=')).sum::<u8>())).sum();
-    if equals <= EQUALS_WITHOUT_SEARCH {
-        return Cow::Borrowed(html);
-    }
-    let mut cuts: Vec<(usize, usize)> = Vec::new();
-    let mut at = 0;
-    while let Some(open) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
-        at = open + 1;
-        if !bytes.get(at).is_some_and(u8::is_ascii_alphabetic) {
-            continue;
-        }
-        let (mut attributes, mut cut) = (0, None);
-        // Each `=` outside a quoted value is an attribute's value; a `>` there ends the tag.
-        while let Some(i) = memchr::memchr2(b'=', b'>', &bytes[at..]) {
-            at += i + 1;
-            if bytes[at - 1] == b'>' {
-                break;
-            }
-            attributes += 1;
-            if attributes > MAX_ATTRIBUTES && cut.is_none() {
-                // Back to the space before this attribute's name.
-                cut = Some(bytes[..at].iter().rposition(u8::is_ascii_whitespace).unwrap_or(at - 1));
-            }
-            while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-                at += 1;
-            }
-            if let Some(&quote) = bytes.get(at).filter(|&&b| b == b'"' || b == b'\'') {
-                at = memchr::memchr(quote, &bytes[at + 1..]).map_or(bytes.len(), |end| at + 1 + end + 1);
-            }
-        }
-        let end = at.min(bytes.len());
-        if let Some(from) = cut {
-            // The tag's `>` stays, to close what is kept of it.
-            cuts.push((from, if bytes.get(end - 1) == Some(&b'>') { end - 1 } else { end }));
-        }
-        if at >= bytes.len() {
-            break;
-        }
-    }
-    if cuts.is_empty() {
-        return Cow::Borrowed(html);
-    }
-    let mut out = String::with_capacity(html.len());
-    let mut kept = 0;
-    for (from, to) in cuts {
-        out.push_str(&html[kept..from]);
-        kept = to;
-    }
-    out.push_str(&html[kept..]);
-    Cow::Owned(out)
 }
 
 /// The tree being built, and the token html5gum is reading into it.

@@ -13,7 +13,9 @@
 //! would move out of a table stays where it was printed, which only changes the order
 //! of stray words, never which cell a number sits in.
 
+mod attributes;
 mod build;
+mod tags;
 
 use std::borrow::Cow;
 use std::ops::Range;
