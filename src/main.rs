@@ -180,7 +180,7 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
         c.per_host_rps,
         c.global_concurrency,
         config.discover.max_pages_per_host,
-        c.proxy,
+        nianbao::fetch::without_credentials(&c.proxy),
         plan.hosts.len(),
         out.display()
     );

@@ -15,9 +15,19 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 use super::tally::get;
 use super::{Crawler, Halt, Reuse, RunOptions, build_dataset};
+use crate::config::Config;
 use crate::exit::{Exit, Signal};
+use crate::fetch::without_credentials;
 use crate::layout::Layout;
 use crate::state::HostStatus;
+
+/// The settings as the summary shows them: a proxy's credentials are not written
+/// into `runs/`.
+fn shown_config(config: &Config) -> Config {
+    let mut shown = config.clone();
+    shown.crawl.proxy = without_credentials(&shown.crawl.proxy);
+    shown
+}
 
 impl Crawler {
     /// Waits for SIGINT or SIGTERM and stops the run; exits at once on a second one.
@@ -79,7 +89,7 @@ impl Crawler {
             unassembled,
             settings: Settings {
                 config_file: options.config_file.map(|p| p.display().to_string()),
-                config: (*self.config).clone(),
+                config: shown_config(&self.config),
                 only_hosts: options.only_hosts,
             },
         };

@@ -111,10 +111,23 @@ pub(super) fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt
 pub(super) fn proxy_in_use(setting: &str) -> Option<String> {
     match setting.trim() {
         "none" => None,
-        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-            .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{v} (from {name})"))),
-        proxy => Some(proxy.to_string()),
+        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].iter().find_map(|name| {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{} (from {name})", without_credentials(&v)))
+        }),
+        proxy => Some(without_credentials(proxy)),
+    }
+}
+
+/// A proxy URL as it may be shown (in errors, logs and the run summary): a user name
+/// and password in it become `***`.
+pub fn without_credentials(proxy: &str) -> String {
+    match url::Url::parse(proxy.trim()) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("***");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => proxy.to_string(),
     }
 }
 
@@ -151,6 +164,13 @@ pub(super) fn jitter(base_ms: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proxys_credentials_are_never_shown() {
+        assert_eq!(without_credentials("socks5://ops:s3cret@10.1.2.3:1080"), "socks5://***@10.1.2.3:1080");
+        assert_eq!(without_credentials("http://127.0.0.1:9"), "http://127.0.0.1:9");
+        assert_eq!(proxy_in_use("http://me:pw@proxy.example:3128").as_deref(), Some("http://***@proxy.example:3128/"));
+    }
 
     #[test]
     fn retry_after_in_seconds_and_dates() {
