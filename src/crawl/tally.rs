@@ -118,8 +118,14 @@ impl Tally {
         self.with_host(host, |t| t.reports += 1);
     }
 
+    /// Changes a host's figures; its name is copied only the first time (this runs for
+    /// every page).
     fn with_host(&self, host: &str, change: impl FnOnce(&mut HostTally)) {
-        change(self.hosts.lock().unwrap().entry(host.to_string()).or_default());
+        let mut hosts = self.hosts.lock().unwrap();
+        match hosts.get_mut(host) {
+            Some(tally) => change(tally),
+            None => change(hosts.entry(host.to_string()).or_default()),
+        }
     }
 
     /// Every host's figures, by host name.
