@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Fact;
+use super::keys::{REQUEST_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS};
 
 /// An identity that does not hold in one column (or row), with both sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,9 +33,9 @@ impl fmt::Display for CheckFailure {
     }
 }
 
-const APPLICANTS: [&str; 6] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org"];
-const REVIEW_PARTS: [&str; 4] = ["upheld", "corrected", "other", "pending"];
-const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
+/// The applicant columns a row's total adds up, and the review outcomes likewise.
+const APPLICANTS: &[&str] = REQUEST_COLUMNS.split_last().expect("columns").1;
+const REVIEW_PARTS: &[&str] = REVIEW_COLUMNS.split_last().expect("columns").1;
 
 /// Every identity that does not hold, with its numbers.
 pub fn failed(facts: &[Fact]) -> Vec<CheckFailure> {
@@ -92,7 +93,7 @@ impl Checks<'_> {
     /// The balance and the results' total of section 三, in each column.
     fn request_columns(&mut self, request_rows: &[&str]) {
         let leaves: Vec<&str> = request_rows.iter().copied().filter(|r| r.starts_with("result.") && *r != "result.total").collect();
-        for column in APPLICANTS.iter().chain(["total"].iter()) {
+        for column in REQUEST_COLUMNS {
             let both = |a: &str, b: &str| sum([self.get("requests", a, column), self.get("requests", b, column)]);
             let (received, handled) = (both("new_received", "carried_over"), both("result.total", "carried_forward"));
             self.expect("requests.balance", column, ("new_received+carried_over", received), ("result.total+carried_forward", handled));

@@ -241,8 +241,14 @@ pub fn review_row(headers: &[&str]) -> Option<&'static str> {
     }
 }
 
-/// The five review columns in template order.
+/// The five review columns in template order: four outcomes, then their total.
 pub const REVIEW_COLUMNS: [&str; 5] = ["upheld", "corrected", "other", "pending", "total"];
+
+/// The three review rows in template order.
+pub const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
+
+/// Section 三's columns in template order: the six kinds of applicant, then `total`.
+pub const REQUEST_COLUMNS: [&str; 7] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org", "total"];
 
 /// Column key of a review result label (结果维持 …); None for a truncated 结果.
 pub fn review_column(label: &str) -> Option<&'static str> {

@@ -14,8 +14,6 @@ use super::sections::{Section, heading_section};
 use super::{Extraction, Fact, checks};
 use crate::decode::normalize::{fold, fold_compact};
 
-const APPLICANTS: [&str; 7] = ["natural_person", "commercial", "research", "nonprofit", "legal_service", "other_org", "total"];
-const REVIEW_ROWS: [&str; 3] = ["review", "litigation_direct", "litigation_after_review"];
 const NUMERALS: [char; 7] = ['一', '二', '三', '四', '五', '六', '七'];
 /// The group labels of section 三, for rows whose own label is only `3、其他`.
 const GROUPS: [&str; 7] = ["(一)予以公开", "(二)部分公开", "(三)不予公开", "(四)无法提供", "(五)不予处理", "(六)其他处理", "(七)总计"];
@@ -125,7 +123,7 @@ impl TextReader {
             return;
         };
         let printed = if label_compact.is_empty() { self.pending.last().cloned().unwrap_or_default() } else { fold(label) };
-        for (column, raw) in APPLICANTS.iter().zip(numbers) {
+        for (column, raw) in keys::REQUEST_COLUMNS.iter().zip(numbers) {
             self.facts.push(fact("requests", row, column, &printed, raw, Some("件")));
         }
         self.pending.clear();
@@ -135,7 +133,8 @@ impl TextReader {
     fn review(&mut self, numbers: &[String]) {
         if numbers.len() == 15 {
             for (i, raw) in numbers.iter().enumerate() {
-                self.facts.push(fact("review", REVIEW_ROWS[i / 5], keys::REVIEW_COLUMNS[i % 5], REVIEW_ROWS[i / 5], raw, Some("件")));
+                let row = keys::REVIEW_ROWS[i / 5];
+                self.facts.push(fact("review", row, keys::REVIEW_COLUMNS[i % 5], row, raw, Some("件")));
             }
         } else if !numbers.is_empty() {
             self.warnings.push(format!("review: {} numbers where the template has 15", numbers.len()));
