@@ -63,13 +63,7 @@ pub fn read_article(url: &Url, page: &Page, listed: Option<NaiveDate>) -> Option
     };
     let mut warnings = Vec::new();
     let published = published_date(page, &text, heading).or(listed).or_else(|| date_in_url(url.path()));
-    let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| {
-        let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
-        if let Some(y) = guess {
-            warnings.push(format!("report year not printed: guessed {y} from the publication date"));
-        }
-        guess
-    });
+    let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| year_before(published, &mut warnings));
     let agency = agency_in_title(&title).or_else(|| publisher(&text));
     Some(ArticleMeta { agency, title, year, published, warnings })
 }
@@ -98,14 +92,16 @@ pub fn read_linked_file(url: &Url, link_text: &str, listed: Option<NaiveDate>) -
     let Title::Report { year } = classify_title(&title) else { return None };
     let mut warnings = Vec::new();
     let published = listed.or_else(|| date_in_url(url.path()));
-    let year = year.or_else(|| {
-        let guess = published.map(|d| chrono::Datelike::year(&d) - 1);
-        if let Some(y) = guess {
-            warnings.push(format!("report year not printed: guessed {y} from the publication date"));
-        }
-        guess
-    });
+    let year = year.or_else(|| year_before(published, &mut warnings));
     Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
+}
+
+/// A report's year when it prints none: the year before its publication (a report on
+/// 2023 is published early in 2024), with a warning that it is a guess.
+fn year_before(published: Option<NaiveDate>, warnings: &mut Vec<String>) -> Option<i32> {
+    let guess = published.map(|d| chrono::Datelike::year(&d) - 1)?;
+    warnings.push(format!("report year not printed: guessed {guess} from the publication date"));
+    Some(guess)
 }
 
 /// 统计期限为2024年1月1日至2024年12月31日 → 2024.
