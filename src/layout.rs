@@ -26,4 +26,9 @@ impl Layout {
     pub fn state(&self) -> PathBuf {
         self.out.join("state")
     }
+
+    /// Whether the output holds a crawl's state (a crawl has run here).
+    pub fn has_state(&self) -> bool {
+        crate::state::database(&self.state()).exists()
+    }
 }

@@ -198,7 +198,7 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
 fn stats_command(out: &std::path::Path, json: bool) -> Result<Exit> {
     let mut stats = dataset::stats::collect(out)?;
     let layout = Layout::new(out);
-    if layout.state().join("nianbao.sqlite").exists() {
+    if layout.has_state() {
         // The lock is taken only to read; a running crawl makes stats say so.
         match State::open(&layout.state()) {
             Ok(state) => {

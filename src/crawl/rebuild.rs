@@ -87,7 +87,7 @@ fn stored_extraction(state: &State, entry: &ReportEntry) -> Option<Stored> {
 /// every report extracted anew (after an upgrade, with the new extractor).
 pub fn extract_offline(out: &Path, first_year: i32) -> Result<(Written, Vec<String>)> {
     let layout = Layout::new(out);
-    if !layout.state().join("nianbao.sqlite").exists() {
+    if !layout.has_state() {
         let none = anyhow::anyhow!("{} holds no crawl state: run `nianbao crawl` first", out.display());
         return Err(none.context(Exit::NoInput));
     }

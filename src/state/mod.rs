@@ -73,6 +73,11 @@ CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, re
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
 ";
 
+/// The state's database file in its directory.
+pub fn database(dir: &Path) -> std::path::PathBuf {
+    dir.join("nianbao.sqlite")
+}
+
 impl State {
     /// Opens (creating) the state in `dir`, taking the run lock.
     pub fn open(dir: &Path) -> Result<State> {
@@ -82,7 +87,7 @@ impl State {
             let held = anyhow::anyhow!("another nianbao run is using {} (state/lock is held); wait for it to finish", dir.parent().unwrap_or(dir).display());
             return Err(held.context(Exit::Locked));
         }
-        let db = Connection::open(dir.join("nianbao.sqlite")).context("cannot open the crawl state database")?;
+        let db = Connection::open(database(dir)).context("cannot open the crawl state database")?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         // The run lock above already keeps other nianbao processes out; holding
