@@ -43,7 +43,7 @@ pub struct StoredResponse {
 
 impl StoredResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        super::header(&self.headers, name)
     }
 }
 
@@ -218,7 +218,7 @@ pub fn read_response(raw_dir: &Path, r: &RecordRef) -> Result<StoredResponse> {
 fn parse_response_record(record: &[u8]) -> Result<StoredResponse> {
     let (warc_head, rest) = split_head(record)?;
     let warc_headers = parse_headers(warc_head);
-    let get = |name: &str| warc_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+    let get = |name: &str| super::header(&warc_headers, name).map(str::to_string);
     let url = get("WARC-Target-URI").unwrap_or_default();
     let date = get("WARC-Date").and_then(|d| DateTime::parse_from_rfc3339(&d).ok()).map(|d| d.with_timezone(&Utc));
     let length: usize = get("Content-Length").and_then(|l| l.parse().ok()).unwrap_or(rest.len());

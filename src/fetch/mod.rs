@@ -58,8 +58,13 @@ pub struct Fetched {
 
 impl Fetched {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
+}
+
+/// A header's value by its name, in any case (HTTP names are case-insensitive).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// What a fetch gave.
@@ -357,7 +362,7 @@ impl Fetcher {
         if let Some(why) = outcome::challenge(status, &header_list, &body) {
             return Attempt::Done(Err(Failure::Blocked(why)));
         }
-        let location = header_list.iter().find(|(n, _)| n.eq_ignore_ascii_case("location")).map(|(_, v)| v.as_str());
+        let location = header(&header_list, "location");
         match (status, location.and_then(|l| final_url.join(l).ok())) {
             (301 | 302 | 303 | 307 | 308, Some(next)) => return Attempt::Redirect(next),
             _ => {}
