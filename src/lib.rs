@@ -10,6 +10,7 @@
 //! - [`fetch`] is the polite HTTP client: per-host limits, robots.txt, retries,
 //!   scope rules, and the raw WARC archive every response is kept in.
 //! - [`decode`] turns bytes into text, whatever the headers claim.
+//! - [`place`] says which division a report belongs to.
 //! - [`discover`] walks a portal to its annual-report columns and lists, and picks
 //!   the report articles by title.
 //! - [`html`] parses report pages into a light tree, once per crawl: discovery reads
@@ -21,7 +22,9 @@
 //!   and `coverage/`.
 //!
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
-//! that a killed run resumes and a nightly run only fetches what changed. Pages
+//! that a killed run resumes and a nightly run only fetches what changed; it ends
+//! with [`rebuild`], which writes the dataset from the state (and is all that
+//! `nianbao extract` runs). Pages
 //! fetched wait for the CPU in its [`backlog`], so requests go out on time.
 //! [`exit`] names how a command ended, as its exit status.
 //! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
@@ -35,9 +38,9 @@ pub mod config;
 pub mod fetch;
 pub mod seeds;
 pub mod discover;
-pub mod assemble;
 pub mod backlog;
 pub mod crawl;
+pub mod rebuild;
 pub mod coverage;
 pub mod dataset;
 pub mod layout;

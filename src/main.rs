@@ -140,7 +140,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Extract { out } => {
             // The coverage table's first year: ./config.toml's, as a crawl would read it.
             let first_year = Config::load(None)?.discover.min_report_year;
-            let (written, problems) = crawl::extract_offline(&out, first_year)?;
+            let (written, problems) = nianbao::rebuild::extract_offline(&out, first_year)?;
             for p in &problems {
                 eprintln!("report not assembled: {p}");
             }

@@ -188,7 +188,7 @@ fn sigint_and_sigterm_stop_the_run_write_what_was_collected_and_the_next_run_res
         let site = site.page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>")).page("/nb/", Page::html(200, &list));
         let web = MockWeb::start(vec![site]);
         let setup = CrawlSetup::new(&web, &[HOST], &[format!("http://{HOST}/,,530111")], "per_host_rps = 50.0");
-        let mut child = setup.command().arg("--json").stdout(std::process::Stdio::piped()).spawn().unwrap();
+        let child = setup.command().arg("--json").stdout(std::process::Stdio::piped()).spawn().unwrap();
         let started = Instant::now();
         while !web.hits().iter().any(|h| h.path.starts_with("/slow/")) {
             assert!(started.elapsed() < Duration::from_secs(30), "the crawl never reached the slow pages");

@@ -14,12 +14,13 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 use super::tally::get;
-use super::{Crawler, Halt, Reuse, RunOptions, build_dataset};
+use super::{Crawler, Halt, RunOptions};
+use crate::rebuild::{Reuse, build_dataset};
 use crate::config::Config;
 use crate::exit::{Exit, Signal};
 use crate::fetch::without_credentials;
 use crate::layout::Layout;
-use crate::state::HostStatus;
+use crate::state::{HostStatus, State};
 
 /// The settings as the summary shows them: a proxy's credentials are not written
 /// into `runs/`.
@@ -57,13 +58,13 @@ impl Crawler {
     /// An interrupted run is left unfinished in the state, to be resumed.
     pub(super) fn finish(
         &self,
+        state: State,
         layout: &Layout,
         started_at: DateTime<Utc>,
         resumed: bool,
         signal: Option<Signal>,
         options: RunOptions,
     ) -> Result<Summary> {
-        let state = self.state.lock().unwrap();
         for (host, why) in self.fetcher.paused_hosts() {
             state.set_host(&host, HostStatus::Paused, &why, &self.run_id)?;
         }
@@ -103,7 +104,7 @@ impl Crawler {
     }
 
     /// Every host the run fetched from, with how its crawl ended.
-    fn host_summaries(&self, state: &crate::state::State) -> Result<Vec<HostSummary>> {
+    fn host_summaries(&self, state: &State) -> Result<Vec<HostSummary>> {
         let mut records: std::collections::HashMap<String, _> = state.hosts()?.into_iter().map(|r| (r.host.clone(), r)).collect();
         let mut hosts: Vec<HostSummary> = self
             .tally

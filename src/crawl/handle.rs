@@ -10,13 +10,13 @@ use tokio::sync::oneshot;
 use url::Url;
 
 use super::{Crawler, Got, host_of};
-use crate::assemble::report_id;
 use crate::backlog::{Place, isolated};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
-use crate::discover::{self, PageKind, Target, canonical::canonical};
+use crate::discover::{self, PageKind, Target, canonical::{canonical, report_id}};
 use crate::extract::{self, SourceType, stored::{self, Stored}};
 use crate::fetch::{Failure, Fetched, Validators};
+use crate::seeds::Seed;
 use crate::state::{Extracted, HostStatus, Job, PageRecord, ReportEntry};
 
 impl Crawler {
@@ -43,7 +43,8 @@ impl Crawler {
                 isolated(|| crawler.handle(&job, page, revalidated)).unwrap_or_else(|why| {
                     tracing::error!(url = %job.target.url, "{why}");
                     crawler.tally.failed(&job.host, "reader-failed", None);
-                    crawler.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).finish_job(&job.canonical, false, "reader-failed")
+                    let canonical = job.canonical.clone();
+                    crawler.state.ask_blocking(move |state| state.finish_job(&canonical, false, "reader-failed"))
                 })
             });
             let _ = reply.send(result.map_err(|e| format!("{}: {e:#}", job.target.url)));
@@ -74,7 +75,7 @@ impl Crawler {
                 })),
                 Err(e) => {
                     tracing::warn!(url = %job.target.url, "answered 304, but its stored copy is lost ({e:#}): fetching it whole");
-                    self.state.lock().unwrap().forget_archived(&[earlier.record])?;
+                    self.state.ask_blocking(move |state| state.forget_archived(&[earlier.record]))?;
                     self.push(job.clone());
                     Ok(None)
                 }
@@ -90,24 +91,19 @@ impl Crawler {
             etag: page.header("etag").map(str::to_string),
             last_modified: page.header("last-modified").map(str::to_string),
         };
-        let fetched_at = page.fetched_at.to_rfc3339();
         let stored = PageRecord {
-            url: page.url.as_str(),
+            url: page.url.to_string(),
             status: page.status,
-            validators: &validators,
-            sha256: &sha,
-            record: &page.record,
-            fetched_at: &fetched_at,
+            validators,
+            sha256: sha,
+            record: page.record.clone(),
+            fetched_at: page.fetched_at.to_rfc3339(),
         };
         let decoded = (SourceType::sniff(&page.body) == SourceType::Html).then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
         let outcome = match (job.target.kind, &job.target.report_id) {
-            (PageKind::Article, _) => self.article(job, &page, &stored, decoded.as_ref())?,
-            (PageKind::Attachment, Some(report_id)) => {
-                let outcome = format!("attachment ({})", SourceType::sniff(&page.body).as_str());
-                self.state.lock().unwrap().complete_attachment(&job.canonical, &stored, report_id, &outcome)?;
-                outcome
-            }
-            _ => self.navigation(job, &page, &stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
+            (PageKind::Article, _) => self.article(job, &page, stored, decoded.as_ref())?,
+            (PageKind::Attachment, Some(report_id)) => self.attachment(job, &page, stored, report_id)?,
+            _ => self.navigation(job, &page, stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
         };
         match revalidated {
             true => crawl_log(job, Some(304), 0, &format!("{outcome} (not modified)")),
@@ -118,8 +114,7 @@ impl Crawler {
 
     /// A page expected to be a report (or a report file linked from a list): its
     /// report, if it is one, and its attachments to fetch, recorded in one step.
-    fn article(&self, job: &Job, page: &Fetched, stored: &PageRecord, html: Option<&Decoded>) -> Result<String> {
-        let seed = self.state.lock().unwrap().seed(&job.seed)?;
+    fn article(&self, job: &Job, page: &Fetched, stored: PageRecord, html: Option<&Decoded>) -> Result<String> {
         // One parse serves the metadata, the attachment links and the tables.
         let doc = html.map(|d| crate::html::Page::parse(&d.text));
         let meta = match &doc {
@@ -130,9 +125,10 @@ impl Crawler {
             report_id: report_id(&job.canonical),
             version: 0,
             is_current: true,
-            sha256: stored.sha256.to_string(),
+            sha256: stored.sha256.clone(),
             url: page.url.to_string(),
-            seed,
+            // The state records the seed by its URL.
+            seed: Seed { url: job.seed.clone(), agency: None, division_code: None },
             title: meta.title,
             agency: meta.agency,
             department: job.target.department.clone(),
@@ -153,20 +149,24 @@ impl Crawler {
             (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url),
             _ => Vec::new(),
         };
-        let extracted = match (&report, &doc, html) {
-            (Some(r), Some(doc), Some(decoded)) => {
-                let kept = Stored {
-                    extraction: extract::extract_page(doc, r.year),
-                    encoding: decoded.encoding_name().to_string(),
-                    fetched_at: page.fetched_at.timestamp(),
-                };
-                Some(Extracted { extractor: stored::EXTRACTOR.to_string(), data: kept.encode()? })
-            }
+        let read = match (&report, &doc, html) {
+            (Some(r), Some(doc), Some(decoded)) => Some(Stored {
+                extraction: extract::extract_page(doc, r.year),
+                source_type: SourceType::Html,
+                encoding: decoded.encoding_name().to_string(),
+                fetched_at: page.fetched_at.timestamp(),
+            }),
+            // A report file linked straight from a list.
+            (Some(r), None, _) => Some(Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), r.year, page.fetched_at.timestamp())),
             _ => None,
         };
+        let extracted = read.as_ref().map(kept).transpose()?;
         drop(doc);
-        let report = report.as_ref().map(|r| (r, extracted.as_ref()));
-        let (new, change) = self.state.lock().unwrap().complete_article(&job.canonical, stored, report, attached, outcome)?;
+        let canonical = job.canonical.clone();
+        let (new, change) = self.state.ask_blocking(move |state| {
+            let report = report.as_ref().map(|r| (r, extracted.as_ref()));
+            state.complete_article(&canonical, &stored, report, attached, outcome)
+        })?;
         if let Some(change) = change {
             self.tally.report(&job.host, change);
         }
@@ -174,6 +174,19 @@ impl Crawler {
             self.push(next);
         }
         Ok(outcome.to_string())
+    }
+
+    /// A file attached to a report's article, read for the report's year and recorded
+    /// with what it holds in one step.
+    fn attachment(&self, job: &Job, page: &Fetched, stored: PageRecord, report_id: &str) -> Result<String> {
+        let id = report_id.to_string();
+        let year = self.state.ask_blocking(move |state| state.report_year(&id))?;
+        let read = Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), year, page.fetched_at.timestamp());
+        let outcome = format!("attachment ({})", read.source_type.as_str());
+        let extracted = kept(&read)?;
+        let (canonical, report_id, recorded) = (job.canonical.clone(), report_id.to_string(), outcome.clone());
+        self.state.ask_blocking(move |state| state.complete_attachment(&canonical, &stored, &report_id, (year, &extracted), &recorded))?;
+        Ok(outcome)
     }
 
     /// A report article's attached files, to fetch too: they often hold the tables.
@@ -194,7 +207,7 @@ impl Crawler {
     }
 
     /// A portal, hub or list page: the pages it leads to, recorded in one step.
-    fn navigation(&self, job: &Job, page: &Fetched, stored: &PageRecord, text: &str) -> Result<String> {
+    fn navigation(&self, job: &Job, page: &Fetched, stored: PageRecord, text: &str) -> Result<String> {
         // A short reply is no block (an empty list window, a one-line notice): blocks
         // are recognised by their own marks when fetched (`fetch::challenge`).
         let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
@@ -202,7 +215,8 @@ impl Crawler {
             tracing::debug!(url = %job.target.url, "near miss: {miss}");
         }
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
-        let new = self.state.lock().unwrap().complete_navigation(&job.canonical, stored, linked, "ok")?;
+        let canonical = job.canonical.clone();
+        let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked, "ok"))?;
         for next in new {
             self.push(next);
         }
@@ -215,12 +229,12 @@ impl Crawler {
         self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
     }
 
-    pub(super) fn failed(&self, job: &Job, failure: &Failure) -> Result<()> {
-        if let Failure::Local(why) = failure {
+    pub(super) async fn failed(&self, job: &Job, failure: Failure) -> Result<()> {
+        if let Failure::Local(why) = &failure {
             anyhow::bail!("{why}");
         }
         let status = match failure {
-            Failure::Http(status) => Some(*status),
+            Failure::Http(status) => Some(status),
             _ => None,
         };
         self.tally.failed(&job.host, failure.kind(), status);
@@ -231,16 +245,26 @@ impl Crawler {
             Failure::HostPaused(_) => Some(HostStatus::Paused),
             _ => None,
         };
-        let state = self.state.lock().unwrap();
-        if let Some(host_status) = host_status {
-            state.set_host(&job.host, host_status, &failure.reason(), &self.run_id)?;
-        }
-        let id = report_id(&job.canonical);
-        if matches!(failure, Failure::Http(404 | 410)) && job.target.kind == PageKind::Article && state.has_report(&id)? {
-            state.report_gone(&id, &Utc::now().to_rfc3339())?;
-        }
-        state.finish_job(&job.canonical, false, failure.kind())
+        let gone = matches!(failure, Failure::Http(404 | 410)) && job.target.kind == PageKind::Article;
+        let (job, run_id) = (job.clone(), self.run_id.clone());
+        self.state
+            .ask(move |state| {
+                if let Some(host_status) = host_status {
+                    state.set_host(&job.host, host_status, &failure.reason(), &run_id)?;
+                }
+                let id = report_id(&job.canonical);
+                if gone && state.has_report(&id)? {
+                    state.report_gone(&id, &Utc::now().to_rfc3339())?;
+                }
+                state.finish_job(&job.canonical, false, failure.kind())
+            })
+            .await
     }
+}
+
+/// An extraction as the state keeps it.
+fn kept(read: &Stored) -> Result<Extracted> {
+    Ok(Extracted { extractor: stored::EXTRACTOR.to_string(), data: read.encode()? })
 }
 
 /// The warning a page decoded with malformed sequences carries: which encoding, how it

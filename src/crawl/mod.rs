@@ -10,27 +10,25 @@
 //!
 //! Every discovered page enters the frontier in [`State`] before it enters a queue,
 //! so a killed run resumes from the state; the dataset is then assembled from the
-//! reports in the state and the raw archive (see `assemble`).
+//! reports and extractions in the state (see [`crate::rebuild`]).
 //!
 //! A page's path through these files: `run` (here) queues the seeds with the
 //! `scheduler`; a host's `work`er takes its next page, `fetch`es it, and hands it to
 //! `handle`, which records it and queues what it links to; when no host has pages
-//! left, `ending` writes the dataset (`rebuild`, with `coverage_rows`) and the run's
+//! left, `ending` writes the dataset (with [`crate::rebuild`]) and the run's
 //! `summary`, from the `tally` that `progress` shows meanwhile.
 
-mod coverage_rows;
 mod ending;
 mod handle;
 pub mod plan;
 mod progress;
-mod rebuild;
 mod scheduler;
 mod summary;
 mod tally;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -39,18 +37,16 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use rebuild::{Reuse, build_dataset, extract_offline};
 pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 
-use crate::assemble::report_id;
 use crate::backlog::Backlog;
 use crate::config::Config;
-use crate::discover::{PageKind, Target, canonical::canonical};
+use crate::discover::{PageKind, Target, canonical::{canonical, report_id}};
 use crate::exit::{Exit, Signal};
 use crate::fetch::{Archive, Ask, BodyLimit, Earlier, Fetch, Fetched, Fetcher, scope::Scope};
 use crate::layout::Layout;
 use crate::seeds::Seed;
-use crate::state::{BATCH_AGE, Change, HostStatus, Job, State};
+use crate::state::{Change, CommitFailure, HostStatus, Job, State, StateWriter, run_id};
 use handle::crawl_log;
 use progress::Progress;
 use scheduler::{Next, Scheduler};
@@ -74,7 +70,9 @@ struct Crawler {
     config: Arc<Config>,
     fetcher: Fetcher,
     scope: Scope,
-    state: Mutex<State>,
+    /// Every read and write of the state goes to its thread.
+    state: StateWriter,
+    /// Held only to push or take a job, never across an await.
     scheduler: Mutex<Scheduler>,
     spawn: mpsc::UnboundedSender<String>,
     tally: Arc<Tally>,
@@ -85,7 +83,7 @@ struct Crawler {
     /// not fetched stay pending for the next run.
     stopping: CancellationToken,
     /// Why it stops; the first reason wins.
-    halt: Mutex<Option<Halt>>,
+    halt: OnceLock<Halt>,
     /// Pages fetched and waiting to be handled, one per core at a time.
     backlog: Backlog,
 }
@@ -117,41 +115,59 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))
         .context(Exit::CantCreate)?;
-    let state = State::open(&layout.state())?;
     let run_id = run_id(started_at);
-    let resumed = state.begin_run(&run_id)?;
-    if resumed {
-        tracing::info!("the last run did not finish: resuming it");
-    }
+    let (state, resumed) = open_state(layout.clone(), run_id.clone()).await?;
+    let (writer, state_thread, commit_failure) = StateWriter::start(state)?;
     let config = Arc::new(config);
-    let (crawler, spawned) = Crawler::new(config.clone(), state, &seeds, &layout, &run_id, &options)?;
-    crawler.queue_seeds(&seeds)?;
+    let (crawler, spawned) = Crawler::new(config.clone(), writer, &seeds, &layout, &run_id, &options)?;
+    crawler.queue_seeds(seeds).await?;
 
     let progress = Progress::start(crawler.tally.clone());
-    let committer = tokio::spawn(crawler.clone().commit_batches());
+    let committer = tokio::spawn(crawler.clone().stop_if_a_commit_fails(commit_failure));
     let signals = tokio::spawn(crawler.clone().stop_on_signals());
     crawler.clone().crawl_all(spawned).await?;
     drop(progress);
     committer.abort();
-    let halt = crawler.halt.lock().unwrap().clone();
-    if let Some(Halt::Fatal(why)) = halt {
-        // What was committed stays: the next run resumes from it.
+    crawler.state.stop();
+    if let Some(Halt::Fatal(why)) = crawler.halt.get() {
+        // What was committed stays, and what the state can still commit: the next
+        // run resumes from it.
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state_thread.join()).await {
+            tracing::error!("{e:#}");
+        }
         let stopped = anyhow::anyhow!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
         return Err(stopped.context(Exit::Io));
     }
-    crawler.fetcher.archive().sync().context("cannot sync the raw archive")?;
-    let signal = match halt {
-        Some(Halt::Signal(signal)) => Some(signal),
+    let signal = match crawler.halt.get() {
+        Some(Halt::Signal(signal)) => Some(*signal),
         _ => None,
     };
-    let summary = crawler.finish(&layout, started_at, resumed, signal, options)?;
+    // The dataset is built from the state once its thread has committed, off the
+    // async workers.
+    let finishing = crawler.clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        finishing.fetcher.archive().sync().context("cannot sync the raw archive")?;
+        finishing.finish(state_thread.join()?, &layout, started_at, resumed, signal, options)
+    })
+    .await
+    .context("the dataset build panicked")??;
     signals.abort();
     Ok(summary)
 }
 
-/// A run's id: its start time, which sorts runs and names their files.
-fn run_id(at: chrono::DateTime<Utc>) -> String {
-    at.format("%Y%m%dT%H%M%S%.3fZ").to_string()
+/// Opens the state and begins the run, off the async workers; whether it resumes
+/// an unfinished one.
+async fn open_state(layout: Layout, run_id: String) -> Result<(State, bool)> {
+    tokio::task::spawn_blocking(move || {
+        let state = State::open(&layout.state())?;
+        let resumed = state.begin_run(&run_id)?;
+        if resumed {
+            tracing::info!("the last run did not finish: resuming it");
+        }
+        Ok((state, resumed))
+    })
+    .await
+    .context("opening the crawl state panicked")?
 }
 
 /// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
@@ -170,7 +186,7 @@ impl Crawler {
     /// The crawler, and the channel on which hosts ask for workers.
     fn new(
         config: Arc<Config>,
-        state: State,
+        state: StateWriter,
         seeds: &[Seed],
         layout: &Layout,
         run_id: &str,
@@ -187,14 +203,14 @@ impl Crawler {
             config,
             fetcher,
             scope,
-            state: Mutex::new(state),
+            state,
             scheduler: Mutex::new(Scheduler::default()),
             spawn,
             tally: Arc::new(Tally::default()),
             run_id: run_id.to_string(),
             only_hosts: options.only_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             stopping: CancellationToken::new(),
-            halt: Mutex::new(None),
+            halt: OnceLock::new(),
             backlog,
         });
         Ok((crawler, spawned))
@@ -203,25 +219,31 @@ impl Crawler {
     /// Records the seeds and queues what this run crawls: the pending pages of its
     /// seeds (of its hosts, with `--only-host`). Pages of seeds from earlier lists
     /// stay pending in the state, untouched.
-    fn queue_seeds(&self, seeds: &[Seed]) -> Result<()> {
-        let state = self.state.lock().unwrap();
-        for seed in seeds {
-            state.add_seed(seed, &self.run_id)?;
-            let url = Url::parse(&seed.url)?;
-            let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
-            state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
-        }
-        let listed: HashSet<&str> = seeds.iter().map(|s| s.url.as_str()).collect();
-        let earlier = state.seed_urls()?.into_iter().filter(|u| !listed.contains(u.as_str())).count();
+    async fn queue_seeds(&self, seeds: Vec<Seed>) -> Result<()> {
+        let run_id = self.run_id.clone();
+        let (pending, earlier) = self
+            .state
+            .ask(move |state| {
+                for seed in &seeds {
+                    state.add_seed(seed, &run_id)?;
+                    let url = Url::parse(&seed.url)?;
+                    let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
+                    state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
+                }
+                let listed: HashSet<&str> = seeds.iter().map(|s| s.url.as_str()).collect();
+                let earlier = state.seed_urls()?.into_iter().filter(|u| !listed.contains(u.as_str())).count();
+                let mut pending = state.pending_jobs()?;
+                pending.retain(|job| listed.contains(job.seed.as_str()));
+                Ok((pending, earlier))
+            })
+            .await?;
         if earlier > 0 {
             tracing::warn!(
                 "{earlier} seeds of earlier runs in this output are not in this seed list: not crawled this run; their reports stay in the dataset"
             );
         }
-        for job in state.pending_jobs()? {
-            if listed.contains(job.seed.as_str()) {
-                self.push(job);
-            }
+        for job in pending {
+            self.push(job);
         }
         Ok(())
     }
@@ -333,19 +355,14 @@ impl Crawler {
 
     /// Stops the run: no more fetching, the pages in hand are handled.
     fn halt(&self, why: Halt) {
-        self.halt.lock().unwrap().get_or_insert(why);
+        let _ = self.halt.set(why);
         self.stopping.cancel();
     }
 
-    /// Commits the state's batch of writes once it is old enough, so that a crawl
-    /// waiting on slow hosts does not hold its last pages uncommitted.
-    async fn commit_batches(self: Arc<Self>) {
-        let mut tick = tokio::time::interval(BATCH_AGE);
-        loop {
-            tick.tick().await;
-            if let Err(e) = self.state.lock().unwrap().commit_if_older_than(BATCH_AGE) {
-                return self.stop(format!("{e:#}"));
-            }
+    /// Stops the run if a commit the state's thread made on its own failed.
+    async fn stop_if_a_commit_fails(self: Arc<Self>, failure: CommitFailure) {
+        if let Ok(e) = failure.await {
+            self.stop(format!("{e:#}"));
         }
     }
 
@@ -355,9 +372,13 @@ impl Crawler {
     async fn fetch(&self, job: &Job) -> Result<Option<Got>> {
         let over_budget = self.scheduler.lock().unwrap().over_budget(job, &self.config.discover);
         if let Some(why) = over_budget {
-            let state = self.state.lock().unwrap();
-            state.set_host(&job.host, HostStatus::Budget, &why, &self.run_id)?;
-            state.finish_job(&job.canonical, false, "budget")?;
+            let (host, canonical, run_id) = (job.host.clone(), job.canonical.clone(), self.run_id.clone());
+            self.state
+                .ask(move |state| {
+                    state.set_host(&host, HostStatus::Budget, &why, &run_id)?;
+                    state.finish_job(&canonical, false, "budget")
+                })
+                .await?;
             crawl_log(job, None, 0, "budget");
             return Ok(None);
         }
@@ -365,7 +386,13 @@ impl Crawler {
         let is_article = job.target.kind == PageKind::Article;
         let is_file = job.target.kind == PageKind::Attachment || (is_article && is_file_link(&url));
         // A POST (Hanweb's list windows) is no GET to revalidate.
-        let earlier = if job.target.form.is_none() { self.state.lock().unwrap().earlier(&job.canonical)? } else { None };
+        let earlier = match job.target.form {
+            None => {
+                let canonical = job.canonical.clone();
+                self.state.ask(move |state| state.earlier(&canonical)).await?
+            }
+            Some(_) => None,
+        };
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
         let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref() };
         match self.fetcher.fetch(&url, ask).await {
@@ -380,17 +407,26 @@ impl Crawler {
                 if let Some(earlier) = earlier.filter(|_| !matches!(job.target.kind, PageKind::Article | PageKind::Attachment)) {
                     return Ok(Some(Got::Unchanged(earlier)));
                 }
-                let state = self.state.lock().unwrap();
                 let id = report_id(&job.canonical);
-                if is_article && state.has_report(&id)? {
+                let canonical = job.canonical.clone();
+                let known = self
+                    .state
+                    .ask(move |state| {
+                        let known = is_article && state.has_report(&id)?;
+                        if known {
+                            state.saw_report(&id, &Utc::now().to_rfc3339())?;
+                        }
+                        state.finish_job(&canonical, true, "not-modified")?;
+                        Ok(known)
+                    })
+                    .await?;
+                if known {
                     self.tally.report(&job.host, Change::Unchanged);
-                    state.saw_report(&id, &Utc::now().to_rfc3339())?;
                 }
-                state.finish_job(&job.canonical, true, "not-modified")?;
                 crawl_log(job, Some(304), 0, "not-modified");
                 Ok(None)
             }
-            Err(failure) => self.failed(job, &failure).map(|()| None),
+            Err(failure) => self.failed(job, failure).await.map(|()| None),
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use url::Url;
 
+use crate::digest::sha256_hex;
+
 const DROPPED_PARAMS: &[&str] = &["spm", "from", "jsessionid", "phpsessid", "aspsessionid", "_t", "timestamp", "sid"];
 
 pub fn canonical(url: &Url) -> String {
@@ -35,6 +37,11 @@ pub fn canonical(url: &Url) -> String {
         u.query_pairs_mut().clear().extend_pairs(kept);
     }
     u.to_string()
+}
+
+/// The stable id of a report: a hash of its canonical URL.
+pub fn report_id(canonical_url: &str) -> String {
+    sha256_hex(canonical_url.as_bytes())[..20].to_string()
 }
 
 #[cfg(test)]

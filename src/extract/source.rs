@@ -5,7 +5,7 @@ use super::{Extraction, Format, docx_to_html, extract_html, extract_pdf, workboo
 use crate::decode::decode;
 
 /// What a fetched report file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SourceType {
     Html,
     Pdf,

@@ -1,5 +1,6 @@
 //! An extraction as the crawl keeps it in its state until the dataset is built, so
-//! each report page is parsed once per crawl, not again at every build.
+//! each report page and attached file is parsed once per crawl, not again at every
+//! build.
 //!
 //! postcard (a compact binary serde format: no field names, cheap to read back),
 //! then zstd (a report's facts and text shrink ~10× from JSON). Each is tagged
@@ -14,18 +15,19 @@ use rustc_hash::FxHashSet;
 use serde::{Deserialize, Deserializer, Serialize};
 use zstd::bulk::{Compressor, Decompressor};
 
-use super::Extraction;
+use super::{Extraction, SourceType, extract_file};
 
 /// The extractor a stored extraction came from: this version of nianbao, and the
 /// form its extractions are kept in (raised when `Extraction` changes shape, so kept
 /// ones of another form are extracted again rather than misread).
-pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"), ", extraction form 2");
+pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"), ", extraction form 3");
 
-/// What the crawl read from a report page, with what the dataset needs of the page.
+/// What the crawl read from a report page or file, with what the dataset needs of it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Stored {
     pub extraction: Extraction,
-    /// The page's text encoding, as `decode` named it.
+    pub source_type: SourceType,
+    /// The page's text encoding, as `decode` named it ("binary" for a file).
     pub encoding: String,
     /// When the page was fetched, in whole seconds as its WARC record dates it.
     pub fetched_at: i64,
@@ -38,6 +40,14 @@ thread_local! {
 }
 
 impl Stored {
+    /// Reads a report file of any type (its type sniffed from its bytes), fetched at
+    /// `fetched_at`, for a report of `year`.
+    pub fn of_file(body: &[u8], content_type: Option<&str>, host: Option<&str>, year: Option<i32>, fetched_at: i64) -> Stored {
+        let source_type = SourceType::sniff(body);
+        let (extraction, encoding) = extract_file(source_type, body, content_type, host, year);
+        Stored { extraction, source_type, encoding, fetched_at }
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>> {
         let raw = postcard::to_stdvec(self)?;
         COMPRESSOR.with_borrow_mut(|c| {
@@ -90,7 +100,7 @@ mod tests {
         let extraction = extract_html(&html, Some(2024));
         assert!(extraction.facts.len() > 100);
         let json = serde_json::to_vec(&extraction).unwrap().len();
-        let stored = Stored { extraction: extraction.clone(), encoding: "UTF-8".into(), fetched_at: 1_737_000_000 };
+        let stored = Stored { extraction: extraction.clone(), source_type: SourceType::Html, encoding: "UTF-8".into(), fetched_at: 1_737_000_000 };
         let bytes = stored.encode().unwrap();
         let back = Stored::decode(&bytes).unwrap();
         assert_eq!((back.encoding.as_str(), back.fetched_at), ("UTF-8", 1_737_000_000));

@@ -7,5 +7,7 @@
 //! 官渡区 is 530111 because 昆明市 is named too), or from the portal's host.
 
 mod divisions;
+mod report;
 
 pub use divisions::{Division, Divisions, Level};
+pub use report::{admin_level, division_of_body};

@@ -18,13 +18,13 @@ pub struct Job {
 }
 
 /// What a fetch stored for a page: where its bytes are and how to revalidate it.
-pub struct PageRecord<'a> {
-    pub url: &'a str,
+pub struct PageRecord {
+    pub url: String,
     pub status: u16,
-    pub validators: &'a Validators,
-    pub sha256: &'a str,
-    pub record: &'a RecordRef,
-    pub fetched_at: &'a str,
+    pub validators: Validators,
+    pub sha256: String,
+    pub record: RecordRef,
+    pub fetched_at: String,
 }
 
 impl State {
@@ -142,7 +142,7 @@ pub(super) fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> R
             p.validators.etag,
             p.validators.last_modified,
             p.sha256,
-            serde_json::to_string(p.record)?,
+            serde_json::to_string(&p.record)?,
             p.fetched_at
         ],
     )?;

@@ -15,7 +15,8 @@
 //! This file holds the connection, the lock and the batches; the tables' reads and
 //! writes are in `frontier` (pages to fetch and what they gave), `reports` (reports,
 //! their versions, extractions and sightings), `runs` (runs, seeds, host statuses)
-//! and `walks` (how far each portal was walked, for the coverage table).
+//! and `walks` (how far each portal was walked, for the coverage table). During a
+//! crawl the state lives on its own thread (`writer`), which every write goes through.
 
 use std::cell::Cell;
 use std::fs::File;
@@ -31,11 +32,13 @@ mod frontier;
 mod reports;
 mod runs;
 mod walks;
+mod writer;
 
 pub use frontier::{Job, PageRecord};
-pub use reports::{Change, Extracted, ReportEntry};
-pub use runs::{HostRecord, HostStatus, RunRecord};
+pub use reports::{Attachment, Change, Extracted, ReportEntry};
+pub use runs::{HostRecord, HostStatus, RunRecord, run_id};
 pub use walks::{ColumnWalk, FailedArticle, PortalWalk, Sighting};
+pub use writer::{CommitFailure, StateThread, StateWriter};
 
 pub struct State {
     db: Connection,
@@ -66,6 +69,9 @@ CREATE TABLE IF NOT EXISTS extractions(
     PRIMARY KEY (report_id, version));
 CREATE TABLE IF NOT EXISTS attachments(
     report_id TEXT NOT NULL, url TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (report_id, url));
+CREATE TABLE IF NOT EXISTS attachment_extractions(
+    report_id TEXT NOT NULL, url TEXT NOT NULL, year INTEGER, extractor TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (report_id, url));
 CREATE TABLE IF NOT EXISTS seed_runs(url TEXT PRIMARY KEY, run_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS report_seen(
     report_id TEXT PRIMARY KEY, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, removed_at TEXT);
@@ -142,27 +148,6 @@ impl State {
         }
     }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 }
 
 /// What to tell the operator when an error comes from a full or failing disk: SQLite
@@ -185,12 +170,6 @@ impl Drop for State {
         }
     }
 }
-
-
-
-
-
-
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,14 @@ pub struct ReportEntry {
     pub warnings: Vec<String>,
     pub record: RecordRef,
     /// Files attached to the article (PDF, Word, Excel), in the order linked.
-    pub attachments: Vec<RecordRef>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a report's article, as fetched.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub url: String,
+    pub record: RecordRef,
 }
 
 /// What a report page found in a run was, against what the state held.
@@ -71,7 +78,7 @@ impl State {
             if let Some((report, extracted)) = report {
                 let (version, changed) = insert_report(db, report)?;
                 change = Some(changed);
-                seen(db, &report.report_id, page.fetched_at)?;
+                seen(db, &report.report_id, &page.fetched_at)?;
                 if let Some(e) = extracted {
                     db.prepare_cached(
                         "INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)",
@@ -105,17 +112,48 @@ impl State {
     }
 
     /// Completes an attachment in one unit: its stored file, its link to the report,
-    /// its outcome.
-    pub fn complete_attachment(&self, canonical: &str, page: &PageRecord, report_id: &str, outcome: &str) -> Result<()> {
+    /// what the crawl extracted from it for a report of `year`, its outcome.
+    pub fn complete_attachment(
+        &self,
+        canonical: &str,
+        page: &PageRecord,
+        report_id: &str,
+        (year, extracted): (Option<i32>, &Extracted),
+        outcome: &str,
+    ) -> Result<()> {
         self.write(|db| {
             record_page(db, canonical, page)?;
             db.prepare_cached(
                 "INSERT INTO attachments(report_id, url, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(report_id, url) DO UPDATE SET record=excluded.record",
             )?
-            .execute(params![report_id, page.url, serde_json::to_string(page.record)?])?;
+            .execute(params![report_id, page.url, serde_json::to_string(&page.record)?])?;
+            db.prepare_cached(
+                "INSERT OR REPLACE INTO attachment_extractions(report_id, url, year, extractor, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![report_id, page.url, year, extracted.extractor, extracted.data])?;
             set_status(db, canonical, true, outcome)
         })
+    }
+
+    /// The year of a report's latest version, as its attachments are read with.
+    pub fn report_year(&self, report_id: &str) -> Result<Option<i32>> {
+        Ok(self
+            .db
+            .prepare_cached("SELECT year FROM reports WHERE report_id=?1 ORDER BY version DESC LIMIT 1")?
+            .query_row([report_id], |r| r.get("year"))
+            .optional()?
+            .flatten())
+    }
+
+    /// What the crawl extracted from a report's attached file, if it kept it, with
+    /// the report year it was read for.
+    pub fn attachment_extracted(&self, report_id: &str, url: &str) -> Result<Option<(Option<i32>, Extracted)>> {
+        Ok(self
+            .db
+            .prepare_cached("SELECT year, extractor, data FROM attachment_extractions WHERE report_id=?1 AND url=?2")?
+            .query_row(params![report_id, url], |r| Ok((r.get("year")?, Extracted { extractor: r.get("extractor")?, data: r.get("data")? })))
+            .optional()?)
     }
 
     /// What the crawl extracted from a report version, if it kept it.
@@ -158,11 +196,12 @@ impl State {
                 r.get::<_, String>("record")?,
             ))
         })?;
-        let mut attachments: std::collections::HashMap<String, Vec<RecordRef>> = std::collections::HashMap::new();
-        let mut stmt_a = self.db.prepare("SELECT report_id, record FROM attachments ORDER BY rowid")?;
-        for row in stmt_a.query_map([], |r| Ok((r.get::<_, String>("report_id")?, r.get::<_, String>("record")?)))? {
-            let (id, record) = row?;
-            attachments.entry(id).or_default().push(serde_json::from_str(&record)?);
+        let mut attachments: std::collections::HashMap<String, Vec<Attachment>> = std::collections::HashMap::new();
+        let mut stmt_a = self.db.prepare("SELECT report_id, url, record FROM attachments ORDER BY rowid")?;
+        let rows_a = stmt_a.query_map([], |r| Ok((r.get::<_, String>("report_id")?, r.get::<_, String>("url")?, r.get::<_, String>("record")?)))?;
+        for row in rows_a {
+            let (id, url, record) = row?;
+            attachments.entry(id).or_default().push(Attachment { url, record: serde_json::from_str(&record)? });
         }
         rows.map(|row| {
             let (mut entry, warnings, record) = row?;

@@ -66,6 +66,11 @@ pub struct RunRecord {
     pub finished_at: Option<String>,
 }
 
+/// A run's id: its start time, which sorts runs and names their files.
+pub fn run_id(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
 impl State {
     /// Starts a run. Navigation pages (portals, hubs, lists) change, so they are
     /// always fetched again. Articles are fetched again (conditionally) only when the

@@ -9,10 +9,10 @@ use anyhow::Result;
 use chrono::{Datelike, NaiveDate, Utc};
 use url::Url;
 
-use crate::assemble::{admin_level, agency_of, division_of_body};
+use super::rows::agency_of;
+use crate::place::{Division, admin_level, division_of_body};
 use crate::coverage::{FoundReport, Inputs, SeedWalk, coverage};
 use crate::dataset::{CoverageRecord, Partition};
-use crate::place::Division;
 use crate::state::{ReportEntry, State};
 
 /// A body's division and level, by (seed, agency).
@@ -58,7 +58,7 @@ pub(super) fn coverage_records(state: &State, found: &[FoundReport], first_year:
     let mut placed: HashMap<(Arc<str>, Arc<str>), Placed> = HashMap::new();
     for row in coverage(&inputs) {
         let (division, level) = *placed.entry((row.seed.clone(), row.agency.clone())).or_insert_with(|| {
-            let division = division_of_body(&row.agency, codes.get(&*row.seed).copied().flatten(), &row.host);
+            let division = division_of_body(&row.agency, codes.get(&*row.seed).copied().flatten(), Some(&row.host));
             (division, admin_level(&row.agency, division))
         });
         let partition = Partition { province: division.map_or_else(|| "未知".to_string(), |d| d.province_name.clone()), year: Some(row.year) };

@@ -1,0 +1,207 @@
+//! Rebuild: the dataset from the state, every report in it from the extractions
+//! the crawl kept or (for `nianbao extract`) from the raw archive, and the coverage
+//! table. What every crawl ends with, and all that `nianbao extract` does.
+//!
+//! `rows` makes a report's rows from its extractions; `coverage_rows` the coverage
+//! table's from what the crawl knows of each portal.
+
+mod coverage_rows;
+mod rows;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::Utc;
+use url::Url;
+
+use crate::backlog::isolated;
+use crate::dataset::{self, Partition, ReportWithFacts, Written};
+use crate::exit::Exit;
+use crate::extract::stored::{self, Stored};
+use crate::fetch::{RecordRef, archive::read_response};
+use crate::layout::Layout;
+use crate::place::Division;
+use crate::state::{Extracted, ReportEntry, State, run_id};
+use rows::{assemble, division_of, partition, report_extraction};
+
+/// Rebuilds the dataset from the reports in the state, each from its kept
+/// extraction or from the raw archive, as `reuse` says: what every crawl ends with
+/// (reusing) and what `nianbao extract` runs (not reusing).
+/// The coverage table covers report years from `first_year` (`discover.min_report_year`).
+pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse, first_year: i32) -> Result<(Written, Vec<String>)> {
+    let reports = state.reports()?;
+    let found = coverage_rows::found_reports(state, &reports)?;
+    // Each report is placed once: its division decides its partition and its columns.
+    let mut partitions: BTreeMap<Partition, Vec<(ReportEntry, Option<&Division>)>> = BTreeMap::new();
+    for entry in reports {
+        let division = division_of(&entry);
+        partitions.entry(partition(division, &entry)).or_default().push((entry, division));
+    }
+    let mut problems = Vec::new();
+    let mut lost = Vec::new();
+    let written = dataset::write(&layout.out, run_id, partitions, |(entry, division)| {
+        match isolated(|| report_rows(state, layout, reuse, entry, *division)) {
+            Ok(Ok(item)) => Some(item),
+            Ok(Err(e)) => {
+                problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
+                lost.extend(std::iter::once(&entry.record).chain(entry.attachments.iter().map(|a| &a.record)).cloned());
+                None
+            }
+            // A reader's bug: fetching the page again would not help.
+            Err(why) => {
+                problems.push(format!("{}: {why}", entry.url));
+                None
+            }
+        }
+    }, || coverage_rows::coverage_records(state, &found, first_year))?;
+    // What the archive cannot give back must not be answered 304 forever.
+    state.forget_archived(&lost)?;
+    Ok((written, problems))
+}
+
+/// What a dataset build takes from the crawl state besides the report list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reuse {
+    /// The extractions the crawl kept, where this nianbao made them: each report
+    /// page and attached file is then parsed once per crawl.
+    Extractions,
+    /// Nothing: every report is extracted again from the raw archive.
+    Nothing,
+}
+
+/// A report's rows, from what the crawl kept of its page and files where `reuse`
+/// allows, else from the raw archive.
+fn report_rows(state: &State, layout: &Layout, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<ReportWithFacts> {
+    let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
+    let from_archive = |record: &RecordRef| -> Result<Stored> {
+        let stored = read_response(&layout.raw(), record)?;
+        Ok(Stored::of_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp()))
+    };
+    let kept = |what: &str, kept: Result<Option<Extracted>>| match reuse {
+        Reuse::Extractions => reusable(kept, &entry.url, what),
+        Reuse::Nothing => None,
+    };
+    let page = match kept("page", state.extracted(&entry.report_id, entry.version)) {
+        Some(page) => page,
+        None => from_archive(&entry.record)?,
+    };
+    let read = report_extraction(entry, page, |file| {
+        let for_this_year = state.attachment_extracted(&entry.report_id, &file.url).map(|kept| match kept {
+            Some((year, extracted)) if year == entry.year => Some(extracted),
+            _ => None,
+        });
+        match kept("attached file", for_this_year) {
+            Some(file) => Ok(file),
+            None => from_archive(&file.record),
+        }
+    })?;
+    assemble(entry, division, read)
+}
+
+/// An extraction the crawl kept, if this extractor made it and it reads back;
+/// anything else means extracting it again from the archive.
+fn reusable(kept: Result<Option<Extracted>>, url: &str, what: &str) -> Option<Stored> {
+    let kept = match kept {
+        Ok(kept) => kept?,
+        Err(e) => {
+            tracing::warn!(url, "cannot read the stored extraction of its {what}, extracting again: {e:#}");
+            return None;
+        }
+    };
+    if kept.extractor != stored::EXTRACTOR {
+        return None;
+    }
+    Stored::decode(&kept.data).map_err(|e| tracing::warn!(url, "extracting its {what} again: {e:#}")).ok()
+}
+
+/// Runs `nianbao extract`: the dataset again from `out`'s state and raw archive,
+/// every report extracted anew (after an upgrade, with the new extractor).
+pub fn extract_offline(out: &Path, first_year: i32) -> Result<(Written, Vec<String>)> {
+    let layout = Layout::new(out);
+    if !layout.has_state() {
+        let none = anyhow::anyhow!("{} holds no crawl state: run `nianbao crawl` first", out.display());
+        return Err(none.context(Exit::NoInput));
+    }
+    let state = State::open(&layout.state())?;
+    let run_id = format!("extract-{}", run_id(Utc::now()));
+    build_dataset(&state, &layout, &run_id, Reuse::Nothing, first_year)
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{SourceType, extract_html};
+    use crate::fetch::Validators;
+    use crate::seeds::Seed;
+    use crate::state::PageRecord;
+
+    const PAGE: &str = "http://www.kmgd.gov.cn/2025/gk.html";
+    const FILE: &str = "http://www.kmgd.gov.cn/2025/gk.docx";
+
+    fn kept(html: &str, source_type: SourceType) -> Extracted {
+        let read = Stored { extraction: extract_html(html, Some(2024)), source_type, encoding: "UTF-8".into(), fetched_at: 1_737_000_000 };
+        Extracted { extractor: stored::EXTRACTOR.to_string(), data: read.encode().unwrap() }
+    }
+
+    /// A state holding one report whose page has no tables and whose attached file
+    /// has, both extracted by the crawl, read for `file_year`; the raw archive
+    /// holds neither.
+    fn crawled(dir: &Path, file_year: Option<i32>) -> State {
+        let state = State::open(&Layout::new(dir).state()).unwrap();
+        let seed = Seed { url: "http://www.kmgd.gov.cn/".into(), agency: Some("昆明市官渡区人民政府".into()), division_code: Some("530111".into()) };
+        state.add_seed(&seed, "r1").unwrap();
+        let record = |url: &str| PageRecord {
+            url: url.into(),
+            status: 200,
+            validators: Validators::default(),
+            sha256: "00".into(),
+            record: RecordRef { file: "gone.warc.gz".into(), offset: 0, length: 10 },
+            fetched_at: "2025-03-01T00:00:00+00:00".into(),
+        };
+        let entry = ReportEntry {
+            report_id: "r".into(),
+            version: 0,
+            is_current: true,
+            sha256: "00".into(),
+            url: PAGE.into(),
+            seed,
+            title: "昆明市官渡区2024年政府信息公开工作年度报告".into(),
+            agency: Some("昆明市官渡区人民政府".into()),
+            department: None,
+            column: None,
+            year: Some(2024),
+            published: None,
+            warnings: Vec::new(),
+            record: record(PAGE).record,
+            attachments: Vec::new(),
+        };
+        let page = kept("<p>详见附件。</p>", SourceType::Html);
+        state.complete_article(PAGE, &record(PAGE), Some((&entry, Some(&page))), Vec::new(), "report").unwrap();
+        let tables = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extract/guandu_2024_hanweb_one_table.html")).unwrap();
+        state.complete_attachment(FILE, &record(FILE), "r", (file_year, &kept(&tables, SourceType::Docx)), "attachment (docx)").unwrap();
+        state
+    }
+
+    #[test]
+    fn a_report_the_crawl_extracted_page_and_file_of_is_built_without_the_raw_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = crawled(dir.path(), Some(2024));
+        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), "r2", Reuse::Extractions, 2024).unwrap();
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(written.reports, 1);
+        assert!(written.facts > 50, "the attached file's facts: {}", written.facts);
+        // Extracting anew needs the archive, which holds nothing.
+        let (_, problems) = build_dataset(&state, &Layout::new(dir.path()), "r3", Reuse::Nothing, 2024).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn a_file_read_for_another_report_year_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = crawled(dir.path(), Some(2023));
+        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), "r2", Reuse::Extractions, 2024).unwrap();
+        assert_eq!((written.reports, problems.len()), (0, 1), "the archive was asked for the file: {problems:?}");
+    }
+}
