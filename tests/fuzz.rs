@@ -88,8 +88,9 @@ fn targets() -> Vec<Fuzzed> {
         Fuzzed { name: "meta_prescan", share: 12, seeds: pages.clone(), mutate, run: |b| {
             nianbao::decode::prescan_meta_charset(b);
         } },
-        Fuzzed { name: "links", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            nianbao::discover::links(&text(b), &Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/index.html").unwrap());
+        Fuzzed { name: "follow_portal", share: 12, seeds: pages.clone(), mutate, run: |b| {
+            let from = Target { kind: PageKind::Portal, ..Target::default() };
+            nianbao::discover::follow(&from, &Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/index.html").unwrap(), &text(b), 4);
         } },
         Fuzzed { name: "follow_list_and_hanweb", share: 12, seeds: pages.clone(), mutate, run: |b| {
             let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };

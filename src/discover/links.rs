@@ -2,12 +2,9 @@
 //!
 //! Ordinary `<a href>`; links opened by script (`onclick="window.open('…')"`,
 //! `href="javascript:location.href='…'"`), which lists use to open articles in a new
-//! window; Hanweb JCMS list records, which sit as CDATA inside
-//! `<script type="text/xml"><datastore>` where an HTML parser sees only script text;
-//! and TRS WCM's `createPageHTML(total, current, "index", "html")` pagers, which name
-//! pages `index.html, index_1.html … index_{total-1}.html` that no anchor links to.
-//! The pager's total is often a variable (`var countPage = 3//共多少页`), read from
-//! the same script.
+//! window; and Hanweb JCMS list records, which sit as CDATA inside
+//! `<script type="text/xml"><datastore>` where an HTML parser sees only script text.
+//! Pages a list names only by script are its pagers' business (`paging`).
 //!
 //! A list prints each item's date beside its link (`<li><a>…</a><span>2024-01-25</span>`);
 //! it comes with the link, since some article pages print no date at all.
@@ -28,42 +25,34 @@ pub struct Link {
     pub date: Option<NaiveDate>,
 }
 
-/// Every link of a page: anchors, Hanweb datastore records, TRS pager pages.
-pub fn links(html: &str, base: &Url) -> Vec<Link> {
-    let doc = Html::parse_document(html);
-    let base = base_href(&doc, base);
-    let mut out = anchors(&doc, &base);
+/// Every link of a page (`doc`, parsed from `html`): anchors and Hanweb datastore
+/// records, resolved against `base` (the page's `<base href>`, see [`base_href`]).
+pub fn links(doc: &Html, html: &str, base: &Url) -> Vec<Link> {
+    let mut out = anchors(doc, base);
     // A Hanweb dataproxy.jsp reply is an XML datastore, not HTML: its records are CDATA.
     let head = html.trim_start();
     if head.starts_with("<?xml") || head.starts_with("<datastore") {
         for record in cdata_sections(html) {
-            out.extend(anchors(&Html::parse_fragment(record), &base));
+            out.extend(anchors(&Html::parse_fragment(record), base));
         }
     }
     for script in doc.select(&selector("script")) {
         let code: String = script.text().collect();
         if code.contains("<datastore") || code.contains("<recordset") {
             for record in cdata_sections(&code) {
-                out.extend(anchors(&Html::parse_fragment(record), &base));
+                out.extend(anchors(&Html::parse_fragment(record), base));
             }
         }
-        out.extend(trs_pages(&code, &base));
     }
     out
 }
 
-/// Which links of a list page lead to its further pages ("下一页", "末页", page numbers).
-pub fn is_pager_text(text: &str) -> bool {
-    let t = fold(text);
-    ["下一页", "下页", "尾页", "末页", ">", ">>", "»", "后页"].contains(&t.as_str())
-        || (!t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn selector(css: &str) -> Selector {
+pub(super) fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("static selector")
 }
 
-fn base_href(doc: &Html, page: &Url) -> Url {
+/// The URL a page's relative links resolve against: its `<base href>`, else its own.
+pub fn base_href(doc: &Html, page: &Url) -> Url {
     doc.select(&selector("base[href]"))
         .next()
         .and_then(|b| b.value().attr("href"))
@@ -146,117 +135,29 @@ fn cdata_sections(code: &str) -> Vec<&str> {
     out
 }
 
-/// TRS pager calls: `createPageHTML(21, 0, "index", "html")`, `createPage(34, 0, "index", "shtml")`,
-/// or with the total in a variable of the same script: `createPageHTML(countPage, …)`.
-fn trs_pages(code: &str, base: &Url) -> Vec<Link> {
-    // Each pager once, however often the script calls it (a page repeating the call a
-    // thousand times named the same pages a thousand times), with its largest total.
-    let mut pagers: Vec<(&str, &str, u32)> = Vec::new();
-    let mut totals: Vec<(&str, Option<u32>)> = Vec::new();
-    for call in ["createPageHTML(", "createPage("] {
-        for (at, _) in code.match_indices(call) {
-            let args = &code[at + call.len()..];
-            let Some(end) = args.find(')') else { break };
-            let parts: Vec<&str> = args[..end].split(',').map(|p| p.trim().trim_matches(|c| c == '"' || c == '\'')).collect();
-            let (Some(&arg), Some(&name), Some(&ext)) = (parts.first(), parts.get(2), parts.get(3)) else { continue };
-            let total = match totals.iter().find(|(a, _)| *a == arg) {
-                Some(&(_, total)) => total,
-                None => {
-                    let total = number_or_variable(code, arg);
-                    totals.push((arg, total));
-                    total
-                }
-            };
-            let Some(total) = total else { continue };
-            if let Some(pager) = pagers.iter_mut().find(|(n, e, _)| (*n, *e) == (name, ext)) {
-                pager.2 = pager.2.max(total);
-            } else if pagers.len() < MAX_PAGERS {
-                pagers.push((name, ext, total));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (name, ext, total) in pagers {
-        // Bounded: a pager claiming more pages than any list has is a trap or a typo.
-        for n in 1..total.min(500) {
-            if let Ok(url) = base.join(&format!("{name}_{n}.{ext}")) {
-                out.push(Link { url, text: (n + 1).to_string(), date: None });
-            }
-        }
-    }
-    out
-}
-
-/// Distinct pagers one script may name: a list has one.
-const MAX_PAGERS: usize = 4;
-
-/// A pager argument: a number, or a variable the script assigns a number to
-/// (`var countPage = 3//共多少页`, `countPage=3;`), its last assignment before the call.
-fn number_or_variable(code: &str, arg: &str) -> Option<u32> {
-    if let Ok(n) = arg.parse() {
-        return Some(n);
-    }
-    if arg.is_empty() || !arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
-        return None;
-    }
-    code.match_indices(arg)
-        .filter(|&(at, _)| !code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-        .filter_map(|(at, _)| {
-            let value = code[at + arg.len()..].trim_start().strip_prefix('=')?.trim_start();
-            let digits: &str = &value[..value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len())];
-            digits.parse().ok()
-        })
-        .last()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn links_of(page: &str, base: &Url) -> Vec<Link> {
+        let doc = Html::parse_document(page);
+        links(&doc, page, &base_href(&doc, base))
+    }
 
     #[test]
     fn hanweb_datastore_records_are_links() {
         let page = r#"<div id="div1"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=73&columnid=103585"></a>]]></nextgroup>
 <recordset><record><![CDATA[<li><a href="http://www.kmgd.gov.cn/art/2025/1/20/art_1234_567.html" title="昆明市官渡区人民政府2024年政府信息公开工作年度报告">昆明市官渡区人民政府2024年…</a></li>]]></record></recordset></datastore></script></div>"#;
         let base = Url::parse("http://www.kmgd.gov.cn/col/col1234/index.html").unwrap();
-        let found = links(page, &base);
+        let found = links_of(page, &base);
         assert!(found.iter().any(|l| l.url.as_str() == "http://www.kmgd.gov.cn/art/2025/1/20/art_1234_567.html"));
-    }
-
-    #[test]
-    fn trs_pager_names_every_page() {
-        let page = r#"<ul><li><a href="./202401/t20240125_1.html">a</a></li></ul><script>createPageHTML(3, 0, "index", "html");</script>"#;
-        let base = Url::parse("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/").unwrap();
-        let urls: Vec<String> = links(page, &base).into_iter().map(|l| l.url.to_string()).collect();
-        assert_eq!(
-            urls,
-            vec![
-                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1.html",
-                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/index_1.html",
-                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/index_2.html"
-            ]
-        );
     }
 
     #[test]
     fn javascript_and_fragment_links_are_skipped_and_title_stands_in_for_text() {
         let page = r##"<a href="javascript:void(0)">x</a><a href="#top">top</a><a href="a.html" title="年报"><img src=x></a>"##;
-        let found = links(page, &Url::parse("http://a.gov.cn/").unwrap());
+        let found = links_of(page, &Url::parse("http://a.gov.cn/").unwrap());
         assert_eq!(found, vec![Link { url: Url::parse("http://a.gov.cn/a.html").unwrap(), text: "年报".into(), date: None }]);
-        assert!(is_pager_text("下一页") && is_pager_text("12") && !is_pager_text("2023"));
-    }
-
-    #[test]
-    fn trs_pager_total_held_in_a_variable() {
-        // The classic TRS WCM list template: the total is a variable, with a comment
-        // and no semicolon after it.
-        let page = r#"<div class="page"><script language="javascript">var countPage = 3//共多少页
-var currentPage = 0;//当前页
-createPageHTML(countPage, currentPage, "index", "html");</script></div>"#;
-        let base = Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/index.html").unwrap();
-        let urls: Vec<String> = links(page, &base).into_iter().map(|l| l.url.to_string()).collect();
-        assert_eq!(urls, vec!["http://www.zt.gov.cn/zwgk/xxgknb/index_1.html", "http://www.zt.gov.cn/zwgk/xxgknb/index_2.html"]);
-        // A variable the script never assigns names no pages.
-        assert!(links("<script>createPageHTML(pages, 0, \"index\", \"html\");</script>", &base).is_empty());
     }
 
     #[test]
@@ -266,7 +167,7 @@ createPageHTML(countPage, currentPage, "index", "html");</script></div>"#;
 <li onclick="location.href='detail.jsp?id=9'">政务公开</li>
 <li><a href="javascript:void(0)" onclick="window.print()">打印</a></li></ul>"#;
         let base = Url::parse("http://www.ynyx.gov.cn/col/col49283/index.html").unwrap();
-        let found: Vec<(String, Option<NaiveDate>)> = links(page, &base).into_iter().map(|l| (l.url.to_string(), l.date)).collect();
+        let found: Vec<(String, Option<NaiveDate>)> = links_of(page, &base).into_iter().map(|l| (l.url.to_string(), l.date)).collect();
         assert_eq!(
             found,
             vec![
@@ -283,7 +184,7 @@ createPageHTML(countPage, currentPage, "index", "html");</script></div>"#;
 <li><a href="./202401/t20240101_2.html">2024年1月1日起施行的规定</a></li></ul>
 <table><tr><td><a href="a.html">年报</a></td><td>2023年02月02日</td></tr></table>"#;
         let base = Url::parse("http://www.bjhd.gov.cn/xxgk/ndbg/list.html").unwrap();
-        let dates: Vec<Option<NaiveDate>> = links(page, &base).into_iter().map(|l| l.date).collect();
+        let dates: Vec<Option<NaiveDate>> = links_of(page, &base).into_iter().map(|l| l.date).collect();
         assert_eq!(dates, vec![NaiveDate::from_ymd_opt(2025, 1, 21), None, NaiveDate::from_ymd_opt(2023, 2, 2)]);
     }
 }

@@ -4,25 +4,26 @@
 //! or hub page is searched for the annual-report column (by link text and URL slug),
 //! for the way towards the 政府信息公开 area, and on 集约化 portals for the
 //! departments' own disclosure pages; a list page for report articles and for its
-//! further pages (anchors, TRS pagers, Hanweb datastores); an article is checked to
-//! be a report and read for its metadata.
+//! further pages (`paging`, a file per CMS pager); an article is checked to be a
+//! report and read for its metadata.
 //!
 //! Pure: page text in, targets out. The crawl decides what to fetch and when.
 
 mod attachments;
 pub mod canonical;
 pub mod classify;
-mod hanweb;
 mod links;
 mod metadata;
+mod paging;
 
 use chrono::NaiveDate;
+use scraper::Html;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use attachments::attachments;
 pub use classify::Title;
-pub use links::{Link, links};
+pub use links::Link;
 pub use metadata::{ArticleMeta, read_article, read_linked_file};
 
 /// What a page is expected to be, which decides how it is read.
@@ -90,10 +91,14 @@ const MAX_LINKS: usize = 5000;
 /// Reads a navigation page (portal, hub or list) found as `from`.
 pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Found {
     let mut found = Found::default();
-    for link in links(html, page_url).into_iter().take(MAX_LINKS) {
+    let doc = Html::parse_document(html);
+    let base = links::base_href(&doc, page_url);
+    let mut links = links::links(&doc, html, &base);
+    links.truncate(MAX_LINKS);
+    for link in &links {
         let url = link.url.to_string();
         if url.contains("dataproxy.jsp") {
-            continue; // Hanweb AJAX paging is a POST, asked for by `hanweb::next_window` below.
+            continue; // Hanweb AJAX paging is a POST, asked for by its pager below.
         }
         let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
             url: url.clone(),
@@ -130,8 +135,6 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
         if is_column {
             let column = if from.kind == PageKind::List { from.column.clone() } else { Some(link.text.clone()) };
             found.targets.push(next(PageKind::List, from.depth, from.department.clone(), column));
-        } else if from.kind == PageKind::List && links::is_pager_text(&link.text) {
-            found.targets.push(next(PageKind::List, from.depth, from.department.clone(), from.column.clone()));
         } else if from.depth < max_depth && from.kind != PageKind::List {
             if classify::is_disclosure_area(&link.text, &url) {
                 found.targets.push(next(PageKind::Hub, from.depth + 1, from.department.clone(), None));
@@ -140,10 +143,13 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             }
         }
     }
-    if from.kind == PageKind::List
-        && let Some(window) = hanweb::next_window(from, page_url, html)
-    {
-        found.targets.push(window);
+    if from.kind == PageKind::List {
+        let list = paging::ListPage { url: page_url, base: &base, html, doc: &doc, links: &links, form: from.form.as_deref() };
+        for page in paging::next_pages(&list) {
+            let url = page.url.to_string();
+            let target = Target { url, kind: PageKind::List, title: Some(page.text), form: page.form, listed: None, report_id: None, ..from.clone() };
+            found.targets.push(target);
+        }
     }
     found
 }

@@ -9,11 +9,16 @@
 
 use url::Url;
 
-use super::{PageKind, Target};
+use super::{ListPage, NextPage};
 
-/// The next `dataproxy.jsp` window after this page: the column page itself (records
-/// embedded) or a previous window's reply. None when the list is exhausted.
-pub fn next_window(from: &Target, page_url: &Url, text: &str) -> Option<Target> {
+/// The next `dataproxy.jsp` window after this page, if the list goes on.
+pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
+    next_window(list.url, list.html, list.form).into_iter().collect()
+}
+
+/// The next window after this page: the column page itself (records embedded) or a
+/// previous window's reply (POSTed with `form`). None when the list is exhausted.
+fn next_window(page_url: &Url, text: &str, form: Option<&[(String, String)]>) -> Option<NextPage> {
     let records = text.matches("<record>").count() + text.matches("<record ").count();
     if !text.contains("<datastore") || records == 0 {
         return None;
@@ -22,7 +27,7 @@ pub fn next_window(from: &Target, page_url: &Url, text: &str) -> Option<Target> 
     let (base, form, start) = if page_url.path().ends_with("dataproxy.jsp") {
         // A reply: the next window continues where this one's query ended.
         let end: usize = query(page_url, "endrecord")?.parse().ok()?;
-        (page_url.clone(), from.form.clone()?, end + 1)
+        (page_url.clone(), form?.to_vec(), end + 1)
     } else {
         let href = between(text, "<nextgroup>", "</nextgroup>").and_then(|g| between(g, "href=\"", "\""))?;
         let proxy = page_url.join(&href.replace("&amp;", "&")).ok()?;
@@ -36,7 +41,7 @@ pub fn next_window(from: &Target, page_url: &Url, text: &str) -> Option<Target> 
     let per_page: usize = query(page_url, "perpage").and_then(|p| p.parse().ok()).unwrap_or(records.clamp(1, 100));
     let mut url = base;
     url.set_query(Some(&format!("startrecord={start}&endrecord={}&perpage={per_page}", start + per_page * 3 - 1)));
-    Some(Target { url: url.to_string(), kind: PageKind::List, form: Some(form), ..from.clone() })
+    Some(NextPage { url, text: String::new(), form: Some(form) })
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
@@ -58,21 +63,20 @@ mod tests {
     #[test]
     fn the_column_page_names_the_first_window_and_its_form() {
         let page = Url::parse("http://www.kmgd.gov.cn/col/col3260/index.html").unwrap();
-        let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };
-        let next = next_window(&from, &page, COLUMN).unwrap();
-        assert_eq!(next.url, "http://www.kmgd.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=3&endrecord=8&perpage=2");
+        let next = next_window(&page, COLUMN, None).unwrap();
+        assert_eq!(next.url.as_str(), "http://www.kmgd.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=3&endrecord=8&perpage=2");
         let form = next.form.clone().unwrap();
         assert!(form.contains(&("columnid".to_string(), "3260".to_string())));
         assert!(form.contains(&("unitid".to_string(), "7000".to_string())));
         assert!(!form.iter().any(|(k, _)| k == "page"));
-        assert_eq!(next.column.as_deref(), Some("年报"));
 
-        // The reply to that window leads to the next one, until the total is reached.
+        // The reply to that window leads to the next one, with the same form, until
+        // the total is reached.
         let reply = "<?xml version=\"1.0\"?><datastore><totalrecord>10</totalrecord><recordset><record><![CDATA[<li>c</li>]]></record></recordset></datastore>";
-        let after = next_window(&next, &Url::parse(&next.url).unwrap(), reply).unwrap();
-        assert!(after.url.ends_with("startrecord=9&endrecord=14&perpage=2"), "{}", after.url);
-        let done = next_window(&after, &Url::parse(&after.url).unwrap(), reply);
-        assert!(done.is_none(), "past totalrecord");
-        assert!(next_window(&after, &Url::parse(&after.url).unwrap(), "<datastore><recordset></recordset></datastore>").is_none());
+        let after = next_window(&next.url, reply, Some(&form)).unwrap();
+        assert!(after.url.as_str().ends_with("startrecord=9&endrecord=14&perpage=2"), "{}", after.url);
+        assert_eq!(after.form.as_ref(), Some(&form));
+        assert!(next_window(&after.url, reply, Some(&form)).is_none(), "past totalrecord");
+        assert!(next_window(&after.url, "<datastore><recordset></recordset></datastore>", Some(&form)).is_none());
     }
 }
