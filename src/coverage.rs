@@ -80,17 +80,10 @@ pub struct FoundReport {
     pub sighting: Option<Sighting>,
 }
 
-/// A seed with what the crawl knows of its host.
-#[derive(Debug, Clone)]
-pub struct SeedWalk {
-    pub portal: PortalWalk,
-    pub agency: Option<String>,
-}
-
 /// Everything coverage is computed from.
 pub struct Inputs<'a> {
     pub years: RangeInclusive<i32>,
-    pub seeds: &'a [SeedWalk],
+    pub seeds: &'a [PortalWalk],
     pub columns: &'a [ColumnWalk],
     pub failed_articles: &'a [FailedArticle],
     pub hosts: &'a [HostRecord],
@@ -139,8 +132,8 @@ pub fn coverage(inputs: &Inputs) -> Vec<Row> {
     let failed_of = by_seed(inputs.failed_articles, |a| &a.seed);
     let mut rows = Vec::new();
     for seed in inputs.seeds {
-        let url = seed.portal.seed.as_str();
-        let (seed_url, host): (Arc<str>, Arc<str>) = (url.into(), seed.portal.host.as_str().into());
+        let url = seed.seed.as_str();
+        let (seed_url, host): (Arc<str>, Arc<str>) = (url.into(), seed.host.as_str().into());
         let reports = reports_of.get(url).map_or(&[][..], Vec::as_slice);
         let seed_columns = columns_of.get(url).map_or(&[][..], Vec::as_slice);
         for body in bodies(seed, seed_columns, reports) {
@@ -184,10 +177,10 @@ fn share(rows: &[Row], evidence: String) -> Arc<str> {
 
 /// The seed's agency, its departments with a report column, and every agency it has
 /// a report for.
-fn bodies(seed: &SeedWalk, columns: &[&ColumnWalk], reports: &[&FoundReport]) -> BTreeSet<Body> {
+fn bodies(seed: &PortalWalk, columns: &[&ColumnWalk], reports: &[&FoundReport]) -> BTreeSet<Body> {
     let mut bodies = BTreeSet::new();
     let own = seed.agency.clone().or_else(|| reports.iter().find(|r| r.department.is_none()).map(|r| r.agency.clone()));
-    bodies.insert(Body { name: own.unwrap_or_else(|| seed.portal.host.clone()), department: None });
+    bodies.insert(Body { name: own.unwrap_or_else(|| seed.host.clone()), department: None });
     for department in columns.iter().filter_map(|c| c.department.clone()) {
         bodies.insert(Body { name: department.clone(), department: Some(department) });
     }
@@ -215,8 +208,7 @@ fn found_row(report: &FoundReport, columns: &[&ColumnWalk], year: i32) -> Row {
 }
 
 /// Why a year has no report: the most specific reason the crawl has.
-fn why_missing(seed: &SeedWalk, hosts: &[HostRecord], columns: &[&ColumnWalk], failed: &[&FailedArticle], year: i32) -> (Status, String) {
-    let portal = &seed.portal;
+fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk], failed: &[&FailedArticle], year: i32) -> (Status, String) {
     if !portal.in_last_run {
         return (Status::NotCrawled, "the seed was not in the last run's seed list".into());
     }
@@ -306,10 +298,14 @@ mod tests {
         }
     }
 
-    fn seed() -> SeedWalk {
-        SeedWalk {
-            portal: PortalWalk { seed: "http://www.zt.gov.cn/".into(), host: "www.zt.gov.cn".into(), outcome: Some("ok".into()), in_last_run: true },
+    fn seed() -> PortalWalk {
+        PortalWalk {
+            seed: "http://www.zt.gov.cn/".into(),
             agency: Some("昭通市人民政府".into()),
+            division_code: Some("530600".into()),
+            host: "www.zt.gov.cn".into(),
+            outcome: Some("ok".into()),
+            in_last_run: true,
         }
     }
 
@@ -381,7 +377,7 @@ mod tests {
         assert_eq!(coverage(&inputs)[0].status, Status::Blocked);
 
         let mut absent = seed();
-        absent.portal.in_last_run = false;
+        absent.in_last_run = false;
         let inputs = Inputs { years: 2023..=2023, seeds: &[absent], columns: &walked, failed_articles: &[], hosts: &[], reports: &[] };
         assert_eq!(coverage(&inputs)[0].status, Status::NotCrawled);
 

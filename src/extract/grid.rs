@@ -97,6 +97,22 @@ impl Table {
         Some((id, &self.cells[id]))
     }
 
+    /// The cells of row `r` under `columns` (grid column, key), each cell once: a cell
+    /// spanning several grid columns is read under the first, and the cells `skip`
+    /// names (the row's label cells) not at all.
+    pub fn cells_under<K>(&self, r: usize, columns: impl IntoIterator<Item = (usize, K)>, skip: &[usize]) -> Vec<(K, &Cell)> {
+        let mut used = skip.to_vec();
+        let mut out = Vec::new();
+        for (col, key) in columns {
+            let Some((id, cell)) = self.at(r, col) else { continue };
+            if !used.contains(&id) {
+                used.push(id);
+                out.push((key, cell));
+            }
+        }
+        out
+    }
+
     /// All printed text of a row joined, compact, for marker tests.
     pub fn row_key_text(&self, r: usize) -> String {
         self.row_cells(r).iter().map(|(_, c)| c.key_text.as_str()).collect()

@@ -25,6 +25,32 @@ impl Format {
     }
 }
 
+/// Section 二's header cells seen of the 2021 and of the 2019 template: the format
+/// they name most (2021 on a tie), if any named one.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FormatVotes {
+    f2021: u32,
+    f2019: u32,
+}
+
+impl FormatVotes {
+    pub fn add(&mut self, format: Option<Format>) {
+        match format {
+            Some(Format::F2021) => self.f2021 += 1,
+            Some(Format::F2019) => self.f2019 += 1,
+            _ => {}
+        }
+    }
+
+    pub fn winner(self) -> Option<Format> {
+        match (self.f2021, self.f2019) {
+            (0, 0) => None,
+            (a, b) if a >= b => Some(Format::F2021),
+            _ => Some(Format::F2019),
+        }
+    }
+}
+
 // ---- section `active` (二、主动公开政府信息情况) ----
 
 /// Row key of a section 二 row label.

@@ -9,7 +9,7 @@
 //! HTML label (`keys`). Only rows whose number count fits their section are read: a
 //! row that does not fit is a warning, and nothing is guessed across lines of numbers.
 
-use super::keys::{self, Format};
+use super::keys::{self, Format, FormatVotes};
 use super::sections::{Section, heading_section};
 use super::{Extraction, Fact, checks};
 use crate::decode::normalize::{fold, fold_compact};
@@ -27,17 +27,13 @@ pub fn extract_pdf_text(text: &str, year: Option<i32>) -> Extraction {
         pending: Vec::new(),
         active_columns: Vec::new(),
         group: None,
-        votes: (0, 0),
+        votes: FormatVotes::default(),
     };
     for line in text.lines() {
         reader.line(line);
     }
     let TextReader { mut facts, warnings, votes, .. } = reader;
-    let format = match votes {
-        (0, 0) => super::format_from_text(text, year),
-        (a, b) if a >= b => Format::F2021,
-        _ => Format::F2019,
-    };
+    let format = votes.winner().unwrap_or_else(|| super::format_from_text(text, year));
     let mut seen = std::collections::HashSet::new();
     facts.retain(|f: &Fact| seen.insert((f.section, f.row, f.column)));
     let checks_failed = checks::failed(&facts);
@@ -56,7 +52,7 @@ struct TextReader {
     /// The numbered group (三(三), (四) …) the requests rows are in.
     group: Option<usize>,
     /// Header cells seen of the 2021 and the 2019 template.
-    votes: (u32, u32),
+    votes: FormatVotes,
 }
 
 impl TextReader {
@@ -87,12 +83,8 @@ impl TextReader {
     fn active(&mut self, compact: &str, label: &str, label_compact: &str, numbers: &[String]) {
         let columns = column_keys(compact);
         if !columns.is_empty() && numbers.is_empty() {
-            for (_, f) in &columns {
-                match f {
-                    Some(Format::F2021) => self.votes.0 += 1,
-                    Some(Format::F2019) => self.votes.1 += 1,
-                    _ => {}
-                }
+            for &(_, format) in &columns {
+                self.votes.add(format);
             }
             self.active_columns = columns.into_iter().map(|(k, _)| k).collect();
             return;

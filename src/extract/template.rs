@@ -12,7 +12,7 @@ use rustc_hash::FxHashSet;
 
 use super::Fact;
 use super::grid::Cell;
-use super::keys::{self, Format};
+use super::keys::{self, Format, FormatVotes};
 use super::sections::Row;
 use super::values::{is_numeric, parse_cell};
 
@@ -21,8 +21,7 @@ use super::values::{is_numeric, parse_cell};
 pub struct Collector {
     pub facts: Vec<Fact>,
     pub warnings: Vec<String>,
-    pub votes_2021: u32,
-    pub votes_2019: u32,
+    pub votes: FormatVotes,
     /// The keys of `facts`: scanning them for each new fact was a tenth of extraction.
     keys: FxHashSet<(&'static str, &'static str, &'static str)>,
 }
@@ -56,11 +55,7 @@ impl Collector {
 
     /// The format section 二's headers voted for, if they voted.
     pub fn format(&self) -> Option<Format> {
-        match (self.votes_2021, self.votes_2019) {
-            (0, 0) => None,
-            (a, b) if a >= b => Some(Format::F2021),
-            _ => Some(Format::F2019),
-        }
+        self.votes.winner()
     }
 }
 
@@ -88,11 +83,7 @@ pub fn map_active(rows: &[Row<'_>], out: &mut Collector) {
             columns.clear();
             for &(col, cell) in &cells[1..] {
                 let key = keys::active_column(&cell.key_text);
-                match key {
-                    Some((_, Some(Format::F2021))) => out.votes_2021 += 1,
-                    Some((_, Some(Format::F2019))) => out.votes_2019 += 1,
-                    _ => {}
-                }
+                out.votes.add(key.and_then(|(_, format)| format));
                 columns.push((col, key.map(|(k, _)| k)));
             }
             continue;
@@ -106,13 +97,7 @@ pub fn map_active(rows: &[Row<'_>], out: &mut Collector) {
             }
             continue;
         };
-        let mut used = vec![label_id];
-        for &(col, key) in &columns {
-            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
-            if used.contains(&Some(id)) {
-                continue;
-            }
-            used.push(Some(id));
+        for (key, cell) in row.table.cells_under(row.r, columns.iter().copied(), label_id.as_slice()) {
             match key {
                 Some(column) => out.fact(("active", row_key, column), label, cell, keys::active_unit(column)),
                 None if parse_cell(&cell.text).is_some() => {
@@ -171,14 +156,8 @@ pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
             .filter(|&c| is_label(c))
             .filter_map(|c| row.table.at(row.r, c).map(|(id, _)| id))
             .collect();
-        let mut used = label_ids;
-        for (col, key) in columns.iter().enumerate() {
-            let Some(column) = key else { continue };
-            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
-            if used.contains(&id) {
-                continue;
-            }
-            used.push(id);
+        let under = columns.iter().enumerate().filter_map(|(col, key)| key.map(|k| (col, k)));
+        for (column, cell) in row.table.cells_under(row.r, under, &label_ids) {
             out.fact(("requests", row_key, column), leaf, cell, Some("件"));
         }
     }
@@ -228,18 +207,13 @@ pub fn map_review(rows: &[Row<'_>], out: &mut Collector) {
             continue;
         }
         let columns = review_columns(&header, row.table.grid[row.r].len());
-        let mut used = Vec::new();
-        for (col, key) in columns.into_iter().enumerate() {
-            let Some((row_key, column, label)) = key else { continue };
-            let Some((id, cell)) = row.table.at(row.r, col) else { continue };
-            if used.contains(&id) {
-                continue;
-            }
-            used.push(id);
+        let under = columns.into_iter().enumerate().filter_map(|(col, key)| key.map(|k| (col, k)));
+        let read = row.table.cells_under(row.r, under, &[]);
+        for &((row_key, column, label), cell) in &read {
             out.fact(("review", row_key, column), label, cell, Some("件"));
         }
-        if cells.len() > used.len() {
-            out.warnings.push(format!("review: {} cells outside the template's 15 columns", cells.len() - used.len()));
+        if cells.len() > read.len() {
+            out.warnings.push(format!("review: {} cells outside the template's 15 columns", cells.len() - read.len()));
         }
     }
 }

@@ -96,7 +96,7 @@ pub(super) fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -
 
 pub(super) fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt {
     let chain = error_chain(e);
-    if chain.contains("private or reserved") {
+    if resolver::Refused::in_chain(e).is_some() {
         return Attempt::Done(Err(Failure::OutOfScope(chain)));
     }
     let why = match proxy {
@@ -170,6 +170,19 @@ mod tests {
         assert_eq!(without_credentials("socks5://ops:s3cret@10.1.2.3:1080"), "socks5://***@10.1.2.3:1080");
         assert_eq!(without_credentials("http://127.0.0.1:9"), "http://127.0.0.1:9");
         assert_eq!(proxy_in_use("http://me:pw@proxy.example:3128").as_deref(), Some("http://***@proxy.example:3128/"));
+    }
+
+    #[tokio::test]
+    async fn a_host_pinned_to_a_private_address_is_out_of_scope_and_not_retried() {
+        let pins = HashMap::from([("intranet.zt.gov.cn".to_string(), "10.0.0.5:80".parse().unwrap())]);
+        let resolver = resolver::GuardedResolver::new(pins, resolver::Allowed::default());
+        let client = reqwest::Client::builder().no_proxy().dns_resolver(Arc::new(resolver)).build().unwrap();
+        // Refused at resolution: no connection is tried.
+        let error = client.get("http://intranet.zt.gov.cn/").send().await.unwrap_err();
+        match classify_error(&error, None) {
+            Attempt::Done(Err(Failure::OutOfScope(why))) => assert!(why.contains("private or reserved"), "{why}"),
+            _ => panic!("not out of scope: {error:?}"),
+        }
     }
 
     #[test]

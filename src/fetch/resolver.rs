@@ -11,6 +11,28 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+/// A host refused because every address it resolves to is private or reserved.
+#[derive(Debug)]
+pub struct Refused {
+    pub host: String,
+    pub found: Vec<SocketAddr>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} resolves only to private or reserved addresses ({:?}): refused", self.host, self.found)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// The refusal somewhere in an error's chain of causes, if that is what it is.
+    pub fn in_chain<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+        std::iter::successors(Some(error), |e| e.source()).find_map(|e| e.downcast_ref::<Refused>())
+    }
+}
+
 pub struct GuardedResolver {
     pins: HashMap<String, SocketAddr>,
     allowed: Allowed,
@@ -87,9 +109,7 @@ impl Resolve for GuardedResolver {
             let usable: Vec<SocketAddr> =
                 found.iter().copied().filter(|a| allowed.permits(a.ip())).collect();
             if usable.is_empty() {
-                let err: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} resolves only to private or reserved addresses ({found:?}): refused").into();
-                return Err(err);
+                return Err(Box::new(Refused { host, found }) as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: Addrs = Box::new(usable.into_iter());
             Ok(addrs)

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::rows::agency_of;
 use crate::place::{Division, admin_level, division_of_body};
-use crate::coverage::{FoundReport, Inputs, SeedWalk, coverage};
+use crate::coverage::{FoundReport, Inputs, coverage};
 use crate::dataset::{CoverageRecord, Partition};
 use crate::state::{ReportEntry, State};
 
@@ -41,18 +41,13 @@ pub(super) fn found_reports(state: &State, reports: &[ReportEntry]) -> Result<Ve
 /// Every body's row for every year from `first_year` to the last complete year, by
 /// partition.
 pub(super) fn coverage_records(state: &State, found: &[FoundReport], first_year: i32) -> Result<BTreeMap<Partition, Vec<CoverageRecord>>> {
-    let mut seeds = Vec::new();
-    for mut portal in state.portal_walks()? {
-        let seed = state.seed(&portal.seed)?;
-        if portal.host.is_empty() {
-            portal.host = Url::parse(&seed.url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default();
-        }
-        seeds.push((SeedWalk { portal, agency: seed.agency.clone() }, seed));
+    let mut walks = state.portal_walks()?;
+    for portal in walks.iter_mut().filter(|p| p.host.is_empty()) {
+        portal.host = Url::parse(&portal.seed).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default();
     }
-    let walks: Vec<SeedWalk> = seeds.iter().map(|(walk, _)| walk.clone()).collect();
     let (columns, failed_articles, hosts) = (state.column_walks()?, state.failed_articles()?, state.hosts()?);
     let inputs = Inputs { years: first_year..=Utc::now().year() - 1, seeds: &walks, columns: &columns, failed_articles: &failed_articles, hosts: &hosts, reports: found };
-    let codes: HashMap<&str, Option<&str>> = seeds.iter().map(|(_, seed)| (seed.url.as_str(), seed.division_code.as_deref())).collect();
+    let codes: HashMap<&str, Option<&str>> = walks.iter().map(|p| (p.seed.as_str(), p.division_code.as_deref())).collect();
     let mut partitions: BTreeMap<Partition, Vec<CoverageRecord>> = BTreeMap::new();
     // A body is placed once, not once per year.
     let mut placed: HashMap<(Arc<str>, Arc<str>), Placed> = HashMap::new();

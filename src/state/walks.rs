@@ -43,6 +43,9 @@ pub struct FailedArticle {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortalWalk {
     pub seed: String,
+    /// The seed's body and division, as its list gave them.
+    pub agency: Option<String>,
+    pub division_code: Option<String>,
     pub host: String,
     pub outcome: Option<String>,
     pub in_last_run: bool,
@@ -108,13 +111,21 @@ impl State {
     /// Every seed's portal page, and whether the last run's seed list had the seed.
     pub fn portal_walks(&self) -> Result<Vec<PortalWalk>> {
         let mut stmt = self.db.prepare(
-            "SELECT s.url AS seed, COALESCE(f.host, '') AS host, f.outcome AS outcome,
+            "SELECT s.url AS seed, s.agency AS agency, s.division_code AS division_code,
+                    COALESCE(f.host, '') AS host, f.outcome AS outcome,
                     COALESCE(r.run_id = (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1), 0) AS in_last_run
              FROM seeds s LEFT JOIN seed_runs r ON r.url = s.url
              LEFT JOIN frontier f ON f.seed = s.url AND f.kind = 'portal' ORDER BY s.url",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(PortalWalk { seed: r.get("seed")?, host: r.get("host")?, outcome: r.get("outcome")?, in_last_run: r.get("in_last_run")? })
+            Ok(PortalWalk {
+                seed: r.get("seed")?,
+                agency: r.get("agency")?,
+                division_code: r.get("division_code")?,
+                host: r.get("host")?,
+                outcome: r.get("outcome")?,
+                in_last_run: r.get("in_last_run")?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
