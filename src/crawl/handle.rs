@@ -5,19 +5,19 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::Utc;
 use tokio::sync::oneshot;
 use url::Url;
 
-use super::{Crawler, Got, host_of};
+use super::fetching::Got;
+use super::{Crawler, host_of};
 use crate::backlog::{Place, isolated};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
 use crate::discover::{self, PageKind, Target, canonical::{canonical, report_id}};
 use crate::extract::{self, SourceType, stored::{self, Stored}};
-use crate::fetch::{Failure, Fetched, Validators};
+use crate::fetch::{Fetched, Validators};
 use crate::seeds::Seed;
-use crate::state::{Extracted, HostStatus, Job, PageRecord, ReportEntry};
+use crate::state::{Extracted, Job, PageRecord, ReportEntry};
 
 impl Crawler {
     /// Hands a fetched page to the backlog's handler threads, off the async workers.
@@ -149,18 +149,10 @@ impl Crawler {
             (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url),
             _ => Vec::new(),
         };
-        let read = match (&report, &doc, html) {
-            (Some(r), Some(doc), Some(decoded)) => Some(Stored {
-                extraction: extract::extract_page(doc, r.year),
-                source_type: SourceType::Html,
-                encoding: decoded.encoding_name().to_string(),
-                fetched_at: page.fetched_at.timestamp(),
-            }),
-            // A report file linked straight from a list.
-            (Some(r), None, _) => Some(Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), r.year, page.fetched_at.timestamp())),
-            _ => None,
+        let extracted = match &report {
+            Some(r) => Some(kept(&read_report(job, page, r, doc.as_ref().zip(html)))?),
+            None => None,
         };
-        let extracted = read.as_ref().map(kept).transpose()?;
         drop(doc);
         let canonical = job.canonical.clone();
         let (new, change) = self.state.ask_blocking(move |state| {
@@ -229,36 +221,20 @@ impl Crawler {
         self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
     }
 
-    pub(super) async fn failed(&self, job: &Job, failure: Failure) -> Result<()> {
-        if let Failure::Local(why) = &failure {
-            anyhow::bail!("{why}");
-        }
-        let status = match failure {
-            Failure::Http(status) => Some(status),
-            _ => None,
-        };
-        self.tally.failed(&job.host, failure.kind(), status);
-        crawl_log(job, status, 0, &failure.to_string());
-        let host_status = match failure {
-            Failure::Blocked(_) => Some(HostStatus::Blocked),
-            Failure::Unreachable(_) => Some(HostStatus::Unreachable),
-            Failure::HostPaused(_) => Some(HostStatus::Paused),
-            _ => None,
-        };
-        let gone = matches!(failure, Failure::Http(404 | 410)) && job.target.kind == PageKind::Article;
-        let (job, run_id) = (job.clone(), self.run_id.clone());
-        self.state
-            .ask(move |state| {
-                if let Some(host_status) = host_status {
-                    state.set_host(&job.host, host_status, &failure.reason(), &run_id)?;
-                }
-                let id = report_id(&job.canonical);
-                if gone && state.has_report(&id)? {
-                    state.report_gone(&id, &Utc::now().to_rfc3339())?;
-                }
-                state.finish_job(&job.canonical, false, failure.kind())
-            })
-            .await
+}
+
+/// What a report holds: its page's tables, or a report file's (linked straight from
+/// a list, with no HTML page).
+fn read_report(job: &Job, page: &Fetched, report: &ReportEntry, html: Option<(&crate::html::Page, &Decoded)>) -> Stored {
+    let fetched_at = page.fetched_at.timestamp();
+    match html {
+        Some((doc, decoded)) => Stored {
+            extraction: extract::extract_page(doc, report.year),
+            source_type: SourceType::Html,
+            encoding: decoded.encoding_name().to_string(),
+            fetched_at,
+        },
+        None => Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), report.year, fetched_at),
     }
 }
 

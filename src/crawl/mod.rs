@@ -13,12 +13,14 @@
 //! reports and extractions in the state (see [`crate::rebuild`]).
 //!
 //! A page's path through these files: `run` (here) queues the seeds with the
-//! `scheduler`; a host's `work`er takes its next page, `fetch`es it, and hands it to
-//! `handle`, which records it and queues what it links to; when no host has pages
+//! `scheduler`; a host's `work`er takes its next page, `fetching` gets it, and hands
+//! it to `handle`, which records it and queues what it links to; every read and write
+//! of the state goes to the state's own thread; when no host has pages
 //! left, `ending` writes the dataset (with [`crate::rebuild`]) and the run's
 //! `summary`, from the `tally` that `progress` shows meanwhile.
 
 mod ending;
+mod fetching;
 mod handle;
 pub mod plan;
 mod progress;
@@ -41,26 +43,15 @@ pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 
 use crate::backlog::Backlog;
 use crate::config::Config;
-use crate::discover::{PageKind, Target, canonical::{canonical, report_id}};
+use crate::discover::{PageKind, Target, canonical::canonical};
 use crate::exit::{Exit, Signal};
-use crate::fetch::{Archive, Ask, BodyLimit, Earlier, Fetch, Fetched, Fetcher, scope::Scope};
+use crate::fetch::{Archive, Fetcher, scope::Scope};
 use crate::layout::Layout;
 use crate::seeds::Seed;
-use crate::state::{Change, CommitFailure, HostStatus, Job, State, StateWriter, run_id};
-use handle::crawl_log;
+use crate::state::{CommitFailure, Job, State, StateWriter, run_id};
 use progress::Progress;
 use scheduler::{Next, Scheduler};
 use tally::Tally;
-
-/// A page to handle, and where its body is.
-enum Got {
-    /// Fetched, its body in hand.
-    Fresh(Fetched),
-    /// Fetched, its body left in the raw archive until a handler thread is free.
-    Archived(Fetched),
-    /// Answered 304: the body is the stored copy of an earlier fetch.
-    Unchanged(Earlier),
-}
 
 /// Pages of one host fetched and not yet handled, at most: enough to keep a host's
 /// requests on time while the CPU is busy, few enough to bound what waits in memory.
@@ -168,14 +159,6 @@ async fn open_state(layout: Layout, run_id: String) -> Result<(State, bool)> {
     })
     .await
     .context("opening the crawl state panicked")?
-}
-
-/// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
-/// link), which gets the attachment size cap. The type itself is sniffed from bytes.
-fn is_file_link(url: &Url) -> bool {
-    let path = url.path().to_ascii_lowercase();
-    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".png", ".jpg", ".jpeg"].iter().any(|e| path.ends_with(e))
-        || path.ends_with("downfile.jsp")
 }
 
 fn host_of(url: &Url) -> String {
@@ -363,70 +346,6 @@ impl Crawler {
     async fn stop_if_a_commit_fails(self: Arc<Self>, failure: CommitFailure) {
         if let Ok(e) = failure.await {
             self.stop(format!("{e:#}"));
-        }
-    }
-
-    /// Fetches one frontier page: None when there is nothing more to do with it (over
-    /// budget, not modified, failed: all recorded). An error here is our own side
-    /// failing (state or archive unwritable), never the page's.
-    async fn fetch(&self, job: &Job) -> Result<Option<Got>> {
-        let over_budget = self.scheduler.lock().unwrap().over_budget(job, &self.config.discover);
-        if let Some(why) = over_budget {
-            let (host, canonical, run_id) = (job.host.clone(), job.canonical.clone(), self.run_id.clone());
-            self.state
-                .ask(move |state| {
-                    state.set_host(&host, HostStatus::Budget, &why, &run_id)?;
-                    state.finish_job(&canonical, false, "budget")
-                })
-                .await?;
-            crawl_log(job, None, 0, "budget");
-            return Ok(None);
-        }
-        let url = Url::parse(&job.target.url)?;
-        let is_article = job.target.kind == PageKind::Article;
-        let is_file = job.target.kind == PageKind::Attachment || (is_article && is_file_link(&url));
-        // A POST (Hanweb's list windows) is no GET to revalidate.
-        let earlier = match job.target.form {
-            None => {
-                let canonical = job.canonical.clone();
-                self.state.ask(move |state| state.earlier(&canonical)).await?
-            }
-            Some(_) => None,
-        };
-        let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
-        let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref() };
-        match self.fetcher.fetch(&url, ask).await {
-            Ok(Fetch::Page(page)) => {
-                self.tally.fetched(&job.host, page.status, page.body.len() as u64);
-                Ok(Some(Got::Fresh(page)))
-            }
-            Ok(Fetch::NotModified) => {
-                self.tally.not_modified(&job.host);
-                // A portal, hub or list page unchanged still leads where it led: its
-                // stored copy is read again, so new discovery rules see it too.
-                if let Some(earlier) = earlier.filter(|_| !matches!(job.target.kind, PageKind::Article | PageKind::Attachment)) {
-                    return Ok(Some(Got::Unchanged(earlier)));
-                }
-                let id = report_id(&job.canonical);
-                let canonical = job.canonical.clone();
-                let known = self
-                    .state
-                    .ask(move |state| {
-                        let known = is_article && state.has_report(&id)?;
-                        if known {
-                            state.saw_report(&id, &Utc::now().to_rfc3339())?;
-                        }
-                        state.finish_job(&canonical, true, "not-modified")?;
-                        Ok(known)
-                    })
-                    .await?;
-                if known {
-                    self.tally.report(&job.host, Change::Unchanged);
-                }
-                crawl_log(job, Some(304), 0, "not-modified");
-                Ok(None)
-            }
-            Err(failure) => self.failed(job, failure).await.map(|()| None),
         }
     }
 }

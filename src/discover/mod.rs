@@ -145,13 +145,22 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
     }
     if from.kind == PageKind::List {
         let list = paging::ListPage { url: page_url, base: &base, html, doc: &doc, links: &links, form: from.form.as_deref() };
-        for page in paging::next_pages(&list) {
-            let url = page.url.to_string();
-            let target = Target { url, kind: PageKind::List, title: Some(page.text), form: page.form, listed: None, report_id: None, ..from.clone() };
-            found.targets.push(target);
-        }
+        found.targets.extend(further_pages(from, &list));
     }
     found
+}
+
+/// A list's further pages, as its pagers name them: more of the same column.
+fn further_pages(from: &Target, list: &paging::ListPage<'_>) -> impl Iterator<Item = Target> {
+    paging::next_pages(list).into_iter().map(|page| Target {
+        url: page.url.to_string(),
+        kind: PageKind::List,
+        title: Some(page.text),
+        form: page.form,
+        listed: None,
+        report_id: None,
+        ..from.clone()
+    })
 }
 
 #[cfg(test)]
