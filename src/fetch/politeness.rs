@@ -24,21 +24,26 @@ use crate::config::Config;
 
 /// The politeness state of one host.
 pub struct HostGate {
-    limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
+    /// One lock for the pace: a Crawl-delay changes the interval, the hold and the
+    /// limiter together. Held for a read or an update, never across an await.
+    pace: Mutex<Pace>,
     in_flight: Arc<Semaphore>,
-    /// Set by Retry-After and backoff: the whole host waits, not just one URL.
-    not_before: Mutex<Option<Instant>>,
-    interval: Mutex<Duration>,
+}
+
+struct Pace {
+    interval: Duration,
+    /// Set by each response, Retry-After and backoff: the whole host waits, not
+    /// just one URL.
+    not_before: Option<Instant>,
+    limiter: Arc<DefaultDirectRateLimiter>,
 }
 
 impl HostGate {
     fn new(rps: f64, concurrency: usize) -> HostGate {
         let interval = Duration::from_secs_f64(1.0 / rps);
         HostGate {
-            limiter: Mutex::new(Arc::new(limiter(interval))),
+            pace: Mutex::new(Pace { interval, not_before: None, limiter: Arc::new(limiter(interval)) }),
             in_flight: Arc::new(Semaphore::new(concurrency)),
-            not_before: Mutex::new(None),
-            interval: Mutex::new(interval),
         }
     }
 
@@ -47,24 +52,25 @@ impl HostGate {
     /// the robots.txt response itself) is lengthened too, so the delay applies to the
     /// very next request.
     pub fn slow_down_to(&self, interval: Duration) {
-        let mut current = self.interval.lock().unwrap();
-        if interval > *current {
-            if let Some(until) = self.not_before.lock().unwrap().as_mut() {
-                *until += interval - *current;
+        let mut pace = self.pace.lock().unwrap();
+        if interval > pace.interval {
+            let longer = interval - pace.interval;
+            if let Some(until) = pace.not_before.as_mut() {
+                *until += longer;
             }
-            *current = interval;
-            *self.limiter.lock().unwrap() = Arc::new(limiter(interval));
+            pace.interval = interval;
+            pace.limiter = Arc::new(limiter(interval));
         }
     }
 
     pub fn interval(&self) -> Duration {
-        *self.interval.lock().unwrap()
+        self.pace.lock().unwrap().interval
     }
 
     /// Waits for the host's not-before time (its interval, Retry-After, backoff).
     pub async fn until_due(&self) {
         loop {
-            let wait = self.not_before.lock().unwrap().map(|t| t.saturating_duration_since(Instant::now()));
+            let wait = self.pace.lock().unwrap().not_before.map(|t| t.saturating_duration_since(Instant::now()));
             match wait {
                 Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
                 _ => return,
@@ -74,9 +80,9 @@ impl HostGate {
 
     /// Makes the whole host wait until `until` (Retry-After, backoff).
     pub fn hold_until(&self, until: Instant) {
-        let mut nb = self.not_before.lock().unwrap();
-        if nb.is_none_or(|t| t < until) {
-            *nb = Some(until);
+        let mut pace = self.pace.lock().unwrap();
+        if pace.not_before.is_none_or(|t| t < until) {
+            pace.not_before = Some(until);
         }
     }
 }
@@ -132,7 +138,7 @@ impl Politeness {
         let gate = self.gate(host);
         let host_permit = gate.in_flight.clone().acquire_owned().await.expect("semaphore never closed");
         gate.until_due().await;
-        let limiter = gate.limiter.lock().unwrap().clone();
+        let limiter = gate.pace.lock().unwrap().limiter.clone();
         limiter.until_ready().await;
         let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
         Permit { gate, _host: host_permit, _global: global }
