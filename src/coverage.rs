@@ -20,7 +20,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::discover::classify::year_in;
-use crate::state::{ColumnWalk, FailedArticle, HostRecord, HostStatus, PortalWalk, Sighting};
+use crate::fetch::FailureKind;
+use crate::state::{ColumnWalk, FailedArticle, HostRecord, HostStatus, Outcome, PortalWalk, Sighting};
 
 /// Why a body's year has the report it has, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -219,18 +220,18 @@ fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk
         }
         _ => {}
     }
-    match portal.outcome.as_deref() {
+    match portal.outcome {
         None => return (Status::NotCrawled, "the portal page was not fetched: the last run stopped first".into()),
-        Some("robots-disallowed") => return (Status::RobotsDisallowed, "robots.txt disallows the portal page".into()),
+        Some(Outcome::Failed(FailureKind::RobotsDisallowed)) => return (Status::RobotsDisallowed, "robots.txt disallows the portal page".into()),
         _ => {}
     }
     // A report link that failed, for this year or for an unknown one.
     if let Some(link) = failed.iter().find(|a| year_in(&a.title).is_none_or(|y| y == year)) {
-        let (status, what) = match link.outcome.as_deref() {
+        let (status, what) = match link.outcome {
             None => (Status::NotCrawled, "was not fetched: the last run stopped first".to_string()),
-            Some("robots-disallowed") => (Status::RobotsDisallowed, "is disallowed by robots.txt".to_string()),
-            Some("blocked") => (Status::Blocked, "was blocked".to_string()),
-            Some("budget") => (Status::BudgetExhausted, "was cut by the page budget".to_string()),
+            Some(Outcome::Failed(FailureKind::RobotsDisallowed)) => (Status::RobotsDisallowed, "is disallowed by robots.txt".to_string()),
+            Some(Outcome::Failed(FailureKind::Blocked)) => (Status::Blocked, "was blocked".to_string()),
+            Some(Outcome::Budget) => (Status::BudgetExhausted, "was cut by the page budget".to_string()),
             Some(other) => (Status::Unreachable, format!("failed: {other}")),
         };
         return (status, format!("the report link «{}» {what}", link.title));
@@ -252,8 +253,8 @@ fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk
         if c.robots_disallowed > 0 {
             return (Status::RobotsDisallowed, format!("column «{name}»: list pages disallowed by robots.txt"));
         }
-        if let Some(outcome) = &c.failed {
-            let status = if outcome == "blocked" { Status::Blocked } else { Status::Unreachable };
+        if let Some(outcome) = c.failed {
+            let status = if outcome == Outcome::Failed(FailureKind::Blocked) { Status::Blocked } else { Status::Unreachable };
             return (status, format!("column «{name}»: a list page failed ({outcome})"));
         }
     }
@@ -304,7 +305,7 @@ mod tests {
             agency: Some("昭通市人民政府".into()),
             division_code: Some("530600".into()),
             host: "www.zt.gov.cn".into(),
-            outcome: Some("ok".into()),
+            outcome: Some(Outcome::Followed),
             in_last_run: true,
         }
     }
@@ -365,7 +366,7 @@ mod tests {
             seed: "http://www.zt.gov.cn/".into(),
             department: None,
             title: "昭通市人民政府2023年政府信息公开工作年度报告".into(),
-            outcome: Some("robots-disallowed".into()),
+            outcome: Some(Outcome::Failed(FailureKind::RobotsDisallowed)),
         };
         let walked = [column(None)];
         let inputs = Inputs { years: 2022..=2023, seeds: &[seed()], columns: &walked, failed_articles: &[link], hosts: &[], reports: &[] };

@@ -10,7 +10,7 @@ use super::handle::crawl_log;
 use super::Crawler;
 use crate::discover::{PageKind, canonical::report_id};
 use crate::fetch::{Ask, BodyLimit, Earlier, Failure, Fetch, Fetched};
-use crate::state::{Change, HostStatus, Job};
+use crate::state::{Change, HostStatus, Job, Outcome};
 
 /// A page to handle, and where its body is.
 pub(super) enum Got {
@@ -41,10 +41,10 @@ impl Crawler {
             self.state
                 .ask(move |state| {
                     state.set_host(&host, HostStatus::Budget, &why, &run_id)?;
-                    state.finish_job(&canonical, false, "budget")
+                    state.finish_job(&canonical, Outcome::Budget)
                 })
                 .await?;
-            crawl_log(job, None, 0, "budget");
+            crawl_log(job, None, 0, Outcome::Budget);
             return Ok(None);
         }
         let url = Url::parse(&job.target.url)?;
@@ -81,14 +81,14 @@ impl Crawler {
                         if known {
                             state.saw_report(&id, &Utc::now().to_rfc3339())?;
                         }
-                        state.finish_job(&canonical, true, "not-modified")?;
+                        state.finish_job(&canonical, Outcome::NotModified)?;
                         Ok(known)
                     })
                     .await?;
                 if known {
                     self.tally.report(&job.host, Change::Unchanged);
                 }
-                crawl_log(job, Some(304), 0, "not-modified");
+                crawl_log(job, Some(304), 0, Outcome::NotModified);
                 Ok(None)
             }
             Err(failure) => self.failed(job, failure).await.map(|()| None),
@@ -103,8 +103,8 @@ impl Crawler {
             Failure::Http(status) => Some(status),
             _ => None,
         };
-        self.tally.failed(&job.host, failure.kind(), status);
-        crawl_log(job, status, 0, &failure.to_string());
+        self.tally.failed(&job.host, failure.kind().as_str(), status);
+        crawl_log(job, status, 0, &failure);
         let host_status = match failure {
             Failure::Blocked(_) => Some(HostStatus::Blocked),
             Failure::Unreachable(_) => Some(HostStatus::Unreachable),
@@ -122,7 +122,7 @@ impl Crawler {
                 if gone && state.has_report(&id)? {
                     state.report_gone(&id, &Utc::now().to_rfc3339())?;
                 }
-                state.finish_job(&job.canonical, false, failure.kind())
+                state.finish_job(&job.canonical, Outcome::Failed(failure.kind()))
             })
             .await
     }

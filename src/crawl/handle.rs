@@ -17,7 +17,7 @@ use crate::discover::{self, PageKind, Target, canonical::{canonical, report_id}}
 use crate::extract::{self, SourceType, stored::{self, Stored}};
 use crate::fetch::{Fetched, Validators};
 use crate::seeds::Seed;
-use crate::state::{Extracted, Job, PageRecord, ReportEntry};
+use crate::state::{Extracted, Job, Outcome, PageRecord, ReportEntry};
 
 impl Crawler {
     /// Hands a fetched page to the backlog's handler threads, off the async workers.
@@ -44,7 +44,7 @@ impl Crawler {
                     tracing::error!(url = %job.target.url, "{why}");
                     crawler.tally.failed(&job.host, "reader-failed", None);
                     let canonical = job.canonical.clone();
-                    crawler.state.ask_blocking(move |state| state.finish_job(&canonical, false, "reader-failed"))
+                    crawler.state.ask_blocking(move |state| state.finish_job(&canonical, Outcome::ReaderFailed))
                 })
             });
             let _ = reply.send(result.map_err(|e| format!("{}: {e:#}", job.target.url)));
@@ -106,15 +106,15 @@ impl Crawler {
             _ => self.navigation(job, &page, stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
         };
         match revalidated {
-            true => crawl_log(job, Some(304), 0, &format!("{outcome} (not modified)")),
-            false => crawl_log(job, Some(page.status), page.body.len(), &outcome),
+            true => crawl_log(job, Some(304), 0, format!("{outcome} (not modified)")),
+            false => crawl_log(job, Some(page.status), page.body.len(), outcome),
         }
         Ok(())
     }
 
     /// A page expected to be a report (or a report file linked from a list): its
     /// report, if it is one, and its attachments to fetch, recorded in one step.
-    fn article(&self, job: &Job, page: &Fetched, stored: PageRecord, html: Option<&Decoded>) -> Result<String> {
+    fn article(&self, job: &Job, page: &Fetched, stored: PageRecord, html: Option<&Decoded>) -> Result<Outcome> {
         // One parse serves the metadata, the attachment links and the tables.
         let doc = html.map(|d| crate::html::Page::parse(&d.text));
         let meta = match &doc {
@@ -141,9 +141,9 @@ impl Crawler {
         });
         let too_old = |r: &ReportEntry| r.year.is_some_and(|y| y < self.config.discover.min_report_year);
         let (report, outcome) = match report {
-            Some(r) if too_old(&r) => (None, "report-before-min-year"),
-            Some(r) => (Some(r), "report"),
-            None => (None, "not-a-report"),
+            Some(r) if too_old(&r) => (None, Outcome::ReportBeforeMinYear),
+            Some(r) => (Some(r), Outcome::Report),
+            None => (None, Outcome::NotAReport),
         };
         let attached = match (&report, &doc) {
             (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url),
@@ -165,19 +165,19 @@ impl Crawler {
         for next in new {
             self.push(next);
         }
-        Ok(outcome.to_string())
+        Ok(outcome)
     }
 
     /// A file attached to a report's article, read for the report's year and recorded
     /// with what it holds in one step.
-    fn attachment(&self, job: &Job, page: &Fetched, stored: PageRecord, report_id: &str) -> Result<String> {
+    fn attachment(&self, job: &Job, page: &Fetched, stored: PageRecord, report_id: &str) -> Result<Outcome> {
         let id = report_id.to_string();
         let year = self.state.ask_blocking(move |state| state.report_year(&id))?;
         let read = Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), year, page.fetched_at.timestamp());
-        let outcome = format!("attachment ({})", read.source_type.as_str());
+        let outcome = Outcome::Attachment(read.source_type);
         let extracted = kept(&read)?;
-        let (canonical, report_id, recorded) = (job.canonical.clone(), report_id.to_string(), outcome.clone());
-        self.state.ask_blocking(move |state| state.complete_attachment(&canonical, &stored, &report_id, (year, &extracted), &recorded))?;
+        let (canonical, report_id) = (job.canonical.clone(), report_id.to_string());
+        self.state.ask_blocking(move |state| state.complete_attachment(&canonical, &stored, &report_id, (year, &extracted), outcome))?;
         Ok(outcome)
     }
 
@@ -199,7 +199,7 @@ impl Crawler {
     }
 
     /// A portal, hub or list page: the pages it leads to, recorded in one step.
-    fn navigation(&self, job: &Job, page: &Fetched, stored: PageRecord, text: &str) -> Result<String> {
+    fn navigation(&self, job: &Job, page: &Fetched, stored: PageRecord, text: &str) -> Result<Outcome> {
         // A short reply is no block (an empty list window, a one-line notice): blocks
         // are recognised by their own marks when fetched (`fetch::challenge`).
         let found = discover::follow(&job.target, &page.url, text, self.config.discover.max_depth);
@@ -208,11 +208,11 @@ impl Crawler {
         }
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
         let canonical = job.canonical.clone();
-        let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked, "ok"))?;
+        let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked))?;
         for next in new {
             self.push(next);
         }
-        Ok("ok".to_string())
+        Ok(Outcome::Followed)
     }
 
     /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.
@@ -258,6 +258,11 @@ fn damaged_text(decoded: &Decoded) -> Option<String> {
 
 /// The crawl log, in Heritrix's sense: one line per URL with what became of it, at
 /// debug level (`NIANBAO_LOG=nianbao::crawl_log=debug` for these lines alone).
-pub(super) fn crawl_log(job: &Job, status: Option<u16>, bytes: usize, outcome: &str) {
-    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), status, bytes, outcome);
+pub(super) fn crawl_log(job: &Job, status: Option<u16>, bytes: usize, outcome: impl std::fmt::Display) {
+    if !tracing::enabled!(target: "nianbao::crawl_log", tracing::Level::DEBUG) {
+        return;
+    }
+    // A string field: the text log quotes it, the JSON log gives a string.
+    let outcome = outcome.to_string();
+    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), status, bytes, outcome = outcome.as_str());
 }

@@ -17,6 +17,8 @@ pub enum SourceType {
 }
 
 impl SourceType {
+    pub const ALL: [SourceType; 6] = [SourceType::Html, SourceType::Pdf, SourceType::Docx, SourceType::Xlsx, SourceType::Doc, SourceType::Image];
+
     /// The type from the file's first bytes.
     pub fn sniff(body: &[u8]) -> SourceType {
         if body.starts_with(b"%PDF") {

@@ -2,6 +2,49 @@
 
 use std::fmt;
 
+/// A [`Failure`]'s kind: what the state records and the summaries count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    OutOfScope,
+    RobotsDisallowed,
+    Blocked,
+    Unreachable,
+    TooLarge,
+    Http,
+    HostPaused,
+    Failed,
+    Local,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::OutOfScope,
+        FailureKind::RobotsDisallowed,
+        FailureKind::Blocked,
+        FailureKind::Unreachable,
+        FailureKind::TooLarge,
+        FailureKind::Http,
+        FailureKind::HostPaused,
+        FailureKind::Failed,
+        FailureKind::Local,
+    ];
+
+    /// Its short name, as the state, the summaries and `nianbao stats` give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::OutOfScope => "out-of-scope",
+            FailureKind::RobotsDisallowed => "robots-disallowed",
+            FailureKind::Blocked => "blocked",
+            FailureKind::Unreachable => "unreachable",
+            FailureKind::TooLarge => "too-large",
+            FailureKind::Http => "http-error",
+            FailureKind::HostPaused => "host-paused",
+            FailureKind::Failed => "failed",
+            FailureKind::Local => "local-error",
+        }
+    }
+}
+
 /// Why a URL yielded no usable page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -25,18 +68,18 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The outcome's short name, as counted in summaries and `nianbao stats`.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure it is, without its particulars.
+    pub fn kind(&self) -> FailureKind {
         match self {
-            Failure::OutOfScope(_) => "out-of-scope",
-            Failure::RobotsDisallowed => "robots-disallowed",
-            Failure::Blocked(_) => "blocked",
-            Failure::Unreachable(_) => "unreachable",
-            Failure::TooLarge(_) => "too-large",
-            Failure::Http(_) => "http-error",
-            Failure::HostPaused(_) => "host-paused",
-            Failure::Failed(_) => "failed",
-            Failure::Local(_) => "local-error",
+            Failure::OutOfScope(_) => FailureKind::OutOfScope,
+            Failure::RobotsDisallowed => FailureKind::RobotsDisallowed,
+            Failure::Blocked(_) => FailureKind::Blocked,
+            Failure::Unreachable(_) => FailureKind::Unreachable,
+            Failure::TooLarge(_) => FailureKind::TooLarge,
+            Failure::Http(_) => FailureKind::Http,
+            Failure::HostPaused(_) => FailureKind::HostPaused,
+            Failure::Failed(_) => FailureKind::Failed,
+            Failure::Local(_) => FailureKind::Local,
         }
     }
 

@@ -135,7 +135,7 @@ mod tests {
     use crate::extract::{SourceType, extract_html};
     use crate::fetch::Validators;
     use crate::seeds::Seed;
-    use crate::state::PageRecord;
+    use crate::state::{Outcome, PageRecord};
 
     const PAGE: &str = "http://www.kmgd.gov.cn/2025/gk.html";
     const FILE: &str = "http://www.kmgd.gov.cn/2025/gk.docx";
@@ -178,9 +178,9 @@ mod tests {
             attachments: Vec::new(),
         };
         let page = kept("<p>详见附件。</p>", SourceType::Html);
-        state.complete_article(PAGE, &record(PAGE), Some((&entry, Some(&page))), Vec::new(), "report").unwrap();
+        state.complete_article(PAGE, &record(PAGE), Some((&entry, Some(&page))), Vec::new(), Outcome::Report).unwrap();
         let tables = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extract/guandu_2024_hanweb_one_table.html")).unwrap();
-        state.complete_attachment(FILE, &record(FILE), "r", (file_year, &kept(&tables, SourceType::Docx)), "attachment (docx)").unwrap();
+        state.complete_attachment(FILE, &record(FILE), "r", (file_year, &kept(&tables, SourceType::Docx)), Outcome::Attachment(SourceType::Docx)).unwrap();
         state
     }
 

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::State;
+use super::{Outcome, State};
 use crate::discover::Target;
 use crate::fetch::{Earlier, RecordRef, Validators};
 
@@ -45,8 +45,8 @@ impl State {
     }
 
     /// Marks a page failed (or skipped) with its outcome.
-    pub fn finish_job(&self, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
-        self.write(|db| set_status(db, canonical, ok, outcome))
+    pub fn finish_job(&self, canonical: &str, outcome: Outcome) -> Result<()> {
+        self.write(|db| set_status(db, canonical, outcome))
     }
 
     /// Forgets what the crawl knows of the pages stored at `records`, when the raw
@@ -88,11 +88,11 @@ impl State {
 
     /// Completes a navigation page in one unit: its stored page, the pages it links
     /// to, its outcome. Returns the linked pages that were new.
-    pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>, outcome: &str) -> Result<Vec<Job>> {
+    pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>) -> Result<Vec<Job>> {
         self.write(|db| {
             record_page(db, canonical, page)?;
             let new = insert_jobs(db, found)?;
-            set_status(db, canonical, true, outcome)?;
+            set_status(db, canonical, Outcome::Followed)?;
             Ok(new)
         })
     }
@@ -118,11 +118,11 @@ pub(super) fn insert_jobs(db: &Connection, jobs: Vec<Job>) -> Result<Vec<Job>> {
     Ok(new)
 }
 
-pub(super) fn set_status(db: &Connection, canonical: &str, ok: bool, outcome: &str) -> Result<()> {
+pub(super) fn set_status(db: &Connection, canonical: &str, outcome: Outcome) -> Result<()> {
     db.prepare_cached("UPDATE frontier SET status=?2, outcome=?3 WHERE canonical=?1")?.execute(params![
         canonical,
-        if ok { "done" } else { "failed" },
-        outcome
+        if outcome.is_done() { "done" } else { "failed" },
+        outcome.to_string()
     ])?;
     Ok(())
 }

@@ -29,12 +29,14 @@ use rusqlite::Connection;
 use crate::exit::Exit;
 
 mod frontier;
+mod outcome;
 mod reports;
 mod runs;
 mod walks;
 mod writer;
 
 pub use frontier::{Job, PageRecord};
+pub use outcome::Outcome;
 pub use reports::{Attachment, Change, Extracted, ReportEntry};
 pub use runs::{HostRecord, HostStatus, RunRecord, run_id};
 pub use walks::{ColumnWalk, FailedArticle, PortalWalk, Sighting};
@@ -271,8 +273,8 @@ mod tests {
             assert!(state.add_job(&job(url, kind)).unwrap());
         }
         assert!(!state.add_job(&job("a", PageKind::Article)).unwrap(), "dedup by canonical URL");
-        state.finish_job("a", true, "ok").unwrap();
-        state.finish_job("l", true, "ok").unwrap();
+        state.finish_job("a", Outcome::Followed).unwrap();
+        state.finish_job("l", Outcome::Followed).unwrap();
         // Killed here: the next run resumes.
         assert!(state.begin_run("r2").unwrap());
         let pending: Vec<String> = state.pending_jobs().unwrap().into_iter().map(|j| j.canonical).collect();

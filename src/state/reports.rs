@@ -5,7 +5,7 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::frontier::{insert_jobs, record_page, set_status};
-use super::{Job, PageRecord, State};
+use super::{Job, Outcome, PageRecord, State};
 use crate::fetch::RecordRef;
 use crate::seeds::Seed;
 
@@ -70,7 +70,7 @@ impl State {
         page: &PageRecord,
         report: Option<(&ReportEntry, Option<&Extracted>)>,
         linked: Vec<Job>,
-        outcome: &str,
+        outcome: Outcome,
     ) -> Result<(Vec<Job>, Option<Change>)> {
         self.write(|db| {
             record_page(db, canonical, page)?;
@@ -87,7 +87,7 @@ impl State {
                 }
             }
             let new = insert_jobs(db, linked)?;
-            set_status(db, canonical, true, outcome)?;
+            set_status(db, canonical, outcome)?;
             Ok((new, change))
         })
     }
@@ -119,7 +119,7 @@ impl State {
         page: &PageRecord,
         report_id: &str,
         (year, extracted): (Option<i32>, &Extracted),
-        outcome: &str,
+        outcome: Outcome,
     ) -> Result<()> {
         self.write(|db| {
             record_page(db, canonical, page)?;
@@ -132,7 +132,7 @@ impl State {
                 "INSERT OR REPLACE INTO attachment_extractions(report_id, url, year, extractor, data) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![report_id, page.url, year, extracted.extractor, extracted.data])?;
-            set_status(db, canonical, true, outcome)
+            set_status(db, canonical, outcome)
         })
     }
 

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
-use super::State;
+use super::outcome::read;
+use super::{Outcome, State};
+use crate::fetch::FailureKind;
 
 /// A report column of a seed's host (a 集约化 department's, or the portal's own),
 /// with how the walk of its list pages ended.
@@ -25,7 +27,7 @@ pub struct ColumnWalk {
     pub over_budget: i64,
     pub robots_disallowed: i64,
     /// The outcome of a list page that failed otherwise (unreachable, blocked, …).
-    pub failed: Option<String>,
+    pub failed: Option<Outcome>,
 }
 
 /// A report link that did not give a page, with its link text (which may name the year).
@@ -36,7 +38,7 @@ pub struct FailedArticle {
     pub department: Option<String>,
     pub title: String,
     /// None when it was never fetched (a run stopped before it).
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
 }
 
 /// How a seed's own page (the portal home) ended, and whether the last run had it.
@@ -47,7 +49,7 @@ pub struct PortalWalk {
     pub agency: Option<String>,
     pub division_code: Option<String>,
     pub host: String,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub in_last_run: bool,
 }
 
@@ -66,12 +68,13 @@ impl State {
             "SELECT host, seed, json_extract(target, '$.department') AS department,
                     COALESCE(json_extract(target, '$.column'), '') AS name,
                     json_extract(target, '$.url') AS url, MIN(rowid), COUNT(*) AS pages,
-                    SUM(status = 'pending') AS pending, SUM(outcome = 'budget') AS over_budget,
-                    SUM(outcome = 'robots-disallowed') AS robots,
-                    MAX(CASE WHEN status = 'failed' AND outcome NOT IN ('budget', 'robots-disallowed') THEN outcome END) AS failed
+                    SUM(status = 'pending') AS pending, SUM(outcome = ?1) AS over_budget,
+                    SUM(outcome = ?2) AS robots,
+                    MAX(CASE WHEN status = 'failed' AND outcome NOT IN (?1, ?2) THEN outcome END) AS failed
              FROM frontier WHERE kind = 'list' GROUP BY host, seed, department, name ORDER BY MIN(rowid)",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let (budget, robots) = (Outcome::Budget.to_string(), Outcome::Failed(FailureKind::RobotsDisallowed).to_string());
+        let rows = stmt.query_map([budget, robots], |r| {
             Ok(ColumnWalk {
                 host: r.get("host")?,
                 seed: r.get("seed")?,
@@ -82,7 +85,7 @@ impl State {
                 pending: r.get("pending")?,
                 over_budget: r.get("over_budget")?,
                 robots_disallowed: r.get("robots")?,
-                failed: r.get("failed")?,
+                failed: read(r.get("failed")?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -96,7 +99,7 @@ impl State {
              FROM frontier WHERE kind = 'article' AND status IN ('failed', 'pending') ORDER BY rowid",
         )?;
         let rows = stmt.query_map([], |r| {
-            let outcome: Option<String> = r.get("outcome")?;
+            let outcome = read(r.get("outcome")?);
             Ok(FailedArticle {
                 host: r.get("host")?,
                 seed: r.get("seed")?,
@@ -123,7 +126,7 @@ impl State {
                 agency: r.get("agency")?,
                 division_code: r.get("division_code")?,
                 host: r.get("host")?,
-                outcome: r.get("outcome")?,
+                outcome: read(r.get("outcome")?),
                 in_last_run: r.get("in_last_run")?,
             })
         })?;
