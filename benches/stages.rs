@@ -2,7 +2,7 @@
 //! `cargo bench --bench stages` (add a name to run only some, e.g. `-- extract`).
 //!
 //! - decode: a 52 kB report page in GBK, declared, mis-declared and undeclared;
-//! - discover: a list page's links (scraper), title classification, and a report
+//! - discover: a list page followed (links, pagers, titles), title classification, and a report
 //!   page read the way the crawl reads it (parse, metadata, attachment links);
 //! - extract: each of the 16 HTML fixture reports, and all of them as a set; the three
 //!   real PDF reports read from their bytes (glyphs, ruled tables, facts);
@@ -83,7 +83,7 @@ mod decode {
 
 mod discover {
     use super::*;
-    use nianbao::discover::{attachments, classify::classify_title, links, read_article};
+    use nianbao::discover::{PageKind, Target, attachments, classify::classify_title, follow, read_article};
     use nianbao::html::Page;
 
     /// A TRS list page of 20 items, half reports, half near misses, with its pager.
@@ -100,10 +100,11 @@ mod discover {
     }
 
     #[divan::bench]
-    fn links_of_a_list_page(bencher: Bencher) {
+    fn follow_a_list_page(bencher: Bencher) {
         let page = list_page();
         let base = url::Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/").unwrap();
-        bencher.counter(BytesCount::of_str(&page)).bench(|| links(divan::black_box(&page), &base));
+        let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };
+        bencher.counter(BytesCount::of_str(&page)).bench(|| follow(&from, &base, divan::black_box(&page), 4));
     }
 
     #[divan::bench]
