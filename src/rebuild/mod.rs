@@ -78,20 +78,18 @@ fn report_rows(state: &State, layout: &Layout, reuse: Reuse, entry: &ReportEntry
         let stored = read_response(&layout.raw(), record)?;
         Ok(Stored::of_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp()))
     };
-    let kept = |what: &str, kept: Result<Option<Extracted>>| match reuse {
-        Reuse::Extractions => reusable(kept, &entry.url, what),
-        Reuse::Nothing => None,
-    };
-    let page = match kept("page", state.extracted(&entry.report_id, entry.version)) {
+    let reusing = reuse == Reuse::Extractions;
+    let kept_page = reusing.then(|| reusable(state.extracted(&entry.report_id, entry.version), &entry.url, "page"));
+    let page = match kept_page.flatten() {
         Some(page) => page,
         None => from_archive(&entry.record)?,
     };
     let read = report_extraction(entry, page, |file| {
-        let for_this_year = state.attachment_extracted(&entry.report_id, &file.url).map(|kept| match kept {
-            Some((year, extracted)) if year == entry.year => Some(extracted),
-            _ => None,
-        });
-        match kept("attached file", for_this_year) {
+        let for_this_year = || {
+            let kept = state.attachment_extracted(&entry.report_id, &file.url)?;
+            Ok(kept.filter(|(year, _)| *year == entry.year).map(|(_, extracted)| extracted))
+        };
+        match reusing.then(|| reusable(for_this_year(), &entry.url, "attached file")).flatten() {
             Some(file) => Ok(file),
             None => from_archive(&file.record),
         }
