@@ -18,6 +18,7 @@ pub struct Config {
     pub crawl: Crawl,
     pub scope: Scope,
     pub discover: Discover,
+    pub lake: Lake,
     /// Host → "ip:port": pins a host's address, like curl's `--resolve`.
     pub resolve: HashMap<String, String>,
     /// Per-host overrides of the politeness settings.
@@ -67,6 +68,17 @@ pub struct Discover {
     pub max_pages_per_host: u32,
     pub max_list_pages: u32,
     pub min_report_year: i32,
+}
+
+/// The Delta Lake a run also commits to (`--lake` overrides `uri`). Credentials and
+/// the endpoint come from the standard `AWS_*` variables.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lake {
+    /// `s3://bucket/prefix` or `file:///path`; empty for no lake.
+    pub uri: String,
+    /// Seconds a shard's lease lasts unrenewed before another machine may take it.
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -122,12 +134,19 @@ impl Default for Discover {
     }
 }
 
+impl Default for Lake {
+    fn default() -> Self {
+        Lake { uri: String::new(), lease_secs: 600 }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             crawl: Crawl::default(),
             scope: Scope::default(),
             discover: Discover::default(),
+            lake: Lake::default(),
             resolve: HashMap::new(),
             hosts: HashMap::new(),
         }

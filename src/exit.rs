@@ -25,6 +25,9 @@ pub enum Exit {
     /// The run collected nothing, or more hosts failed than `crawl.max_failed_hosts`
     /// allows (EX_UNAVAILABLE): a dead proxy or a lost network.
     Unavailable,
+    /// The Delta Lake could not be read or committed to (EX_UNAVAILABLE); the local
+    /// dataset is written, and the next run commits it.
+    Lake,
     /// A bug of nianbao's (EX_SOFTWARE).
     Software,
     /// The output directory cannot be created (EX_CANTCREAT).
@@ -63,7 +66,7 @@ impl Exit {
             Exit::Usage => 64,
             Exit::DataErr => 65,
             Exit::NoInput => 66,
-            Exit::Unavailable => 69,
+            Exit::Unavailable | Exit::Lake => 69,
             Exit::Software => 70,
             Exit::CantCreate => 73,
             Exit::Io => 74,
@@ -95,6 +98,7 @@ impl fmt::Display for Exit {
             Exit::DataErr => "unusable seed list",
             Exit::NoInput => "missing input",
             Exit::Unavailable => "nothing collected",
+            Exit::Lake => "lake not updated",
             Exit::Software => "internal error",
             Exit::CantCreate => "cannot create the output",
             Exit::Io => "output I/O error",

@@ -19,7 +19,8 @@
 //! - [`coverage`] says, for every body and year, whether its report was found, on
 //!   time or late, and if not why not.
 //! - [`dataset`] writes the Parquet tables `reports/`, `facts/`, `report_tables/`
-//!   and `coverage/`.
+//!   and `coverage/`; [`lake`] commits them to a Delta Lake, and [`shard`] splits a
+//!   crawl between machines.
 //!
 //! [`crawl`] runs the stages over a seed list, keeping its state in [`state`], so
 //! that a killed run resumes and a nightly run only fetches what changed; it ends
@@ -43,6 +44,8 @@ pub mod crawl;
 pub mod rebuild;
 pub mod coverage;
 pub mod dataset;
+pub mod lake;
+pub mod shard;
 pub mod layout;
 pub mod state;
 pub mod exit;

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use nianbao::crawl::{self, RunOptions, Summary, plan::Plan};
 use nianbao::dataset::{self, stats::Stats};
 use nianbao::exit::Exit;
-use nianbao::{config::Config, layout::Layout, seeds, state::State};
+use nianbao::shard::Shard;
+use nianbao::{config::Config, lake, layout::Layout, seeds, state::State};
 
 /// Builds the open dataset of Chinese government transparency reports
 /// (政府信息公开工作年度报告): crawls government portals politely, finds the annual
@@ -44,6 +45,8 @@ enum Command {
         /// Output directory of an earlier crawl.
         #[arg(long, default_value = "data", value_name = "DIR")]
         out: PathBuf,
+        #[command(flatten)]
+        lake: LakeArgs,
     },
     /// Show what the dataset holds: reports per province and year, facts per
     /// section, identity failures, warnings, and hosts that could not be crawled.
@@ -64,9 +67,6 @@ struct CrawlArgs {
     /// or a plain file of URLs, one per line. Repeat for several files.
     #[arg(long, required = true, value_name = "FILE")]
     seeds: Vec<PathBuf>,
-    /// Settings file; built-in defaults when not given and ./config.toml is absent.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
     /// Output directory: reports/, facts/, report_tables/ (Parquet), raw/ (WARC), state/, runs/.
     #[arg(long, default_value = "data", value_name = "DIR")]
     out: PathBuf,
@@ -76,12 +76,46 @@ struct CrawlArgs {
     /// Crawl only this host's seeds and pages (repeat for several hosts).
     #[arg(long = "only-host", value_name = "HOST")]
     only_hosts: Vec<String>,
+    #[command(flatten)]
+    lake: LakeArgs,
     /// Print the hosts and budgets the run would use, and fetch nothing.
     #[arg(long)]
     dry_run: bool,
     /// Print the run summary (or the dry run's plan) as JSON on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// Where the dataset is also committed, and as which shard.
+#[derive(Args)]
+struct LakeArgs {
+    /// Also commit the dataset to this Delta Lake: s3://bucket/prefix (credentials
+    /// and endpoint from the AWS_* variables) or file:///path. Overrides [lake] uri.
+    /// Needs a nianbao built with `--features lake`.
+    #[arg(long, value_name = "URI")]
+    lake: Option<String>,
+    /// Crawl only the hosts of shard I of N (a stable hash of the host name), as one
+    /// of N machines adding to one lake; links to other shards' hosts are handed to
+    /// them through the lake. Needs a lake; `extract` must name the crawl's shard.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Settings file; built-in defaults when not given and ./config.toml is absent.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl LakeArgs {
+    /// The settings, and the lake the run commits to (None without one).
+    fn resolve(&self) -> Result<(Config, Option<lake::Target>)> {
+        let config = Config::load(self.config.as_deref())?;
+        let uri = self.lake.clone().unwrap_or_else(|| config.lake.uri.clone());
+        let target = match (uri.is_empty(), self.shard) {
+            (true, None) => None,
+            (true, Some(_)) => return Err(anyhow::anyhow!("--shard needs a lake to meet the other shards in: give --lake (or [lake] uri)").context(Exit::Usage)),
+            (false, shard) => Some(lake::Target::new(&uri, shard.unwrap_or(Shard::WHOLE), config.lake.lease_secs).context(Exit::Usage)?),
+        };
+        Ok((config, target))
+    }
 }
 
 /// jemalloc rather than glibc's malloc: on the crawl benchmark glibc spent a fifth of
@@ -137,25 +171,47 @@ fn init_logging() {
 fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Crawl(args) => crawl_command(args),
-        Command::Extract { out } => {
-            // The coverage table's first year: ./config.toml's, as a crawl would read it.
-            let first_year = Config::load(None)?.discover.min_report_year;
-            let (written, problems) = nianbao::rebuild::extract_offline(&out, first_year)?;
-            for p in &problems {
-                eprintln!("report not assembled: {p}");
-            }
-            println!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
-            Ok(if problems.is_empty() { Exit::Ok } else { Exit::Partial })
-        }
+        Command::Extract { out, lake } => extract_command(&out, &lake),
         Command::Stats { out, json } => stats_command(&out, json),
     }
 }
 
+/// `nianbao extract`: the dataset rebuilt from the archive, and committed to the lake.
+fn extract_command(out: &std::path::Path, lake: &LakeArgs) -> Result<Exit> {
+    // The coverage table's first year: the settings' (./config.toml's), as a crawl reads it.
+    let (config, target) = lake.resolve()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let started = chrono::Utc::now();
+    let session = match &target {
+        Some(target) => Some(runtime.block_on(lake::Session::begin(target, &format!("extract-{}", nianbao::state::run_id(started))))?),
+        None => None,
+    };
+    let (written, problems) = match nianbao::rebuild::extract_offline(out, config.discover.min_report_year) {
+        Ok(rebuilt) => rebuilt,
+        Err(e) => {
+            if let Some(session) = session {
+                runtime.block_on(session.abandon());
+            }
+            return Err(e);
+        }
+    };
+    for p in &problems {
+        eprintln!("report not assembled: {p}");
+    }
+    println!("{} reports, {} facts in {} partitions", written.reports, written.facts, written.partitions);
+    if let Some(session) = session {
+        let pushed = runtime.block_on(session.finish(out, Default::default(), started.timestamp_millis())).context(Exit::Lake)?;
+        println!("{}", nianbao::crawl::lake_line(&pushed));
+    }
+    Ok(if problems.is_empty() { Exit::Ok } else { Exit::Partial })
+}
+
 /// `nianbao crawl`: the settings and seeds, the plan, then the run (or only the plan).
 fn crawl_command(args: CrawlArgs) -> Result<Exit> {
-    let CrawlArgs { seeds, config, out, per_host_rps, only_hosts, dry_run, json } = args;
-    let config_file = config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
-    let mut config = Config::load(config.as_deref())?;
+    let CrawlArgs { seeds, out, per_host_rps, only_hosts, lake, dry_run, json } = args;
+    let config_file = lake.config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
+    let (mut config, lake) = lake.resolve()?;
+    let shard = lake.as_ref().map_or(Shard::WHOLE, |l| l.shard);
     if let Some(rps) = per_host_rps {
         nianbao::config::rate("--per-host-rps", rps).context(Exit::Usage)?;
         config.crawl.per_host_rps = rps;
@@ -165,8 +221,8 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
         tracing::warn!("seed list: {problem}");
     }
     let shown = config_file.as_ref().map(|p| p.display().to_string());
-    let plan = crawl::plan::plan(&config, shown.clone(), &list.seeds, &only_hosts);
-    if plan.hosts.is_empty() {
+    let plan = crawl::plan::plan(&config, shown.clone(), &list.seeds, &only_hosts, shard);
+    if plan.hosts.is_empty() && !only_hosts.is_empty() {
         return Err(anyhow::anyhow!("--only-host {} matches no seed's host", only_hosts.join(", ")).context(Exit::Usage));
     }
     if dry_run {
@@ -188,7 +244,7 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
     let kept: HashSet<&str> = plan.hosts.iter().flat_map(|h| h.seeds.iter().map(|s| s.url.as_str())).collect();
     let seeds = list.seeds.iter().filter(|s| kept.contains(s.url.as_str())).cloned().collect();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let summary = runtime.block_on(crawl::run(config, seeds, &out, RunOptions { config_file, only_hosts }))?;
+    let summary = runtime.block_on(crawl::run(config, seeds, &out, RunOptions { config_file, only_hosts, lake }))?;
     print_either(json, &summary, Summary::to_text)?;
     Ok(summary.exit)
 }

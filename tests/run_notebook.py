@@ -1,5 +1,7 @@
 """Executes notebooks/explore.ipynb headless against a dataset (CI).
-Usage: NIANBAO_DATA=/abs/path python tests/run_notebook.py"""
+Usage: NIANBAO_DATA=/abs/path [NIANBAO_LAKE=uri] python tests/run_notebook.py"""
+import os
+
 import nbformat
 from nbclient import NotebookClient
 
@@ -11,4 +13,6 @@ assert not errors, errors
 # Chinese labels drawn as boxes: matplotlib warns of each glyph the font lacks.
 said = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
 assert "missing from font" not in said and "CJK font: none found" not in said, said
+if os.environ.get("NIANBAO_LAKE"):
+    assert "current facts" in said, "the lake cell did not read the lake"
 print("notebooks/explore.ipynb executed:", sum(c.cell_type == "code" for c in nb.cells), "code cells")

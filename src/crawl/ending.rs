@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -19,6 +21,7 @@ use crate::rebuild::{Reuse, build_dataset};
 use crate::config::Config;
 use crate::exit::{Exit, Signal};
 use crate::fetch::without_credentials;
+use crate::lake::Session;
 use crate::layout::Layout;
 use crate::state::{HostStatus, State};
 
@@ -88,6 +91,7 @@ impl Crawler {
             pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
             hosts: self.host_summaries(&state)?,
             unassembled,
+            lake: None,
             settings: Settings {
                 config_file: options.config_file.map(|p| p.display().to_string()),
                 config: shown_config(&self.config),
@@ -100,6 +104,20 @@ impl Crawler {
         if signal.is_none() {
             state.finish_run(&self.run_id, &summary.to_text())?;
         }
+        Ok(summary)
+    }
+
+    /// Commits the dataset written under `out` to the run's lake, with the pages
+    /// handed to other shards, and saves the summary again with what was committed.
+    pub(super) async fn commit_to_lake(&self, mut summary: Summary, session: Session, out: &Path, started_at: DateTime<Utc>) -> Result<Summary> {
+        let handed_over = self.outbox.as_ref().map(|o| o.take()).unwrap_or_default();
+        let pushed = session
+            .finish(out, handed_over, started_at.timestamp_millis())
+            .await
+            .context(Exit::Lake)
+            .context("the dataset is written under the output directory; the next run commits it to the lake")?;
+        summary.lake = Some(pushed);
+        summary.save(&Layout::new(out).runs())?;
         Ok(summary)
     }
 

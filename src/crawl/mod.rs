@@ -28,7 +28,7 @@ mod scheduler;
 mod summary;
 mod tally;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -39,15 +39,18 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
+pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary, lake_line};
 
 use crate::backlog::Backlog;
 use crate::config::Config;
 use crate::discover::{PageKind, Target, canonical::canonical};
 use crate::exit::{Exit, Signal};
 use crate::fetch::{Archive, Fetcher, scope::Scope};
+use crate::lake::Session;
+use crate::lake::handoff::{Handoff, Outbox};
 use crate::layout::Layout;
 use crate::seeds::Seed;
+use crate::shard::Shard;
 use crate::state::{CommitFailure, Job, State, StateWriter, run_id};
 use progress::Progress;
 use scheduler::{Next, Scheduler};
@@ -70,6 +73,12 @@ struct Crawler {
     run_id: String,
     /// The hosts `--only-host` keeps to; empty for all.
     only_hosts: HashSet<String>,
+    /// The hosts this run crawls when the crawl is split between machines.
+    shard: Shard,
+    /// Pages found on other shards' hosts, handed to them at the end of the run.
+    outbox: Option<Outbox>,
+    /// The run's seeds by URL: what a page handed to another shard was found from.
+    seeds: HashMap<String, Seed>,
     /// Cancelled when the run stops early: workers fetch nothing more, and the pages
     /// not fetched stay pending for the next run.
     stopping: CancellationToken,
@@ -95,6 +104,8 @@ pub struct RunOptions {
     pub config_file: Option<PathBuf>,
     /// Crawl only these hosts (`--only-host`); empty for every seed's.
     pub only_hosts: Vec<String>,
+    /// The Delta Lake the dataset is also committed to, and this run's shard.
+    pub lake: Option<crate::lake::Target>,
 }
 
 /// Crawls `seeds` into `out` and writes the dataset. The seed list defines the
@@ -107,11 +118,21 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
         .with_context(|| format!("cannot create output directory {}", out.display()))
         .context(Exit::CantCreate)?;
     let run_id = run_id(started_at);
+    let mut lake = match &options.lake {
+        Some(target) => Some(Session::begin(target, &run_id).await?),
+        None => None,
+    };
+    let handed_in = match lake.as_mut() {
+        Some(session) => session.take_inbox().await?,
+        None => Vec::new(),
+    };
     let (state, resumed) = open_state(layout.clone(), run_id.clone()).await?;
     let (writer, state_thread, commit_failure) = StateWriter::start(state)?;
     let config = Arc::new(config);
-    let (crawler, spawned) = Crawler::new(config.clone(), writer, &seeds, &layout, &run_id, &options)?;
-    crawler.queue_seeds(seeds).await?;
+    // Pages handed in were found from other shards' seeds: those seeds are known too.
+    let known: Vec<Seed> = seeds.iter().chain(handed_in.iter().map(|h| &h.seed)).cloned().collect();
+    let (crawler, spawned) = Crawler::new(config.clone(), writer, &known, &layout, &run_id, &options)?;
+    crawler.queue_seeds(seeds, handed_in).await?;
 
     let progress = Progress::start(crawler.tally.clone());
     let committer = tokio::spawn(crawler.clone().stop_if_a_commit_fails(commit_failure));
@@ -125,6 +146,9 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
         // run resumes from it.
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state_thread.join()).await {
             tracing::error!("{e:#}");
+        }
+        if let Some(session) = lake {
+            session.abandon().await;
         }
         let stopped = anyhow::anyhow!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
         return Err(stopped.context(Exit::Io));
@@ -141,9 +165,17 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
         finishing.finish(state_thread.join()?, &layout, started_at, resumed, signal, options)
     })
     .await
-    .context("the dataset build panicked")??;
+    .context("the dataset build panicked")?;
     signals.abort();
-    Ok(summary)
+    match (summary, lake) {
+        (Ok(summary), None) => Ok(summary),
+        (Ok(summary), Some(session)) => crawler.commit_to_lake(summary, session, out, started_at).await,
+        (Err(e), Some(session)) => {
+            session.abandon().await;
+            Err(e)
+        }
+        (Err(e), None) => Err(e),
+    }
 }
 
 /// Opens the state and begins the run, off the async workers; whether it resumes
@@ -192,6 +224,9 @@ impl Crawler {
             tally: Arc::new(Tally::default()),
             run_id: run_id.to_string(),
             only_hosts: options.only_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            shard: options.lake.as_ref().map_or(Shard::WHOLE, |l| l.shard),
+            outbox: options.lake.as_ref().filter(|l| l.shard.count > 1).map(|l| Outbox::new(l.shard.count)),
+            seeds: seeds.iter().map(|s| (s.url.clone(), s.clone())).collect(),
             stopping: CancellationToken::new(),
             halt: OnceLock::new(),
             backlog,
@@ -200,9 +235,10 @@ impl Crawler {
     }
 
     /// Records the seeds and queues what this run crawls: the pending pages of its
-    /// seeds (of its hosts, with `--only-host`). Pages of seeds from earlier lists
-    /// stay pending in the state, untouched.
-    async fn queue_seeds(&self, seeds: Vec<Seed>) -> Result<()> {
+    /// seeds (of its hosts, with `--only-host` or `--shard`), and the pages other
+    /// shards handed over, with the seeds they were found from. Pages of seeds from
+    /// earlier lists stay pending in the state, untouched.
+    async fn queue_seeds(&self, seeds: Vec<Seed>, handed_in: Vec<Handoff>) -> Result<()> {
         let run_id = self.run_id.clone();
         let (pending, earlier) = self
             .state
@@ -213,7 +249,12 @@ impl Crawler {
                     let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
                     state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
                 }
-                let listed: HashSet<&str> = seeds.iter().map(|s| s.url.as_str()).collect();
+                for Handoff { seed, target } in &handed_in {
+                    let Ok(url) = Url::parse(&target.url) else { continue };
+                    state.add_seed(seed, &run_id)?;
+                    state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target: target.clone() })?;
+                }
+                let listed: HashSet<&str> = seeds.iter().chain(handed_in.iter().map(|h| &h.seed)).map(|s| s.url.as_str()).collect();
                 let earlier = state.seed_urls()?.into_iter().filter(|u| !listed.contains(u.as_str())).count();
                 let mut pending = state.pending_jobs()?;
                 pending.retain(|job| listed.contains(job.seed.as_str()));
@@ -250,15 +291,24 @@ impl Crawler {
         }
     }
 
-    /// Whether this run crawls a page's host (`--only-host`).
-    fn in_run(&self, host: &str) -> bool {
-        self.only_hosts.is_empty() || self.only_hosts.contains(host)
+    /// Whether this run fetches a page: one of its hosts' (`--only-host`, `--shard`),
+    /// or a file attached to a report it found, whatever the file's host: the file is
+    /// part of the report, which is assembled from this run's state alone.
+    fn in_run(&self, job: &Job) -> bool {
+        let host = job.host.as_str();
+        job.target.kind == PageKind::Attachment || ((self.only_hosts.is_empty() || self.only_hosts.contains(host)) && self.shard.owns(host))
     }
 
     /// Queues a job for its host, starting a worker if the host has room for one.
-    /// Pages of hosts outside `--only-host` stay pending in the state.
+    /// Pages of hosts outside `--only-host` stay pending in the state; those of
+    /// another shard's hosts are handed to it too.
     fn push(&self, job: Job) {
-        if !self.in_run(&job.host) {
+        if !self.in_run(&job) {
+            if let (Some(outbox), Some(seed)) = (&self.outbox, self.seeds.get(&job.seed))
+                && !self.shard.owns(&job.host)
+            {
+                outbox.hand_over(&job.host, seed, &job.target);
+            }
             return;
         }
         let host = job.host.clone();

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::seeds::Seed;
+use crate::shard::Shard;
 
 /// The run a seed list and the settings describe.
 #[derive(Debug, Serialize)]
@@ -31,12 +32,13 @@ pub struct HostPlan {
     pub http_fallback: bool,
 }
 
-/// The hosts of `seeds` (those in `only_hosts`, if any), each with its budgets.
-pub fn plan(config: &Config, config_file: Option<String>, seeds: &[Seed], only_hosts: &[String]) -> Plan {
+/// The hosts of `seeds` that `shard` crawls (those in `only_hosts`, if any), each
+/// with its budgets.
+pub fn plan(config: &Config, config_file: Option<String>, seeds: &[Seed], only_hosts: &[String], shard: Shard) -> Plan {
     let mut by_host: BTreeMap<String, Vec<Seed>> = BTreeMap::new();
     for seed in seeds {
         let Some(host) = Url::parse(&seed.url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)) else { continue };
-        if only_hosts.is_empty() || only_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        if (only_hosts.is_empty() || only_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host))) && shard.owns(&host) {
             by_host.entry(host).or_default().push(seed.clone());
         }
     }
@@ -102,10 +104,15 @@ mod tests {
     fn seeds_are_grouped_by_host_with_its_overrides_and_filtered_by_only_host() {
         let config = Config::parse("[hosts.\"www.zt.gov.cn\"]\nper_host_rps = 0.5\nhttp_fallback = true").unwrap();
         let seeds = [seed("http://www.zt.gov.cn/"), seed("http://www.zt.gov.cn/zwgk/"), seed("https://www.yn.gov.cn/")];
-        let all = plan(&config, None, &seeds, &[]);
+        let all = plan(&config, None, &seeds, &[], Shard::WHOLE);
         assert_eq!(all.hosts.iter().map(|h| (h.host.as_str(), h.seeds.len())).collect::<Vec<_>>(), vec![("www.yn.gov.cn", 1), ("www.zt.gov.cn", 2)]);
-        let zt = plan(&config, Some("config.toml".into()), &seeds, &["WWW.ZT.GOV.CN".into()]);
+        let zt = plan(&config, Some("config.toml".into()), &seeds, &["WWW.ZT.GOV.CN".into()], Shard::WHOLE);
         assert_eq!(zt.hosts.len(), 1);
         assert_eq!(zt.to_text().lines().nth(2), Some("  www.zt.gov.cn  2 seed(s), 0.5 req/s, 1 at a time, up to 2000 pages (200 per list), http fallback"));
+        let shards: Vec<Vec<String>> = (1..=2)
+            .map(|index| plan(&config, None, &seeds, &[], Shard { index, count: 2 }).hosts.into_iter().map(|h| h.host).collect())
+            .collect();
+        assert_eq!(shards.concat().len(), 2, "each host in one shard: {shards:?}");
+        assert!(shards.iter().flatten().all(|host| Shard::of(host, 2).owns(host)));
     }
 }

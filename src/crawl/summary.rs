@@ -12,6 +12,7 @@ use super::tally::HostTally;
 use crate::config::Config;
 use crate::dataset::Written;
 use crate::exit::{Exit, Signal};
+use crate::lake::Pushed;
 use crate::state::HostStatus;
 
 /// What a run did. Field names are the JSON schema, listed in the README.
@@ -40,6 +41,9 @@ pub struct Summary {
     pub hosts: Vec<HostSummary>,
     /// Reports the archive could not give back; the next crawl fetches them whole.
     pub unassembled: Vec<String>,
+    /// What the run committed to its Delta Lake (`--lake`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lake: Option<Pushed>,
     pub settings: Settings,
 }
 
@@ -154,6 +158,10 @@ impl Summary {
         for problem in &self.unassembled {
             out.push_str(&format!("report not assembled: {problem}\n"));
         }
+        if let Some(lake) = &self.lake {
+            out.push_str(&lake_line(lake));
+            out.push('\n');
+        }
         out
     }
 
@@ -208,6 +216,7 @@ mod tests {
                 })
                 .collect(),
             unassembled: Vec::new(),
+            lake: None,
             settings: Settings { config_file: None, config: Config::default(), only_hosts: Vec::new() },
         }
     }
@@ -251,4 +260,25 @@ mod tests {
         assert_eq!(json["settings"]["config"]["crawl"]["per_host_rps"], 1.0);
         assert!(json["hosts"][0].get("started").is_none());
     }
+}
+
+/// One line on what a run committed to its lake.
+pub fn lake_line(lake: &Pushed) -> String {
+    let tables: Vec<String> = lake
+        .tables
+        .iter()
+        .map(|t| match t.version {
+            Some(v) => format!("{} v{v} (+{} −{} files)", t.table, t.files_added, t.files_removed),
+            None => format!("{} (already committed)", t.table),
+        })
+        .collect();
+    format!(
+        "lake {} as shard {}: {} in {:.1} s; {} pages handed to other shards, {} taken in",
+        lake.root,
+        lake.shard,
+        tables.join(", "),
+        lake.elapsed_ms as f64 / 1000.0,
+        lake.handed_over,
+        lake.taken_in
+    )
 }

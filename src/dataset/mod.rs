@@ -20,6 +20,16 @@ use crate::extract::{CheckFailure, Fact, SourceType};
 
 pub use writer::{Written, write};
 
+/// The Arrow schema of one of the partitioned tables made of reports.
+pub fn schema_of(table: &str) -> Option<arrow_schema::SchemaRef> {
+    match table {
+        "reports" => Some(schema::reports_schema()),
+        "facts" => Some(schema::facts_schema()),
+        "report_tables" => Some(schema::report_tables_schema()),
+        _ => None,
+    }
+}
+
 /// One row of `reports`, with the partition it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {

@@ -83,7 +83,9 @@ pub fn facts_schema() -> SchemaRef {
 }
 
 fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(values))
+    // Arrow 59 sizes the array from the iterator's upper bound, which a filtered or
+    // flattened iterator does not give.
+    Arc::new(StringArray::from_iter_values(values.collect::<Vec<_>>()))
 }
 
 fn optional_strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {

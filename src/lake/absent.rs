@@ -1,0 +1,38 @@
+//! The lake in a nianbao built without the `lake` feature: asking for one is a
+//! usage error that says how to build it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::handoff::Handoff;
+use super::target::{Pushed, Target};
+use crate::exit::Exit;
+use crate::shard::Shard;
+
+/// No session can begin without the feature.
+pub enum Session {}
+
+impl Session {
+    pub async fn begin(_: &Target, _: &str) -> Result<Session> {
+        let why = anyhow::anyhow!("this nianbao was built without Delta Lake support: build it with `cargo build --release --features lake`");
+        Err(why.context(Exit::Usage))
+    }
+
+    pub fn shard(&self) -> Shard {
+        match *self {}
+    }
+
+    pub async fn take_inbox(&mut self) -> Result<Vec<Handoff>> {
+        match *self {}
+    }
+
+    pub async fn finish(self, _: &Path, _: BTreeMap<Shard, Vec<Handoff>>, _: i64) -> Result<Pushed> {
+        match self {}
+    }
+
+    pub async fn abandon(self) {
+        match self {}
+    }
+}
