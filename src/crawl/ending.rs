@@ -21,7 +21,8 @@ use crate::rebuild::{Reuse, build_dataset};
 use crate::config::Config;
 use crate::exit::{Exit, Signal};
 use crate::fetch::without_credentials;
-use crate::lake::Session;
+use crate::lake::handoff::{HandedOver, Handoff};
+use crate::lake::{Session, Target};
 use crate::layout::Layout;
 use crate::state::{HostStatus, State};
 
@@ -31,6 +32,38 @@ fn shown_config(config: &Config) -> Config {
     let mut shown = config.clone();
     shown.crawl.proxy = without_credentials(&shown.crawl.proxy);
     shown
+}
+
+/// A run with a lake: the shard's lease first, then the pages other shards handed
+/// in, the crawl, and the commit of its dataset with the pages it hands over. However
+/// the run ends, the lease is given up.
+pub(super) async fn with_lake(
+    lake: &Target,
+    run_id: &str,
+    out: &Path,
+    started_at: DateTime<Utc>,
+    crawl: impl AsyncFnOnce(Vec<Handoff>) -> Result<(Summary, HandedOver)>,
+) -> Result<Summary> {
+    let mut session = Session::begin(lake, run_id).await?;
+    let crawled = match session.take_inbox().await {
+        Ok(handed_in) => crawl(handed_in).await,
+        Err(e) => Err(e),
+    };
+    let (mut summary, handed_over) = match crawled {
+        Ok(crawled) => crawled,
+        Err(e) => {
+            session.abandon().await;
+            return Err(e);
+        }
+    };
+    let pushed = session
+        .finish(out, handed_over, started_at.timestamp_millis())
+        .await
+        .context(Exit::Lake)
+        .context("the dataset is written under the output directory; the next run commits it to the lake")?;
+    summary.lake = Some(pushed);
+    summary.save(&Layout::new(out).runs())?;
+    Ok(summary)
 }
 
 impl Crawler {
@@ -104,20 +137,6 @@ impl Crawler {
         if signal.is_none() {
             state.finish_run(&self.run_id, &summary.to_text())?;
         }
-        Ok(summary)
-    }
-
-    /// Commits the dataset written under `out` to the run's lake, with the pages
-    /// handed to other shards, and saves the summary again with what was committed.
-    pub(super) async fn commit_to_lake(&self, mut summary: Summary, session: Session, out: &Path, started_at: DateTime<Utc>) -> Result<Summary> {
-        let handed_over = self.outbox.as_ref().map(|o| o.take()).unwrap_or_default();
-        let pushed = session
-            .finish(out, handed_over, started_at.timestamp_millis())
-            .await
-            .context(Exit::Lake)
-            .context("the dataset is written under the output directory; the next run commits it to the lake")?;
-        summary.lake = Some(pushed);
-        summary.save(&Layout::new(out).runs())?;
         Ok(summary)
     }
 

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -46,8 +46,7 @@ use crate::config::Config;
 use crate::discover::{PageKind, Target, canonical::canonical};
 use crate::exit::{Exit, Signal};
 use crate::fetch::{Archive, Fetcher, scope::Scope};
-use crate::lake::Session;
-use crate::lake::handoff::{Handoff, Outbox};
+use crate::lake::handoff::{HandedOver, Handoff, Outbox};
 use crate::layout::Layout;
 use crate::seeds::Seed;
 use crate::shard::Shard;
@@ -108,24 +107,28 @@ pub struct RunOptions {
     pub lake: Option<crate::lake::Target>,
 }
 
-/// Crawls `seeds` into `out` and writes the dataset. The seed list defines the
-/// run: pages left in the state by earlier seed lists are not crawled (their reports
-/// stay in the dataset).
+/// Crawls `seeds` into `out` and writes the dataset (and commits it to the lake,
+/// with one). The seed list defines the run: pages left in the state by earlier seed
+/// lists are not crawled (their reports stay in the dataset).
 pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions) -> Result<Summary> {
     let started_at = Utc::now();
-    let layout = Layout::new(out);
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))
         .context(Exit::CantCreate)?;
+    match options.lake.clone() {
+        None => Ok(crawl(config, seeds, out, options, started_at, Vec::new()).await?.0),
+        Some(lake) => {
+            let crawl = async |handed_in| crawl(config, seeds, out, options, started_at, handed_in).await;
+            ending::with_lake(&lake, &run_id(started_at), out, started_at, crawl).await
+        }
+    }
+}
+
+/// The crawl and the dataset, with the pages other shards handed in; the summary, and
+/// the pages found for other shards.
+async fn crawl(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions, started_at: DateTime<Utc>, handed_in: Vec<Handoff>) -> Result<(Summary, HandedOver)> {
+    let layout = Layout::new(out);
     let run_id = run_id(started_at);
-    let mut lake = match &options.lake {
-        Some(target) => Some(Session::begin(target, &run_id).await?),
-        None => None,
-    };
-    let handed_in = match lake.as_mut() {
-        Some(session) => session.take_inbox().await?,
-        None => Vec::new(),
-    };
     let (state, resumed) = open_state(layout.clone(), run_id.clone()).await?;
     let (writer, state_thread, commit_failure) = StateWriter::start(state)?;
     let config = Arc::new(config);
@@ -147,9 +150,6 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state_thread.join()).await {
             tracing::error!("{e:#}");
         }
-        if let Some(session) = lake {
-            session.abandon().await;
-        }
         let stopped = anyhow::anyhow!("crawl stopped: {why}. Everything fetched before this is kept; free the space and run again to resume");
         return Err(stopped.context(Exit::Io));
     }
@@ -165,17 +165,9 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
         finishing.finish(state_thread.join()?, &layout, started_at, resumed, signal, options)
     })
     .await
-    .context("the dataset build panicked")?;
+    .context("the dataset build panicked")??;
     signals.abort();
-    match (summary, lake) {
-        (Ok(summary), None) => Ok(summary),
-        (Ok(summary), Some(session)) => crawler.commit_to_lake(summary, session, out, started_at).await,
-        (Err(e), Some(session)) => {
-            session.abandon().await;
-            Err(e)
-        }
-        (Err(e), None) => Err(e),
-    }
+    Ok((summary, crawler.outbox.as_ref().map(Outbox::take).unwrap_or_default()))
 }
 
 /// Opens the state and begins the run, off the async workers; whether it resumes

@@ -1,12 +1,11 @@
 //! The lake in a nianbao built without the `lake` feature: asking for one is a
 //! usage error that says how to build it.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
 
-use super::handoff::Handoff;
+use super::handoff::{HandedOver, Handoff};
 use super::target::{Pushed, Target};
 use crate::exit::Exit;
 use crate::shard::Shard;
@@ -28,7 +27,7 @@ impl Session {
         match *self {}
     }
 
-    pub async fn finish(self, _: &Path, _: BTreeMap<Shard, Vec<Handoff>>, _: i64) -> Result<Pushed> {
+    pub async fn finish(self, _: &Path, _: HandedOver, _: i64) -> Result<Pushed> {
         match self {}
     }
 

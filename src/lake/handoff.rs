@@ -20,6 +20,9 @@ pub struct Handoff {
     pub target: Target,
 }
 
+/// Pages for other shards, by the shard that crawls them.
+pub type HandedOver = BTreeMap<Shard, Vec<Handoff>>;
+
 /// The pages a run hands to other shards, by the shard that crawls them. Shared by
 /// the crawl's workers; one lock, held only to add a page.
 #[derive(Debug)]
@@ -49,7 +52,7 @@ impl Outbox {
     }
 
     /// The pages, by receiving shard.
-    pub fn take(&self) -> BTreeMap<Shard, Vec<Handoff>> {
+    pub fn take(&self) -> HandedOver {
         let by_shard = std::mem::take(&mut self.pages.lock().unwrap().by_shard);
         by_shard.into_iter().map(|(index, pages)| (Shard { index, count: self.count }, pages)).collect()
     }

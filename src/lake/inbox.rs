@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use deltalake::logstore::object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as ObjectPath};
 use futures::TryStreamExt;
 
-use super::handoff::{Handoff, from_lines, to_lines};
+use super::handoff::{HandedOver, Handoff, from_lines, to_lines};
 use crate::shard::Shard;
 
 fn inbox(shard: Shard) -> ObjectPath {
@@ -14,7 +14,7 @@ fn inbox(shard: Shard) -> ObjectPath {
 }
 
 /// Posts each shard's pages to its inbox, as one object from this run.
-pub async fn post(store: &dyn ObjectStore, from: Shard, run_id: &str, pages: &std::collections::BTreeMap<Shard, Vec<Handoff>>) -> Result<usize> {
+pub async fn post(store: &dyn ObjectStore, from: Shard, run_id: &str, pages: &HandedOver) -> Result<usize> {
     let mut posted = 0;
     for (to, pages) in pages {
         let path = inbox(*to).join(format!("{run_id}-from-{}.jsonl", from.tag()));

@@ -65,7 +65,7 @@ impl Lease {
         let version = match put(&*store, &path, &holder, PutMode::Create).await {
             Ok(version) => version,
             Err(object_store::Error::AlreadyExists { .. }) => take_over(&*store, &path, &holder, shard).await?,
-            Err(e) => return Err(e).context("cannot write the shard's lease"),
+            Err(e) => return Err(e).context("cannot write the shard's lease").context(Exit::Lake),
         };
         let lost = Arc::new(AtomicBool::new(false));
         let renewing = tokio::spawn(renew(store.clone(), path.clone(), holder, version, lost.clone()));
@@ -94,9 +94,9 @@ impl Lease {
 
 /// Takes over an existing lease if its holder is gone.
 async fn take_over(store: &dyn ObjectStore, path: &ObjectPath, ours: &Holder, shard: Shard) -> Result<UpdateVersion> {
-    let found = store.get(path).await.context("cannot read the shard's lease")?;
+    let found = store.get(path).await.context("cannot read the shard's lease").context(Exit::Lake)?;
     let version = UpdateVersion { e_tag: found.meta.e_tag.clone(), version: found.meta.version.clone() };
-    let bytes = found.bytes().await.context("cannot read the shard's lease")?;
+    let bytes = found.bytes().await.context("cannot read the shard's lease").context(Exit::Lake)?;
     let theirs: Option<Holder> = serde_json::from_slice(&bytes).ok();
     if let Some(theirs) = &theirs
         && !theirs.expired(now())
@@ -117,8 +117,8 @@ async fn take_over(store: &dyn ObjectStore, path: &ObjectPath, ours: &Holder, sh
         Ok(version) => Ok(version),
         // A store without conditional updates (a file system): remove, then create.
         Err(object_store::Error::NotImplemented { .. }) => {
-            store.delete(path).await.context("cannot remove the stale lease")?;
-            put(store, path, ours, PutMode::Create).await.context("another run took the shard's lease first")
+            store.delete(path).await.context("cannot remove the stale lease").context(Exit::Lake)?;
+            put(store, path, ours, PutMode::Create).await.context("another run took the shard's lease first").context(Exit::Locked)
         }
         Err(e) => Err(anyhow::Error::new(e).context("another run took the shard's lease first").context(Exit::Locked)),
     }

@@ -1,7 +1,6 @@
 //! A run's time with its lake: the lease taken first, the inbox read, and at the
 //! end the handed-over pages posted and one commit per table.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,10 +9,11 @@ use anyhow::{Context, Result};
 use deltalake::DeltaTableBuilder;
 use deltalake::logstore::object_store::{ObjectStore, path::Path as ObjectPath};
 
-use super::handoff::Handoff;
+use super::handoff::{HandedOver, Handoff};
 use super::lease::Lease;
 use super::target::{Pushed, Target};
 use super::{TABLES, delta, files, inbox};
+use crate::exit::Exit;
 use crate::shard::Shard;
 
 /// A run's hold on its shard of the lake.
@@ -33,7 +33,8 @@ impl Session {
     pub async fn begin(target: &Target, run_id: &str) -> Result<Session> {
         let store = DeltaTableBuilder::from_url(target.own_objects())?
             .build_storage()
-            .with_context(|| format!("cannot reach the lake {}", target.root))?
+            .with_context(|| format!("cannot reach the lake {}", target.root))
+            .context(Exit::Lake)?
             .object_store(None);
         let lease = Lease::take(store.clone(), target.shard, run_id, target.lease_secs).await?;
         tracing::info!("lake {}: shard {} taken", target.root, target.shard);
@@ -47,7 +48,7 @@ impl Session {
     /// The pages other shards handed to this one. They stay in the inbox until this
     /// run has committed, so a killed run reads them again.
     pub async fn take_inbox(&mut self) -> Result<Vec<Handoff>> {
-        let (pages, read) = inbox::read(&*self.store, self.target.shard).await?;
+        let (pages, read) = inbox::read(&*self.store, self.target.shard).await.context(Exit::Lake)?;
         if !pages.is_empty() {
             tracing::info!("lake: {} pages handed over by other shards", pages.len());
         }
@@ -59,7 +60,7 @@ impl Session {
     /// Posts the pages for other shards, commits the dataset under `out` (one commit
     /// per table, tagged with `version`, the run's start in ms), clears the inbox read,
     /// and gives the lease up.
-    pub async fn finish(self, out: &Path, handed_over: BTreeMap<Shard, Vec<Handoff>>, version: i64) -> Result<Pushed> {
+    pub async fn finish(self, out: &Path, handed_over: HandedOver, version: i64) -> Result<Pushed> {
         let pushed = self.push(out, &handed_over, version).await;
         self.lease.release().await;
         pushed
@@ -70,7 +71,7 @@ impl Session {
         self.lease.release().await;
     }
 
-    async fn push(&self, out: &Path, handed_over: &BTreeMap<Shard, Vec<Handoff>>, version: i64) -> Result<Pushed> {
+    async fn push(&self, out: &Path, handed_over: &HandedOver, version: i64) -> Result<Pushed> {
         let started = Instant::now();
         self.lease.check()?;
         let shard = self.target.shard;
