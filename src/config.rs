@@ -79,6 +79,9 @@ pub struct Lake {
     pub uri: String,
     /// Seconds a shard's lease lasts unrenewed before another machine may take it.
     pub lease_secs: u64,
+    /// Keep the shard's state and raw archive in the lake too, so that it can move
+    /// to another machine.
+    pub keep_out: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -136,7 +139,7 @@ impl Default for Discover {
 
 impl Default for Lake {
     fn default() -> Self {
-        Lake { uri: String::new(), lease_secs: 600 }
+        Lake { uri: String::new(), lease_secs: 600, keep_out: false }
     }
 }
 

@@ -112,7 +112,7 @@ impl LakeArgs {
         let target = match (uri.is_empty(), self.shard) {
             (true, None) => None,
             (true, Some(_)) => return Err(anyhow::anyhow!("--shard needs a lake to meet the other shards in: give --lake (or [lake] uri)").context(Exit::Usage)),
-            (false, shard) => Some(lake::Target::new(&uri, shard.unwrap_or(Shard::WHOLE), config.lake.lease_secs).context(Exit::Usage)?),
+            (false, shard) => Some(lake::Target::new(&uri, shard.unwrap_or(Shard::WHOLE), config.lake.lease_secs, config.lake.keep_out).context(Exit::Usage)?),
         };
         Ok((config, target))
     }
@@ -183,7 +183,11 @@ fn extract_command(out: &std::path::Path, lake: &LakeArgs) -> Result<Exit> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = chrono::Utc::now();
     let session = match &target {
-        Some(target) => Some(runtime.block_on(lake::Session::begin(target, &format!("extract-{}", nianbao::state::run_id(started))))?),
+        Some(target) => Some(runtime.block_on(async {
+            let session = lake::Session::begin(target, &format!("extract-{}", nianbao::state::run_id(started))).await?;
+            session.pull_home(out).await?;
+            anyhow::Ok(session)
+        })?),
         None => None,
     };
     let (written, problems) = match nianbao::rebuild::extract_offline(out, config.discover.min_report_year) {

@@ -45,7 +45,11 @@ pub(super) async fn with_lake(
     crawl: impl AsyncFnOnce(Vec<Handoff>) -> Result<(Summary, HandedOver)>,
 ) -> Result<Summary> {
     let mut session = Session::begin(lake, run_id).await?;
-    let crawled = match session.take_inbox().await {
+    let taken = match session.pull_home(out).await {
+        Ok(()) => session.take_inbox().await,
+        Err(e) => Err(e),
+    };
+    let crawled = match taken {
         Ok(handed_in) => crawl(handed_in).await,
         Err(e) => Err(e),
     };

@@ -23,6 +23,10 @@ impl Session {
         match *self {}
     }
 
+    pub async fn pull_home(&self, _: &Path) -> Result<()> {
+        match *self {}
+    }
+
     pub async fn take_inbox(&mut self) -> Result<Vec<Handoff>> {
         match *self {}
     }

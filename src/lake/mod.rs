@@ -16,7 +16,9 @@
 //! shard's hosts are handed to that shard through the lake ([`handoff`]): one inbox
 //! object per sending run under `_nianbao/inbox/shard-J-of-N/`, read by that shard's
 //! next run. A shard's runs hold a lease object (`_nianbao/lease/shard-I-of-N`),
-//! written with a conditional PUT, so the same shard never runs twice at once.
+//! written with a conditional PUT, so the same shard never runs twice at once. With
+//! `[lake] keep_out`, a shard's state and raw archive live in the lake too
+//! ([`home`]), so the shard can move to another machine.
 
 pub mod files;
 pub mod handoff;
@@ -24,6 +26,8 @@ mod target;
 
 #[cfg(feature = "lake")]
 mod delta;
+#[cfg(feature = "lake")]
+mod home;
 #[cfg(feature = "lake")]
 mod inbox;
 #[cfg(feature = "lake")]

@@ -12,7 +12,7 @@ use deltalake::logstore::object_store::{ObjectStore, path::Path as ObjectPath};
 use super::handoff::{HandedOver, Handoff};
 use super::lease::Lease;
 use super::target::{Pushed, Target};
-use super::{TABLES, delta, files, inbox};
+use super::{TABLES, delta, files, home, inbox};
 use crate::exit::Exit;
 use crate::shard::Shard;
 
@@ -43,6 +43,18 @@ impl Session {
 
     pub fn shard(&self) -> Shard {
         self.target.shard
+    }
+
+    /// With `keep_out`, fills an `out` that holds no crawl yet from the shard's home
+    /// in the lake (its state and raw archive, kept by its last run elsewhere).
+    pub async fn pull_home(&self, out: &Path) -> Result<()> {
+        if self.target.keep_out {
+            let files = home::pull(&*self.store, self.target.shard, out).await.context(Exit::Lake)?;
+            if files > 0 {
+                tracing::info!("lake: shard {} moved here: its state and {} archive files taken from the lake", self.target.shard, files - 1);
+            }
+        }
+        Ok(())
     }
 
     /// The pages other shards handed to this one. They stay in the inbox until this
@@ -94,6 +106,9 @@ impl Session {
             pushed.tables.push(commit);
         }
         inbox::clear(&*self.store, &self.inbox_read).await?;
+        if self.target.keep_out {
+            pushed.kept_bytes = home::push(&*self.store, shard, out).await?;
+        }
         pushed.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(pushed)
     }

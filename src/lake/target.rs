@@ -14,11 +14,13 @@ pub struct Target {
     pub shard: Shard,
     /// How long a lease lasts unrenewed before another machine may take the shard.
     pub lease_secs: u64,
+    /// Whether the shard's state and raw archive are kept in the lake too.
+    pub keep_out: bool,
 }
 
 impl Target {
     /// The lake at `uri`: `s3://…` (or `s3a://…`), `file:///…`, or a local directory.
-    pub fn new(uri: &str, shard: Shard, lease_secs: u64) -> Result<Target> {
+    pub fn new(uri: &str, shard: Shard, lease_secs: u64, keep_out: bool) -> Result<Target> {
         let mut root = match Url::parse(uri) {
             Ok(url) if url.scheme().len() > 1 => url,
             // A bare path (or a Windows drive letter) is a directory on this machine.
@@ -37,7 +39,7 @@ impl Target {
         if !root.path().ends_with('/') {
             root.set_path(&format!("{}/", root.path()));
         }
-        Ok(Target { root, shard, lease_secs })
+        Ok(Target { root, shard, lease_secs, keep_out })
     }
 
     /// A table's root under the lake.
@@ -67,6 +69,8 @@ pub struct Pushed {
     pub taken_in: usize,
     /// From the first upload to the last commit.
     pub elapsed_ms: u64,
+    /// The shard's state and archive files uploaded after the commit (`keep_out`).
+    pub kept_bytes: u64,
 }
 
 /// One table's commit.
@@ -87,14 +91,14 @@ mod tests {
 
     #[test]
     fn lakes_are_s3_or_file_urls_or_paths_and_always_a_directory() {
-        let t = Target::new("s3://bucket/nianbao", Shard::WHOLE, 600).unwrap();
+        let t = Target::new("s3://bucket/nianbao", Shard::WHOLE, 600, false).unwrap();
         assert_eq!(t.table("facts").as_str(), "s3://bucket/nianbao/facts/");
         assert_eq!(t.own_objects().as_str(), "s3://bucket/nianbao/_nianbao/");
-        let local = Target::new("/tmp/lake", Shard { index: 2, count: 3 }, 600).unwrap();
+        let local = Target::new("/tmp/lake", Shard { index: 2, count: 3 }, 600, false).unwrap();
         assert_eq!(local.root.as_str(), "file:///tmp/lake/");
         assert_eq!(local.app_id(), "nianbao/shard-2-of-3");
         for bad in ["s3:///prefix", "http://example.gov.cn/lake"] {
-            assert!(Target::new(bad, Shard::WHOLE, 600).is_err(), "{bad}");
+            assert!(Target::new(bad, Shard::WHOLE, 600, false).is_err(), "{bad}");
         }
     }
 }

@@ -11,6 +11,7 @@
 #  3. a second run of a shard, killed with SIGKILL in its commit, leaves the table
 #     readable at its previous version (the first run's), and the next run completes it;
 #  4. a file:// lake, read as of an earlier version (time travel);
+#  5. a shard moved to a new --out, starting from the state and archive it kept in the lake;
 # and runs the notebook's lake cell against the lake.
 # Prints each night's commit times and the files per partition after the last night.
 set -euo pipefail
@@ -51,12 +52,13 @@ else:
     raise SystemExit("SeaweedFS did not start (see weed.log)")
 PY
 LAKE=s3://nianbao/lake
-cd "$WORK"  # no config.toml here: built-in settings
+cd "$WORK"  # no config.toml here: built-in settings, and the shards keep their --out in the lake
+printf '[lake]\nkeep_out = true\n' >"$WORK/keep.toml"
 
 crawl_shards() {  # $1: night
   local pids=()
   for i in 1 2 3; do
-    "$BIN" crawl --seeds "$WEB/seeds.csv" --out "$WORK/shard-$i" --lake "$LAKE" --shard "$i/3" --json \
+    "$BIN" crawl --seeds "$WEB/seeds.csv" --out "$WORK/shard-$i" --lake "$LAKE" --shard "$i/3" --config "$WORK/keep.toml" --json \
       >"$WORK/night$1-shard$i.json" 2>"$WORK/night$1-shard$i.log" </dev/null &
     pids+=($!)
   done
@@ -80,6 +82,20 @@ wait $NIGHT2
 for night in $(seq 3 $NIGHTS); do crawl_shards "$night"; done
 echo "== 2. the same shard twice: exit $twice: $(tail -1 "$WORK/twice.log")"
 if [ "$twice" != 75 ] || ! grep -q "is being crawled by" "$WORK/twice.log"; then echo "a second run of shard 2/3 was not refused"; exit 1; fi
+"$PY" "$HERE/check_lake.py" "$LAKE" "$REFERENCE"
+
+# Shard 3 moves to a new --out (another machine): it starts from the state and archive
+# its last run kept in the lake, so its pages are revalidated, not fetched anew.
+"$BIN" crawl --seeds "$WEB/seeds.csv" --out "$WORK/shard-3-moved" --lake "$LAKE" --shard 3/3 --config "$WORK/keep.toml" --json \
+  >"$WORK/moved.json" 2>"$WORK/moved.log" </dev/null
+grep -q "moved here" "$WORK/moved.log"
+"$PY" - "$WORK/moved.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+revalidated = sum(h["not_modified"] for h in s["hosts"])
+assert s["reports"]["new"] == 0 and revalidated > 0, (s["reports"], revalidated)
+print(f"shard 3 moved: {revalidated} pages revalidated (304), no report new")
+PY
 "$PY" "$HERE/check_lake.py" "$LAKE" "$REFERENCE"
 
 # The notebook's lake cell, against the lake.
