@@ -8,7 +8,6 @@ use anyhow::Result;
 use super::handoff::{HandedOver, Handoff};
 use super::target::{Pushed, Target};
 use crate::exit::Exit;
-use crate::shard::Shard;
 
 /// No session can begin without the feature.
 pub enum Session {}
@@ -17,10 +16,6 @@ impl Session {
     pub async fn begin(_: &Target, _: &str) -> Result<Session> {
         let why = anyhow::anyhow!("this nianbao was built without Delta Lake support: build it with `cargo build --release --features lake`");
         Err(why.context(Exit::Usage))
-    }
-
-    pub fn shard(&self) -> Shard {
-        match *self {}
     }
 
     pub async fn pull_home(&self, _: &Path) -> Result<()> {

@@ -1,5 +1,6 @@
-//! A run's time with its lake: the lease taken first, the inbox read, and at the
-//! end the handed-over pages posted and one commit per table.
+//! A run's time with its lake: the lease taken first, the shard's home and inbox
+//! read, and at the end the handed-over pages posted, one commit per table, and the
+//! shard's home written.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,13 +15,12 @@ use super::lease::Lease;
 use super::target::{Pushed, Target};
 use super::{TABLES, delta, files, home, inbox};
 use crate::exit::Exit;
-use crate::shard::Shard;
 
 /// A run's hold on its shard of the lake.
 pub struct Session {
     target: Target,
     run_id: String,
-    /// nianbao's own objects: inboxes and leases.
+    /// nianbao's own objects: inboxes, leases and shards' homes.
     store: Arc<dyn ObjectStore>,
     lease: Lease,
     /// Inbox objects read by this run, removed once the run has committed.
@@ -39,10 +39,6 @@ impl Session {
         let lease = Lease::take(store.clone(), target.shard, run_id, target.lease_secs).await?;
         tracing::info!("lake {}: shard {} taken", target.root, target.shard);
         Ok(Session { target: target.clone(), run_id: run_id.to_string(), store, lease, inbox_read: Vec::new(), taken_in: 0 })
-    }
-
-    pub fn shard(&self) -> Shard {
-        self.target.shard
     }
 
     /// With `keep_out`, fills an `out` that holds no crawl yet from the shard's home
