@@ -65,7 +65,8 @@ fn name_of_rows(path: &Path) -> Result<(String, u64, u64)> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut (&mut file).take(data), &mut hasher)?;
     let digest = crate::digest::hex(&hasher.finalize()[..16]);
-    let rows = parquet::file::reader::FileReader::metadata(&parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(path)?)?)
+    // The footer, from the same open file.
+    let rows = parquet::file::reader::FileReader::metadata(&parquet::file::serialized_reader::SerializedFileReader::new(file)?)
         .file_metadata()
         .num_rows();
     Ok((digest, size, u64::try_from(rows).unwrap_or(0)))
