@@ -17,6 +17,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use nianbao::discover::{PageKind, Target};
 use url::Url;
 
@@ -117,6 +119,9 @@ fn targets() -> Vec<Fuzzed> {
         Fuzzed { name: "pdf", share: 1, seeds: fixtures("extract", &["pdf"]), mutate: in_place, run: |b| {
             let _ = nianbao::extract::extract_pdf(b, Some(2024));
         } },
+        Fuzzed { name: "pdf_filters", share: 1, seeds: vec![Vec::new()], mutate: filter_chain, run: |b| {
+            let _ = nianbao::extract::extract_pdf(b, Some(2024));
+        } },
         Fuzzed { name: "robots", share: 6, seeds: robots, mutate, run: |b| {
             let rules = nianbao::fetch::robots::Rules::parse("nianbao", b);
             rules.allowed("http://www.zt.gov.cn/private/a.html");
@@ -199,6 +204,28 @@ fn in_place(rng: &mut Rng, seed: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
         b[i] = rng.next() as u8;
     }
     b
+}
+
+/// A one-page PDF whose content stream names a random chain of filters, with random
+/// parameters, over data that is zlib once or twice, hex, or noise: every form a
+/// decompression bomb can take, each decoded within the reader's budget or refused.
+fn filter_chain(rng: &mut Rng, _: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
+    use support::pdf::zlib;
+    const NAMES: &[&str] = &["/FlateDecode", "/Fl", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/AHx", "/RunLengthDecode", "/DCTDecode", "/X", "7", "null"];
+    const PARAMS: &[&str] = &["", "/DecodeParms << /Predictor 12 /Columns 5 >>", "/DecodeParms [null << /Predictor 2 /Colors 3 >>]", "/DecodeParms << /Columns 99999999999 /Predictor 15 >>", "/DecodeParms 9 0 R"];
+    let names: Vec<&str> = (0..1 + rng.below(4)).map(|_| NAMES[rng.below(NAMES.len())]).collect();
+    let filter = match names.len() == 1 && rng.below(2) == 0 {
+        true => names[0].to_string(),
+        false => format!("[{}]", names.join(" ")),
+    };
+    let text = b"BT /F1 12 Tf 72 720 Td (2023) Tj ET".repeat(1 + rng.below(20_000));
+    let content = match rng.below(4) {
+        0 => zlib(&zlib(&text)),
+        1 => zlib(&text),
+        2 => zlib(&text).iter().map(|b| format!("{b:02X}")).collect::<String>().into_bytes(),
+        _ => (0..rng.below(512)).map(|_| rng.next() as u8).collect(),
+    };
+    support::pdf::one_page(&format!("/Filter {filter} {}", PARAMS[rng.below(PARAMS.len())]), &content)
 }
 
 /// A Word or Excel file with one of its XML parts mutated and zipped again: mutating

@@ -5,7 +5,9 @@
 //!
 //! The cases: 3,000 nested tables; an Excel file naming a cell at XFD1048576; a Word
 //! file inflating to 65 MiB; a PDF drawing a form 2^26 times; a UTF-8 page with a
-//! stray byte; links to a public IP and to a NAT64 address; a redirect chain without
+//! stray byte; three PDFs whose content streams decode to 300 MiB, behind
+//! `[/FlateDecode /FlateDecode]`, `[/FlateDecode]` and `/FlateDecode` with
+//! `/DecodeParms`; links to a public IP and to a NAT64 address; a redirect chain without
 //! end; a list page of 100,000 links. (A truncated WARC, Retry-After floods, huge
 //! robots.txt and rebuilds under a reader have tests of their own: resume.rs,
 //! faults.rs, dataset/writer.rs.)
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use support::mock_web::{MockWeb, Page, Site};
+use support::pdf::zlib;
 use support::parquet_read::{read_table, string, strings_list};
 use support::run::CrawlSetup;
 
@@ -36,6 +39,22 @@ fn with_attachment(year: u32, file: &str) -> String {
     format!("<h1>{}</h1><p>本报告统计期限为{year}年1月1日至12月31日。全文见附件。</p><a href=\"/f/{file}\">附件</a>", title(year))
 }
 
+/// `n` zero bytes (whole MiB), zlib-compressed: 300 MiB in 300 kB.
+fn zlib_zeros(n: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..n >> 20 {
+        z.write_all(&[0; 1 << 20]).unwrap();
+    }
+    z.finish().unwrap()
+}
+
+/// A PDF whose content stream is `content` behind `filter`: a decompression bomb.
+fn pdf(filter: &str, content: &[u8]) -> Page {
+    let body = support::pdf::one_page(&format!("/Filter {filter}"), content);
+    Page { body, headers: vec![("Content-Type".into(), "application/pdf".into())], ..Page::html(200, "") }
+}
+
 fn hostile_site() -> Site {
     let cases = [
         ("nested", 2015, "/a/nested.html"),
@@ -46,6 +65,9 @@ fn hostile_site() -> Site {
         ("ip", 2020, "http://8.8.8.8:9/a.html"),
         ("nat64", 2021, "http://[64:ff9b::a00:1]/b.html"),
         ("redirect", 2022, "/r/0"),
+        ("flate-twice", 2011, "/a/flate-twice.html"),
+        ("flate-array", 2012, "/a/flate-array.html"),
+        ("flate-params", 2013, "/a/flate-params.html"),
     ];
     let list: String = cases.iter().map(|(_, year, href)| format!("<li><a href=\"{href}\">{}</a></li>", title(*year))).collect();
     let mut utf8 = format!("<h1>{}</h1><p>本报告统计期限为2019年1月1日至12月31日。</p>", title(2019)).into_bytes();
@@ -64,6 +86,12 @@ fn hostile_site() -> Site {
         .page("/f/dimension_bomb.xlsx", file("dimension_bomb.xlsx"))
         .page("/f/document_bomb.docx", file("document_bomb.docx"))
         .page("/f/forms_2e26.pdf", file("forms_2e26.pdf"))
+        .html("/a/flate-twice.html", &with_attachment(2011, "flate-twice.pdf"))
+        .html("/a/flate-array.html", &with_attachment(2012, "flate-array.pdf"))
+        .html("/a/flate-params.html", &with_attachment(2013, "flate-params.pdf"))
+        .page("/f/flate-twice.pdf", pdf("[/FlateDecode /FlateDecode]", &zlib(&zlib_zeros(300 << 20))))
+        .page("/f/flate-array.pdf", pdf("[/FlateDecode]", &zlib_zeros(300 << 20)))
+        .page("/f/flate-params.pdf", pdf("/FlateDecode /DecodeParms << /Predictor 1 >>", &zlib_zeros(300 << 20)))
         .dynamic(|path| {
             // Every hop of the chain sends to the next: 10,000 and more.
             let n: u64 = path.strip_prefix("/r/")?.parse().ok()?;
@@ -98,6 +126,9 @@ fn a_hostile_portal_is_crawled_to_the_end_beside_a_healthy_one() {
     assert!(said("/a/docx.html").contains("larger than"), "{}", said("/a/docx.html"));
     assert!(said("/a/pdf.html").contains("glyphs and shapes"), "{}", said("/a/pdf.html"));
     assert!(said("/a/utf8.html").contains("text damaged: decoded as UTF-8"), "{}", said("/a/utf8.html"));
+    for bomb in ["/a/flate-twice.html", "/a/flate-array.html", "/a/flate-params.html"] {
+        assert!(said(bomb).contains("streams inflate past 268435456 bytes"), "{bomb}: {}", said(bomb));
+    }
     assert_eq!(setup.outcome(&format!("http://{HOSTILE}/r/0")).as_deref(), Some("failed"));
 
     // No request for an address no seed names, and none for the 100,000 links' pages.

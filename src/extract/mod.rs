@@ -17,6 +17,7 @@ mod keys;
 mod office;
 mod pdf_glyphs;
 mod pdf_grid;
+mod pdf_filters;
 mod pdf_prepare;
 mod pdf_text;
 mod sections;

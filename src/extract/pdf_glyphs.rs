@@ -18,7 +18,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::pdf_prepare::{MAX_INFLATED, forms_nest_boundedly, inflate_within_budget, object_streams_within, unicode_cmaps_as_identity};
+use super::pdf_prepare::{MAX_INFLATED, decode_within_budget, forms_nest_boundedly, loaded_streams_within, unicode_cmaps_as_identity};
 use pdf_extract::{ColorSpace, Document, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
 
 /// Glyphs and drawing operations one PDF may emit: a long report has ~30,000 glyphs.
@@ -180,13 +180,13 @@ pub(super) fn pages_text(pages: &[PdfPage]) -> String {
 /// over budget, no text layer).
 pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
     let read = quietly(|| -> Result<Collector, String> {
-        object_streams_within(pdf, MAX_INFLATED)?;
+        loaded_streams_within(pdf, MAX_INFLATED)?;
         let mut doc = Document::load_mem(pdf).map_err(|e| format!("unreadable PDF: {e}"))?;
         if doc.is_encrypted() {
             return Err("encrypted PDF: not read".to_string());
         }
         forms_nest_boundedly(&doc)?;
-        inflate_within_budget(&mut doc)?;
+        decode_within_budget(&mut doc)?;
         unicode_cmaps_as_identity(&mut doc);
         let mut collector = Collector::default();
         match pdf_extract::output_doc(&doc, &mut collector) {
@@ -366,18 +366,39 @@ mod tests {
         bytes
     }
 
-    #[test]
-    fn an_object_stream_that_inflates_past_the_budget_is_refused_before_loading() {
+    /// `n` zero bytes, zlib-compressed `layers` times: 300 MB in 300 kB once, in
+    /// under a kilobyte twice.
+    fn zeros_zlib(n: usize, layers: usize) -> Vec<u8> {
         use std::io::Write;
-        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        zlib.write_all(&vec![b' '; 3 << 20]).unwrap();
-        let bomb = zlib.finish().unwrap();
-        let mut pdf = format!("%PDF-1.5\n5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Length {} /Filter /FlateDecode >>\nstream\r\n", bomb.len()).into_bytes();
-        pdf.extend_from_slice(&bomb);
-        pdf.extend_from_slice(b"\r\nendstream\nendobj\n%%EOF\n");
-        let refused = object_streams_within(&pdf, 1 << 20).unwrap_err();
-        assert!(refused.contains("object streams inflate past 1048576 bytes"), "{refused}");
-        assert_eq!(object_streams_within(&pdf, 4 << 20), Ok(()), "within its budget it is loaded");
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..n >> 20 {
+            z.write_all(&[0u8; 1 << 20]).unwrap();
+        }
+        let once = z.finish().unwrap();
+        (1..layers).fold(once, |data, _| {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+            z.write_all(&data).unwrap();
+            z.finish().unwrap()
+        })
+    }
+
+    #[test]
+    fn object_and_cross_reference_streams_that_decode_past_the_budget_are_refused_before_loading() {
+        let forms = [
+            ("/Type /ObjStm /N 1 /First 4", "/FlateDecode", 1),
+            ("/Type /ObjStm /N 1 /First 4", "[/FlateDecode /FlateDecode]", 2),
+            ("/Type/ObjStm/N 1/First 4", "[ /FlateDecode ]/DecodeParms [null]", 1),
+            ("/Type /XRef /Size 1 /W [1 2 1]", "[/FlateDecode/FlateDecode]", 2),
+        ];
+        for (kind, filter, layers) in forms {
+            let bomb = zeros_zlib(3 << 20, layers);
+            let mut pdf = format!("%PDF-1.5\n5 0 obj\n<< {kind} /Length {} /Filter {filter} >>\nstream\r\n", bomb.len()).into_bytes();
+            pdf.extend_from_slice(&bomb);
+            pdf.extend_from_slice(b"\r\nendstream\nendobj\n%%EOF\n");
+            let refused = loaded_streams_within(&pdf, 1 << 20).unwrap_err();
+            assert!(refused.contains("object streams inflate past 1048576 bytes"), "{kind} {filter}: {refused}");
+            assert_eq!(loaded_streams_within(&pdf, 8 << 20), Ok(()), "{kind} {filter}: within its budget it is loaded");
+        }
     }
 
     #[test]
@@ -394,21 +415,56 @@ mod tests {
         assert!(read(&nested_forms(2, false)).unwrap_err().contains("scanned, no text layer"));
     }
 
+    /// A one-page PDF with one more stream: `filter` and `params`, over `content`.
+    fn with_stream(filter: Object, params: Option<Object>, content: Vec<u8>) -> Vec<u8> {
+        let mut doc = Document::load_mem(&nested_forms(1, false)).unwrap();
+        let mut entries = vec![("Filter", filter)];
+        entries.extend(params.map(|p| ("DecodeParms", p)));
+        doc.add_object(Stream::new(dict(entries), content));
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        bytes
+    }
+
     #[test]
-    fn a_stream_inflating_to_gigabytes_is_refused_before_it_is_inflated_whole() {
+    fn a_stream_decoding_to_gigabytes_is_refused_whatever_form_its_filters_take() {
+        // Each would inflate to 300 MB at least (the budget is 256 MB); the chained one to
+        // 300 MB from under a kilobyte, as the 31 KB file that decoded to 4 GiB.
+        let flate = || name("FlateDecode");
+        let forms = [
+            (flate(), None, zeros_zlib(300 << 20, 1)),
+            (Object::Array(vec![flate()]), None, zeros_zlib(300 << 20, 1)),
+            (flate(), Some(dict(vec![("Predictor", 1.into())]).into()), zeros_zlib(300 << 20, 1)),
+            (Object::Array(vec![flate(), flate()]), None, zeros_zlib(300 << 20, 2)),
+        ];
+        for (filter, params, content) in forms {
+            let what = format!("{filter:?} {params:?}");
+            let err = read(&with_stream(filter, params, content)).unwrap_err();
+            assert!(err.contains("inflate past"), "{what}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_content_stream_behind_a_chain_of_filters_is_read() {
         use std::io::Write;
         let mut bytes = nested_forms(1, false);
         let mut doc = Document::load_mem(&bytes).unwrap();
-        // 300 MB of zeros in 300 kB: a content stream no report has.
+        let page = doc.get_pages()[&1];
+        let text = b"BT /F1 12 Tf 72 720 Td (2023) Tj ET 0 0 m 10 0 l S";
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        for _ in 0..300 {
-            z.write_all(&[0u8; 1 << 20]).unwrap();
-        }
-        let bomb = Stream::new(dict(vec![("Filter", name("FlateDecode"))]), z.finish().unwrap());
-        doc.add_object(bomb);
+        z.write_all(text).unwrap();
+        let hex: String = z.finish().unwrap().iter().map(|b| format!("{b:02X}")).collect();
+        let chained = Stream::new(dict(vec![("Filter", Object::Array(vec![name("ASCIIHexDecode"), name("FlateDecode")]))]), hex.into_bytes());
+        let contents = doc.add_object(chained);
+        let font = doc.add_object(dict(vec![("Type", name("Font")), ("Subtype", name("Type1")), ("BaseFont", name("Helvetica"))]));
+        let page = doc.get_object_mut(page).unwrap().as_dict_mut().unwrap();
+        page.set("Contents", Object::Reference(contents));
+        page.set("Resources", dict(vec![("Font", dict(vec![("F1", Object::Reference(font))]).into())]));
         bytes.clear();
         doc.save_to(&mut bytes).unwrap();
-        assert!(read(&bytes).unwrap_err().contains("inflate past"));
+        let pages = read(&bytes).unwrap();
+        let read: String = pages.iter().flat_map(|p| p.glyphs.iter().map(|g| g.text.as_str())).collect();
+        assert_eq!(read, "2023");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What is done to a PDF before the reader sees it. The reader trusts its input: it
-//! inflates object streams whole while loading, inflates every stream it draws with no
+//! decodes object streams whole while loading, decodes every stream it draws with no
 //! bound, draws Form XObjects by recursion, and knows only embedded ToUnicode maps. So
-//! before reading: object streams and content streams are inflated within a budget,
+//! before reading: object streams and content streams are decoded within a budget
+//! (`pdf_filters`, whatever chain of filters they name),
 //! forms that draw themselves or nest too deep are refused (a stack overflow cannot
 //! be caught), images are emptied, and fonts naming a predefined Unicode CMap get an
 //! identity map.
@@ -11,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use pdf_extract::content::Content;
 use pdf_extract::{Dictionary, Document, Object, ObjectId, Stream};
 
-/// What a PDF's Flate streams may inflate to, all together: a report's are a few MB.
+use super::pdf_filters::{self, Undecoded};
+
+/// What a PDF's streams may decode to, all together: a report's are a few MB.
 pub(super) const MAX_INFLATED: u64 = 256 << 20;
 
 /// Form XObjects drawn within one another, at the most (real documents nest a few).
@@ -81,61 +84,91 @@ pub(super) fn forms_nest_boundedly(doc: &Document) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks, before the PDF is loaded, that its object streams (`/Type /ObjStm`, which
-/// the loader inflates whole and unbounded to read the objects packed in them) inflate
-/// within `budget` bytes in all: counted into a sink, never held.
-pub(super) fn object_streams_within(pdf: &[u8], budget: u64) -> Result<(), String> {
-    use std::io::Read;
+/// Checks, before the PDF is loaded, that the streams the loader decodes itself,
+/// whole and unbounded (object streams, `/Type /ObjStm`, and cross-reference streams,
+/// `/Type /XRef`), decode within `budget` bytes in all. Their dictionaries are read
+/// from the raw bytes: the loader has not parsed them yet.
+pub(super) fn loaded_streams_within(pdf: &[u8], budget: u64) -> Result<(), String> {
     let mut left = budget;
-    for at in memchr::memmem::find_iter(pdf, b"/ObjStm") {
-        // The stream's data follows its dictionary: `stream`, then CRLF or LF.
-        let window = &pdf[at..pdf.len().min(at + 4096)];
-        let Some(keyword) = memchr::memmem::find(window, b"stream") else { continue };
-        let mut start = at + keyword + b"stream".len();
-        start += pdf[start..].iter().take(2).take_while(|b| matches!(b, b'\r' | b'\n')).count();
-        let mut inflated = flate2::read::ZlibDecoder::new(&pdf[start..]).take(left + 1);
-        let n = std::io::copy(&mut inflated, &mut std::io::sink()).unwrap_or(0);
-        if n > left {
+    let types = memchr::memmem::find_iter(pdf, b"/ObjStm").chain(memchr::memmem::find_iter(pdf, b"/XRef").filter(|&at| !pdf[at + 5..].starts_with(b"Stm")));
+    for at in types {
+        let Some((dict, data)) = raw_stream_around(pdf, at) else { continue };
+        let Ok(steps) = pdf_filters::steps(raw_filter(dict).as_ref(), None) else { continue };
+        if pdf_filters::decode(data, &steps, &mut left) == Err(Undecoded::OverBudget) {
             return Err(format!("PDF whose object streams inflate past {budget} bytes: not read"));
         }
-        left -= n;
     }
     Ok(())
 }
 
-/// Inflates every Flate stream but images once, within [`MAX_INFLATED`] for the whole
-/// file, and stores it inflated: the reader would inflate each with no bound, and a 10 MB stream
-/// can inflate to gigabytes, an allocation failure no `catch_unwind` survives.
-pub(super) fn inflate_within_budget(doc: &mut Document) -> Result<(), String> {
-    use std::io::Read;
+/// The dictionary of the object around `at` and the stream data after it, raw.
+fn raw_stream_around(pdf: &[u8], at: usize) -> Option<(&[u8], &[u8])> {
+    let start = memchr::memmem::rfind(&pdf[at.saturating_sub(4096)..at], b"obj").map_or(at.saturating_sub(4096), |o| at.saturating_sub(4096) + o);
+    let keyword = at + memchr::memmem::find(&pdf[at..pdf.len().min(at + 4096)], b"stream")?;
+    let mut data = keyword + b"stream".len();
+    data += pdf[data..].iter().take(2).take_while(|b| matches!(b, b'\r' | b'\n')).count();
+    Some((&pdf[start..keyword], &pdf[data..]))
+}
+
+/// The `/Filter` of a raw dictionary: a name or an array of names.
+fn raw_filter(dict: &[u8]) -> Option<Object> {
+    let at = memchr::memmem::find(dict, b"/Filter")? + b"/Filter".len();
+    let rest = &dict[at..];
+    let rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    let value = match rest.first()? {
+        b'[' => &rest[1..rest.iter().position(|&b| b == b']')?],
+        b'/' => &rest[..rest.iter().skip(1).position(|&b| b == b'/' || b == b'>' || b.is_ascii_whitespace()).map_or(rest.len(), |p| p + 1)],
+        _ => return None,
+    };
+    let names: Vec<Object> = value.split(|&b| b == b'/' || b.is_ascii_whitespace()).filter(|n| !n.is_empty()).map(|n| Object::Name(n.to_vec())).collect();
+    Some(Object::Array(names))
+}
+
+/// Decodes every stream but images once, within [`MAX_INFLATED`] for the whole file,
+/// and stores it decoded: the reader would decode each with no bound. A stream whose
+/// filters hold no text (image codecs) is read as empty.
+pub(super) fn decode_within_budget(doc: &mut Document) -> Result<(), String> {
     let mut left = MAX_INFLATED;
-    for object in doc.objects.values_mut() {
-        let Object::Stream(stream) = object else { continue };
-        // Images hold no text. The reader would inflate them and run them as content
+    let ids: Vec<ObjectId> = doc.objects.iter().filter(|(_, o)| o.as_stream().is_ok()).map(|(&id, _)| id).collect();
+    for id in ids {
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else { continue };
+        // Images hold no text. The reader would decode them and run them as content
         // (its `Do` does not tell images from forms): they are emptied instead.
-        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image") {
-            stream.dict.remove(b"Filter");
-            stream.set_content(Vec::new());
-            continue;
-        }
-        let flate_only = matches!(stream.dict.get(b"Filter"), Ok(Object::Name(n)) if n == b"FlateDecode")
-            && stream.dict.get(b"DecodeParms").is_err();
-        if !flate_only {
-            continue;
-        }
-        let mut inflated = Vec::new();
-        let read = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(left + 1).read_to_end(&mut inflated);
-        if inflated.len() as u64 > left {
-            return Err(format!("PDF whose streams inflate past {MAX_INFLATED} bytes: not read"));
-        }
-        // A damaged stream keeps what inflated before the damage, as the reader would.
-        if read.is_ok() || !inflated.is_empty() {
-            left -= inflated.len() as u64;
-            stream.dict.remove(b"Filter");
-            stream.set_content(inflated);
+        let image = stream.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image");
+        let decoded = match image {
+            true => Ok(Vec::new()),
+            false => {
+                let filter = stream.dict.get(b"Filter").ok().map(|f| resolved(doc, f));
+                let params = stream.dict.get(b"DecodeParms").ok().map(|p| resolved(doc, p));
+                pdf_filters::steps(filter.as_ref(), params.as_ref()).and_then(|steps| pdf_filters::decode(&stream.content, &steps, &mut left))
+            }
+        };
+        let decoded = match decoded {
+            Ok(data) => data,
+            Err(Undecoded::OverBudget) => return Err(format!("PDF whose streams inflate past {MAX_INFLATED} bytes: not read")),
+            Err(Undecoded::Unsupported(why)) => {
+                tracing::debug!("PDF stream {id:?}: {why}");
+                Vec::new()
+            }
+        };
+        if let Ok(stream) = doc.get_object_mut(id).and_then(Object::as_stream_mut) {
+            stream.set_plain_content(decoded);
         }
     }
     Ok(())
+}
+
+/// An object with references replaced by what they point at, itself and, for an
+/// array, its items (a filter array may refer to its names or parameters).
+fn resolved(doc: &Document, object: &Object) -> Object {
+    let deref = |o: &Object| match o {
+        Object::Reference(id) => doc.get_object(*id).cloned().unwrap_or(Object::Null),
+        other => other.clone(),
+    };
+    match deref(object) {
+        Object::Array(items) => Object::Array(items.iter().map(deref).collect()),
+        other => other,
+    }
 }
 
 /// The dictionary under `key`, held in place or by reference.

@@ -5,4 +5,5 @@
 
 pub mod mock_web;
 pub mod parquet_read;
+pub mod pdf;
 pub mod run;
