@@ -27,7 +27,8 @@
 //! with [`rebuild`], which writes the dataset from the state (and is all that
 //! `nianbao extract` runs). Pages
 //! fetched wait for the CPU in its [`backlog`], so requests go out on time.
-//! [`exit`] names how a command ended, as its exit status.
+//! [`exit`] names how a command ended, as its exit status. [`tripwire`] keeps a
+//! report file whose reading killed the process from killing every later run.
 //! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
 
 pub mod decode;
@@ -49,3 +50,4 @@ pub mod shard;
 pub mod layout;
 pub mod state;
 pub mod exit;
+pub mod tripwire;

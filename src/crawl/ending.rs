@@ -108,7 +108,7 @@ impl Crawler {
         for (host, why) in self.fetcher.paused_hosts() {
             state.set_host(&host, HostStatus::Paused, &why, &self.run_id)?;
         }
-        let (dataset, unassembled) = build_dataset(&state, layout, &self.run_id, Reuse::Extractions, self.config.discover.min_report_year)?;
+        let (dataset, unassembled) = build_dataset(&state, layout, &self.tripwire, &self.run_id, Reuse::Extractions, self.config.discover.min_report_year)?;
         let finished_at = Utc::now();
         let mut summary = Summary {
             run_id: self.run_id.clone(),

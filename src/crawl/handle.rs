@@ -18,6 +18,7 @@ use crate::extract::{self, SourceType, stored::{self, Stored}};
 use crate::fetch::{Fetched, Validators};
 use crate::seeds::Seed;
 use crate::state::{Extracted, Job, Outcome, PageRecord, ReportEntry};
+use crate::tripwire::Tripwire;
 
 impl Crawler {
     /// Hands a fetched page to the backlog's handler threads, off the async workers.
@@ -150,7 +151,7 @@ impl Crawler {
             _ => Vec::new(),
         };
         let extracted = match &report {
-            Some(r) => Some(kept(&read_report(job, page, r, doc.as_ref().zip(html)))?),
+            Some(r) => Some(kept(&read_report(&self.tripwire, job, page, r, doc.as_ref().zip(html)))?),
             None => None,
         };
         drop(doc);
@@ -173,7 +174,7 @@ impl Crawler {
     fn attachment(&self, job: &Job, page: &Fetched, stored: PageRecord, report_id: &str) -> Result<Outcome> {
         let id = report_id.to_string();
         let year = self.state.ask_blocking(move |state| state.report_year(&id))?;
-        let read = Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), year, page.fetched_at.timestamp());
+        let read = self.tripwire.read_file(&page.body, page.header("content-type"), Some(&job.host), year, page.fetched_at.timestamp());
         let outcome = Outcome::Attachment(read.source_type);
         let extracted = kept(&read)?;
         let (canonical, report_id) = (job.canonical.clone(), report_id.to_string());
@@ -225,7 +226,7 @@ impl Crawler {
 
 /// What a report holds: its page's tables, or a report file's (linked straight from
 /// a list, with no HTML page).
-fn read_report(job: &Job, page: &Fetched, report: &ReportEntry, html: Option<(&crate::html::Page, &Decoded)>) -> Stored {
+fn read_report(tripwire: &Tripwire, job: &Job, page: &Fetched, report: &ReportEntry, html: Option<(&crate::html::Page, &Decoded)>) -> Stored {
     let fetched_at = page.fetched_at.timestamp();
     match html {
         Some((doc, decoded)) => Stored {
@@ -234,7 +235,7 @@ fn read_report(job: &Job, page: &Fetched, report: &ReportEntry, html: Option<(&c
             encoding: decoded.encoding_name().to_string(),
             fetched_at,
         },
-        None => Stored::of_file(&page.body, page.header("content-type"), Some(&job.host), report.year, fetched_at),
+        None => tripwire.read_file(&page.body, page.header("content-type"), Some(&job.host), report.year, fetched_at),
     }
 }
 

@@ -51,6 +51,7 @@ use crate::layout::Layout;
 use crate::seeds::Seed;
 use crate::shard::Shard;
 use crate::state::{CommitFailure, Job, State, StateWriter, run_id};
+use crate::tripwire::Tripwire;
 use progress::Progress;
 use scheduler::{Next, Scheduler};
 use tally::Tally;
@@ -85,6 +86,8 @@ struct Crawler {
     halt: OnceLock<Halt>,
     /// Pages fetched and waiting to be handled, one per core at a time.
     backlog: Backlog,
+    /// Report files that killed earlier runs, not read again.
+    tripwire: Tripwire,
 }
 
 /// Why a run stops before its end.
@@ -222,6 +225,7 @@ impl Crawler {
             stopping: CancellationToken::new(),
             halt: OnceLock::new(),
             backlog,
+            tripwire: Tripwire::open(&layout.state())?,
         });
         Ok((crawler, spawned))
     }

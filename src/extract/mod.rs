@@ -91,6 +91,14 @@ pub struct Extraction {
     pub text: String,
 }
 
+impl Extraction {
+    /// A report file of `kind` whose tables cannot be read, and why.
+    pub fn nothing(kind: SourceType, why: &str) -> Extraction {
+        let warnings = vec![format!("{} report: {why}", kind.as_str())];
+        Extraction { format: Format::Legacy, facts: Vec::new(), checks_failed: Vec::new(), warnings, text: String::new() }
+    }
+}
+
 /// Extracts an HTML report page. `year` (the report year, when known) only decides
 /// the format of a report whose tables are missing.
 pub fn extract_html(html: &str, year: Option<i32>) -> Extraction {

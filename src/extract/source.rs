@@ -1,7 +1,7 @@
 //! A report file's type, from its first bytes (never its URL or its Content-Type,
 //! which portals get wrong), and the reader each type goes to.
 
-use super::{Extraction, Format, docx_to_html, extract_html, extract_pdf, workbook_to_html};
+use super::{Extraction, docx_to_html, extract_html, extract_pdf, workbook_to_html};
 use crate::decode::decode;
 
 /// What a fetched report file is.
@@ -56,16 +56,7 @@ pub fn extract_file(kind: SourceType, body: &[u8], content_type: Option<&str>, h
         SourceType::Pdf => extract_pdf(body, year).map(|extraction| (extraction, "binary".to_string())),
         _ => as_html(kind, body, content_type, host).map(|(html, encoding)| (extract_html(&html, year), encoding)),
     };
-    extracted.unwrap_or_else(|why| {
-        let nothing = Extraction {
-            format: Format::Legacy,
-            facts: Vec::new(),
-            checks_failed: Vec::new(),
-            warnings: vec![format!("{} report: {why}", kind.as_str())],
-            text: String::new(),
-        };
-        (nothing, "binary".to_string())
-    })
+    extracted.unwrap_or_else(|why| (Extraction::nothing(kind, &why), "binary".to_string()))
 }
 
 /// A report file as HTML for the extractor, with the text encoding it had; or why its

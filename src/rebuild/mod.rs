@@ -23,13 +23,14 @@ use crate::fetch::{RecordRef, archive::read_response};
 use crate::layout::Layout;
 use crate::place::Division;
 use crate::state::{Extracted, ReportEntry, State, run_id};
+use crate::tripwire::Tripwire;
 use rows::{assemble, division_of, partition, report_extraction};
 
 /// Rebuilds the dataset from the reports in the state, each from its kept
 /// extraction or from the raw archive, as `reuse` says: what every crawl ends with
 /// (reusing) and what `nianbao extract` runs (not reusing).
 /// The coverage table covers report years from `first_year` (`discover.min_report_year`).
-pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse, first_year: i32) -> Result<(Written, Vec<String>)> {
+pub fn build_dataset(state: &State, layout: &Layout, tripwire: &Tripwire, run_id: &str, reuse: Reuse, first_year: i32) -> Result<(Written, Vec<String>)> {
     let reports = state.reports()?;
     let found = coverage_rows::found_reports(state, &reports)?;
     // Each report is placed once: its division decides its partition and its columns.
@@ -41,7 +42,7 @@ pub fn build_dataset(state: &State, layout: &Layout, run_id: &str, reuse: Reuse,
     let mut problems = Vec::new();
     let mut lost = Vec::new();
     let written = dataset::write(&layout.out, run_id, partitions, |(entry, division)| {
-        match isolated(|| report_rows(state, layout, reuse, entry, *division)) {
+        match isolated(|| report_rows(state, layout, tripwire, reuse, entry, *division)) {
             Ok(Ok(item)) => Some(item),
             Ok(Err(e)) => {
                 problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
@@ -72,11 +73,11 @@ pub enum Reuse {
 
 /// A report's rows, from what the crawl kept of its page and files where `reuse`
 /// allows, else from the raw archive.
-fn report_rows(state: &State, layout: &Layout, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<ReportWithFacts> {
+fn report_rows(state: &State, layout: &Layout, tripwire: &Tripwire, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<ReportWithFacts> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     let from_archive = |record: &RecordRef| -> Result<Stored> {
         let stored = read_response(&layout.raw(), record)?;
-        Ok(Stored::of_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp()))
+        Ok(tripwire.read_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp()))
     };
     let reusing = reuse == Reuse::Extractions;
     let kept_page = reusing.then(|| reusable(state.extracted(&entry.report_id, entry.version), &entry.url, "page"));
@@ -123,7 +124,8 @@ pub fn extract_offline(out: &Path, first_year: i32) -> Result<(Written, Vec<Stri
     }
     let state = State::open(&layout.state())?;
     let run_id = format!("extract-{}", run_id(Utc::now()));
-    build_dataset(&state, &layout, &run_id, Reuse::Nothing, first_year)
+    let tripwire = Tripwire::open(&layout.state())?;
+    build_dataset(&state, &layout, &tripwire, &run_id, Reuse::Nothing, first_year)
 }
 
 
@@ -186,12 +188,12 @@ mod tests {
     fn a_report_the_crawl_extracted_page_and_file_of_is_built_without_the_raw_archive() {
         let dir = tempfile::tempdir().unwrap();
         let state = crawled(dir.path(), Some(2024));
-        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), "r2", Reuse::Extractions, 2024).unwrap();
+        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(written.reports, 1);
         assert!(written.facts > 50, "the attached file's facts: {}", written.facts);
         // Extracting anew needs the archive, which holds nothing.
-        let (_, problems) = build_dataset(&state, &Layout::new(dir.path()), "r3", Reuse::Nothing, 2024).unwrap();
+        let (_, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r3", Reuse::Nothing, 2024).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
@@ -199,7 +201,7 @@ mod tests {
     fn a_file_read_for_another_report_year_is_read_again() {
         let dir = tempfile::tempdir().unwrap();
         let state = crawled(dir.path(), Some(2023));
-        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), "r2", Reuse::Extractions, 2024).unwrap();
+        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
         assert_eq!((written.reports, problems.len()), (0, 1), "the archive was asked for the file: {problems:?}");
     }
 }
