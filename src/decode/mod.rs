@@ -86,7 +86,8 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> D
         {
             return Decoded { text, encoding, decision, malformed: 0 };
         }
-        // A declared UTF-8 survives a handful of bad bytes when the rest reads as UTF-8.
+        // A declared UTF-8 that the bytes mostly confirm wins; the bytes that are not
+        // UTF-8 (a footer in GBK) become replacement characters, as in a browser.
         if encoding == UTF_8
             && let Some(malformed) = mostly_utf8(bytes)
         {
@@ -104,29 +105,31 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> D
     Decoded { text, encoding, decision, malformed }
 }
 
-/// For bytes that are UTF-8 but for a few malformed sequences (a stray byte, a page cut
-/// mid-character): how many. None when they are not UTF-8, or have more errors than a
-/// damaged UTF-8 page would (one per 10 kB, at least 8), or too few valid multi-byte
-/// characters to tell (a GBK page is almost all malformed as UTF-8).
+/// For bytes that are mostly UTF-8 (a stray byte, a page cut mid-character, a footer
+/// pasted in GBK): how many malformed sequences they hold. Mostly means that the bytes
+/// of valid multi-byte characters outnumber the malformed bytes [`UTF8_MAJORITY`] to
+/// one, however long the page: a GBK page read as UTF-8 is almost all malformed, and a
+/// few valid sequences in it are chance.
 fn mostly_utf8(bytes: &[u8]) -> Option<usize> {
-    let limit = 8 + bytes.len() / 10_000;
-    let (mut rest, mut errors, mut wide) = (bytes, 0usize, 0usize);
+    let (mut rest, mut errors, mut wide, mut malformed) = (bytes, 0usize, 0usize, 0usize);
     loop {
         let (valid, error) = match std::str::from_utf8(rest) {
             Ok(text) => (text, None),
             Err(e) => (std::str::from_utf8(&rest[..e.valid_up_to()]).expect("valid up to here"), Some(e)),
         };
-        wide += valid.chars().filter(|c| !c.is_ascii()).count();
+        wide += valid.len() - valid.chars().filter(char::is_ascii).count();
         let Some(e) = error else { break };
-        errors += 1;
-        if errors > limit {
-            return None;
-        }
         // A sequence cut by the end of the page is one error too.
-        rest = &rest[e.valid_up_to() + e.error_len().unwrap_or(rest.len() - e.valid_up_to())..];
+        let bad = e.error_len().unwrap_or(rest.len() - e.valid_up_to());
+        (errors, malformed) = (errors + 1, malformed + bad);
+        rest = &rest[e.valid_up_to() + bad..];
     }
-    (wide > 0 && wide >= 4 * errors).then_some(errors)
+    (wide > 0 && wide >= UTF8_MAJORITY * malformed).then_some(errors)
 }
+
+/// How many bytes of valid multi-byte UTF-8 a page needs per malformed byte to be read
+/// as UTF-8 with replacement characters, as a browser reads a page declared UTF-8.
+const UTF8_MAJORITY: usize = 4;
 
 /// Malformed sequences in `bytes` read as `encoding`.
 fn malformed_count(encoding: &'static Encoding, bytes: &[u8]) -> usize {
@@ -197,7 +200,7 @@ const DETECTOR_BYTES: usize = 16 * 1024;
 
 /// Detects an undeclared (or wrongly declared) page's encoding. Two exact tests come
 /// first because they are decisive and a hundred times faster than statistics:
-/// non-ASCII bytes that are valid UTF-8 (but for a few damaged sequences) are UTF-8, and on a `.cn` host bytes that
+/// non-ASCII bytes that are mostly valid UTF-8 are UTF-8, and on a `.cn` host bytes that
 /// decode cleanly as GBK are GBK (the portals' only legacy encoding). chardetng,
 /// hinted with the top-level domain, decides the rest.
 fn detect(bytes: &[u8], host: Option<&str>) -> &'static Encoding {
@@ -301,6 +304,61 @@ mod tests {
         // A GBK page is not "UTF-8 with errors".
         let d = decode(&gbk(&page.replace("utf-8", "gbk")), None, Some("www.kmgd.gov.cn"));
         assert_eq!((d.encoding, d.malformed), (GBK, 0));
+    }
+
+    /// A UTF-8 report page of about 15 kB, its footer pasted in GBK.
+    fn report_with_gbk_footer(footer: &str) -> Vec<u8> {
+        let body = "<tr><td>（一）予以公开</td><td>1234</td></tr>".repeat(250);
+        let mut page = format!("<html><head><meta charset=\"utf-8\"><title>{REPORT}</title></head><body><table>{body}</table><div class=\"footer\">").into_bytes();
+        page.extend_from_slice(&gbk(footer));
+        page.extend_from_slice(b"</div></body></html>");
+        page
+    }
+
+    #[test]
+    fn a_utf8_report_with_a_footer_in_gbk_stays_utf8() {
+        // 17 characters of GBK, in a 15 kB page: declared in the header, the meta, or not at all.
+        let page = report_with_gbk_footer("版权所有：高平市人民政府办公室主办");
+        assert!(page.len() > 10_000, "{}", page.len());
+        for header in [Some("text/html; charset=utf-8"), Some("text/html"), None] {
+            let d = decode(&page, header, Some("www.sxgp.gov.cn"));
+            assert_eq!(d.encoding, UTF_8, "{header:?}");
+            assert!(d.malformed > 8, "{}", d.malformed);
+            assert!(d.text.contains(REPORT) && d.text.contains("（一）予以公开"), "the report's own text is whole");
+        }
+    }
+
+    #[test]
+    fn the_utf8_majority_is_a_ratio_of_bytes_not_a_count_of_errors() {
+        // Four bytes of valid multi-byte UTF-8 per malformed byte: UTF-8. One fewer: not.
+        let at = |wide_chars: usize, stray: usize| {
+            let mut page = "年".repeat(wide_chars).into_bytes();
+            page.extend(std::iter::repeat_n(0xFF, stray));
+            mostly_utf8(&page)
+        };
+        assert_eq!(at(12, 9), Some(9), "36 bytes of UTF-8 against 9 stray bytes");
+        assert_eq!(at(12, 10), None, "36 against 10");
+        assert_eq!(at(4_000, 3_000), Some(3_000), "a long page keeps thousands of stray bytes as replacements");
+        assert_eq!(at(0, 1), None, "no valid multi-byte character: nothing to tell");
+        // GBK text is GBK, declared UTF-8 or not.
+        let page = gbk(&REPORT.repeat(50));
+        assert_eq!(mostly_utf8(&page), None);
+        assert_eq!(decode(&page, Some("text/html; charset=utf-8"), Some("www.sxgp.gov.cn")).encoding, GBK);
+    }
+
+    proptest::proptest! {
+        /// A UTF-8 report keeps its text, whatever short footer in GBK it carries and
+        /// whatever it declares: the footer never costs the report.
+        #[test]
+        fn no_short_gbk_footer_costs_a_utf8_report_its_text(
+            footer in proptest::collection::vec(proptest::sample::select("主办单位高平市人民政府办公室版权所有联系我们网站地图备案号晋ICP".chars().collect::<Vec<_>>()), 1..200),
+            header in proptest::sample::select(vec![Some("text/html; charset=utf-8"), Some("text/html"), None]),
+        ) {
+            let page = report_with_gbk_footer(&footer.into_iter().collect::<String>());
+            let d = decode(&page, header, Some("www.sxgp.gov.cn"));
+            proptest::prop_assert_eq!(d.encoding, UTF_8);
+            proptest::prop_assert!(d.text.contains(REPORT));
+        }
     }
 
     #[test]
