@@ -174,6 +174,35 @@ fn a_seed_list_without_an_earlier_seed_does_not_crawl_it_and_says_so() {
 }
 
 #[test]
+fn a_stop_in_the_first_moments_of_a_run_ends_it_cleanly() {
+    // Stopped before any page is in, and while the report column's only list page is
+    // in flight (the column known, none of its pages fetched).
+    for moment in [None, Some("/")] {
+        let list = format!("<a href=\"{REPORT}\">昆明市官渡区2024年政府信息公开工作年度报告</a>");
+        let site = site()
+            .page("/", Page::html(200, "<a href=\"/nb/\">政府信息公开年报</a>"))
+            .page("/nb/", Page { delay: Some(Duration::from_millis(1500)), ..Page::html(200, &list) });
+        let web = MockWeb::start(vec![site]);
+        let setup = CrawlSetup::new(&web, &[HOST], &[format!("http://{HOST}/,,530111")], "per_host_rps = 50.0");
+        let child = setup.command().stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let started = Instant::now();
+        while moment.is_some_and(|path| !web.hits().iter().any(|h| h.path == path)) {
+            assert!(started.elapsed() < Duration::from_secs(30), "the crawl never fetched {moment:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(143), "stopped at {moment:?}: {}", stderr(&out));
+        let runs = std::fs::read_dir(setup.out().join("runs")).map_or(0, |d| d.count());
+        assert_eq!(runs, 1, "stopped at {moment:?}: the run's summary is kept");
+        assert!(setup.out().join("coverage").is_dir(), "stopped at {moment:?}: the coverage table is written");
+        let extract = Command::new(env!("CARGO_BIN_EXE_nianbao")).args(["extract", "--out"]).arg(setup.out()).output().unwrap();
+        assert!(extract.status.success(), "stopped at {moment:?}: {}", stderr(&extract));
+    }
+}
+
+#[test]
 fn sigint_and_sigterm_stop_the_run_write_what_was_collected_and_the_next_run_resumes() {
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         // The report comes at once; the list's other pages answer slowly, so the run
@@ -200,6 +229,9 @@ fn sigint_and_sigterm_stop_the_run_write_what_was_collected_and_the_next_run_res
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(summary["ended"], "interrupted");
         assert_eq!(summary["dataset"]["reports"], 1, "the report collected before the signal is in the dataset");
+        let host = &summary["hosts"][0];
+        assert_eq!((&host["host"], &host["finish"]), (&serde_json::json!(HOST), &serde_json::json!("interrupted")), "{host}");
+        assert!(host["reason"].as_str().unwrap().contains("pages to fetch; the next run resumes them"), "{host}");
         assert!(web.hits().iter().filter(|h| h.path.starts_with("/slow/")).count() < 20, "the run stopped fetching");
 
         let resumed = setup.command().arg("--json").output().unwrap();

@@ -256,6 +256,16 @@ mod tests {
     }
 
     #[test]
+    fn a_column_whose_list_pages_are_all_pending_is_read_as_pending() {
+        // As a run stopped in its first seconds leaves it: its coverage must still be written.
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).unwrap();
+        state.add_job(&job("l", PageKind::List)).unwrap();
+        let walks = state.column_walks().unwrap();
+        assert_eq!((walks[0].pages, walks[0].pending, walks[0].over_budget, walks[0].robots_disallowed), (1, 1, 0, 0));
+    }
+
+    #[test]
     fn second_run_on_the_same_state_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let _first = State::open(dir.path()).unwrap();

@@ -62,14 +62,16 @@ pub struct Sighting {
 }
 
 impl State {
-    /// Every report column found, per seed, with how its walk ended.
+    /// Every report column found, per seed, with how its walk ended. (`IS`, not `=`:
+    /// a pending page has no outcome, and `NULL = x` would make a column whose pages
+    /// are all pending sum to NULL.)
     pub fn column_walks(&self) -> Result<Vec<ColumnWalk>> {
         let mut stmt = self.db.prepare(
             "SELECT host, seed, json_extract(target, '$.department') AS department,
                     COALESCE(json_extract(target, '$.column'), '') AS name,
                     json_extract(target, '$.url') AS url, MIN(rowid), COUNT(*) AS pages,
-                    SUM(status = 'pending') AS pending, SUM(outcome = ?1) AS over_budget,
-                    SUM(outcome = ?2) AS robots,
+                    SUM(status IS 'pending') AS pending, SUM(outcome IS ?1) AS over_budget,
+                    SUM(outcome IS ?2) AS robots,
                     MAX(CASE WHEN status = 'failed' AND outcome NOT IN (?1, ?2) THEN outcome END) AS failed
              FROM frontier WHERE kind = 'list' GROUP BY host, seed, department, name ORDER BY MIN(rowid)",
         )?;
