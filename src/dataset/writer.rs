@@ -5,11 +5,16 @@
 //! reports at a time so memory does not grow with a partition, then fsynced. The
 //! staged partition directory then takes the place of the published one in one step
 //! (Linux `renameat2` with `RENAME_EXCHANGE`); the old files, now in the staging
-//! tree, are removed when the whole rebuild is done. So a reader, even during a rebuild
-//! or after a kill, sees each partition either as it was or as it is now: never half a
-//! file, never the old and the new file side by side (duplicate rows). Partitions that
-//! no longer hold any report lose their files at the end. Rows are sorted, so the same reports give the
-//! same files.
+//! tree, are removed when the whole rebuild is done. A partition's file has the same
+//! name in every rebuild ([`PART_FILE`]; the run is in its metadata), so a path a
+//! reader listed before a swap names the new file after it. So a reader, even during a
+//! rebuild or after a kill, finds every partition, and every file it listed, whole:
+//! either as it was or as it is now, never half a file, never the old and the new
+//! file side by side (duplicate rows). A reader that lists the tables while a rebuild
+//! moves a report from one partition to another can see it in both or neither; the
+//! Delta Lake output (`lake`) gives readers whole versions. Partitions that no longer
+//! hold any report lose their files at the end. Rows are sorted, so the same reports
+//! give the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -60,7 +65,7 @@ pub fn write<E>(
     let mut build = Build {
         out: out.to_path_buf(),
         staging,
-        file_name: format!("part-{run_id}-0.parquet"),
+        file_name: PART_FILE.to_string(),
         provenance: provenance(run_id),
         kept: BTreeSet::new(),
         written: Written::default(),
@@ -151,6 +156,10 @@ const TABLES: [(&str, usize, Batch); 3] =
 
 /// The coverage table, partitioned like the others by its bodies' provinces and years.
 const COVERAGE: &str = "coverage";
+
+/// Every partition's file: one name, whatever the run, so that a reader who listed
+/// it before a rebuild opens the rebuilt file at the same path.
+pub const PART_FILE: &str = "part-0.parquet";
 
 /// The staging tree under the output directory: hidden, beside the tables.
 const STAGING: &str = ".staging";
@@ -333,7 +342,7 @@ mod tests {
         let mut unknown = item("u", "云南省", 2023);
         unknown.report.partition.year = None;
         write_items(out.path(), "run7", vec![item("a", "云南省", 2023), unknown]);
-        let file = out.path().join("reports/province=云南省/year=0/part-run7-0.parquet");
+        let file = out.path().join("reports/province=云南省/year=0").join(PART_FILE);
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(File::open(&file).unwrap()).unwrap();
         use parquet::file::reader::FileReader;
         let kv: BTreeMap<String, String> = reader
@@ -349,7 +358,7 @@ mod tests {
         assert_eq!(kv["nianbao.version"], env!("CARGO_PKG_VERSION"));
         assert!(kv["nianbao.extractor"].starts_with("nianbao "));
         assert!(kv["nianbao.built_at"].ends_with('Z'));
-        assert!(out.path().join("facts/province=云南省/year=2023/part-run7-0.parquet").exists());
+        assert!(out.path().join("facts/province=云南省/year=2023").join(PART_FILE).exists());
     }
 
     #[test]
@@ -358,7 +367,7 @@ mod tests {
         write_items(out.path(), "run1", vec![item("a", "云南省", 2023), item("b", "云南省", 2022)]);
         // What a writer killed mid-file leaves: a hidden temporary file.
         let partition = out.path().join("reports/province=云南省/year=2023");
-        std::fs::write(partition.join(".part-run2-0.parquet.tmp"), b"PAR1 half a file").unwrap();
+        std::fs::write(partition.join(".part-0.parquet.tmp"), b"PAR1 half a file").unwrap();
         let listed: Vec<_> = part_files(&out.path().join("reports")).unwrap().into_iter().map(|(p, ..)| p).collect();
         assert_eq!(listed.len(), 2, "readers see only complete part files: {listed:?}");
 
@@ -366,12 +375,12 @@ mod tests {
         let written = write_items(out.path(), "run3", vec![item("a", "云南省", 2023)]);
         assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1, coverage_rows: 0 });
         let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, vec!["part-run3-0.parquet".to_string()]);
+        assert_eq!(names, vec![PART_FILE.to_string()]);
         assert!(!out.path().join("reports/province=云南省/year=2022").exists(), "an emptied partition is removed");
     }
 
     #[test]
-    fn a_reader_during_a_rebuild_sees_every_partition_once() {
+    fn a_reader_during_a_rebuild_sees_every_partition_once_and_reads_every_file_it_listed() {
         let out = tempfile::tempdir().unwrap();
         let items = || (0..40).map(|i| item(&format!("r{i}"), "云南省", 2000 + i)).collect::<Vec<_>>();
         write_items(out.path(), "run1", items());
@@ -384,6 +393,16 @@ mod tests {
                     let mut years: Vec<i32> = files.iter().map(|(_, _, year)| year.parse().unwrap()).collect();
                     years.sort();
                     assert_eq!(years, (2000..2040).collect::<Vec<_>>(), "each partition exactly once, at every moment");
+                    // As pyarrow reads a dataset: list first, then open each file listed.
+                    let rows: i64 = files
+                        .iter()
+                        .map(|(path, ..)| {
+                            use parquet::file::reader::FileReader;
+                            let file = File::open(path).unwrap_or_else(|e| panic!("{} listed, then {e}", path.display()));
+                            parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap().metadata().file_metadata().num_rows()
+                        })
+                        .sum();
+                    assert_eq!(rows, 40, "every row, at every moment");
                     seen += 1;
                 }
                 seen
