@@ -242,7 +242,13 @@ fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk
             None => (Status::NoColumn, format!("no report column found on {}", portal.host)),
         };
     }
-    for c in columns {
+    // A column whose list page failed on another host's account (a redirect to a portal
+    // that is gone) or its own (a redirect loop) is that link's failure: while the
+    // portal's other columns were walked, they decide, and the failed one is named.
+    let elsewhere = |c: &&ColumnWalk| c.failed == Some(Outcome::Failed(FailureKind::Failed)) || (c.failed.is_some() && c.host != portal.host);
+    let (failed_links, own): (Vec<&ColumnWalk>, Vec<&ColumnWalk>) = columns.iter().copied().partition(elsewhere);
+    let deciding = if own.is_empty() { &failed_links } else { &own };
+    for c in deciding {
         let name = &c.name;
         if c.pending > 0 {
             return (Status::NotCrawled, format!("column «{name}»: {} list pages not fetched, the last run stopped first", c.pending));
@@ -258,8 +264,12 @@ fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk
             return (status, format!("column «{name}»: a list page failed ({outcome})"));
         }
     }
-    let walked: Vec<String> = columns.iter().map(|c| format!("«{}» ({} list pages)", c.name, c.pages)).collect();
-    (Status::NotListed, format!("walked to the end: {}; no report for the year", walked.join(", ")))
+    let walked: Vec<String> = deciding.iter().map(|c| format!("«{}» ({} list pages)", c.name, c.pages)).collect();
+    let mut evidence = format!("walked to the end: {}; no report for the year", walked.join(", "));
+    for c in failed_links.iter().filter(|_| !own.is_empty()) {
+        evidence.push_str(&format!("; column «{}» not walked: its list page failed ({})", c.name, c.failed.map_or(String::new(), |o| o.to_string())));
+    }
+    (Status::NotListed, evidence)
 }
 
 /// A row with only its year and deadline filled in.

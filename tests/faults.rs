@@ -164,3 +164,39 @@ fn replies_that_trickle_in_use_up_the_hosts_wait_budget() {
     assert_eq!(status, "paused");
     assert!(reason.contains("crawl.max_wait_per_host_secs = 1"), "{reason}");
 }
+
+#[test]
+fn dead_links_to_other_hosts_fail_those_links_not_the_portal_that_links_them() {
+    // A healthy portal: one column with its report, one column link that redirects to
+    // a portal that moved away, and three links to other portals that are down.
+    const PORTAL: &str = "www.deadlink.gov.cn";
+    let dead = ["moved-away.gov.cn", "www.gone1.gov.cn", "www.gone2.gov.cn", "www.gone3.gov.cn"];
+    let home: String = ["<a href=\"/nb/\">政府信息公开年报</a><a href=\"/nb2/\">政府信息公开工作年度报告</a>".to_string()]
+        .into_iter()
+        .chain(dead[1..].iter().map(|h| format!("<a href=\"http://{h}/nb/\">政府信息公开年报</a>")))
+        .collect();
+    let site = Site::empty(PORTAL)
+        .html("/", &home)
+        .html("/nb/", "<a href=\"/a/2023.html\">死链县人民政府2023年政府信息公开工作年度报告</a>")
+        .article("/a/2023.html", "gaoping_2023_trs_word_cells")
+        .page("/nb2/", Page::html(302, "").header("Location", "http://moved-away.gov.cn/nb/"));
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &[PORTAL], &[format!("http://{PORTAL}/,死链县人民政府,")], "per_host_rps = 50.0\nretries = 0");
+    // The dead hosts answer nothing: a closed port on loopback.
+    let pins: String = dead.iter().map(|h| format!("\"{h}\" = \"127.0.0.1:1\"\n")).collect();
+    let config = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(&setup.config, config + &pins).unwrap();
+    let out = setup.command().output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(0), "one portal, healthy: the run is no outage\n{log}");
+    assert_eq!(setup.outcome(&format!("http://{PORTAL}/a/2023.html")).as_deref(), Some("report"));
+    assert_eq!(setup.outcome(&format!("http://{PORTAL}/nb2/index.html")).as_deref(), Some("failed"), "the link that led to the dead host fails");
+    let host: Option<String> = setup.state().query_row("SELECT status FROM hosts WHERE host = ?1", [PORTAL], |r| r.get(0)).ok();
+    assert_eq!(host, None, "the portal itself did not fail:\n{log}");
+    for (_, _, batch) in support::parquet_read::read_table(setup.out(), "coverage") {
+        for i in 0..batch.num_rows() {
+            let status = support::parquet_read::string(&batch, "status", i).unwrap();
+            assert_ne!(status, "unreachable", "{:?}", support::parquet_read::string(&batch, "evidence", i));
+        }
+    }
+}

@@ -16,7 +16,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
 use super::tally::get;
-use super::{Crawler, Halt, RunOptions};
+use super::{Crawler, Halt, RunOptions, host_of};
 use crate::rebuild::{Reuse, build_dataset};
 use crate::config::Config;
 use crate::exit::{Exit, Signal};
@@ -25,6 +25,7 @@ use crate::lake::handoff::{HandedOver, Handoff};
 use crate::lake::{Session, Target};
 use crate::layout::Layout;
 use crate::state::{HostStatus, State};
+use url::Url;
 
 /// The settings as the summary shows them: a proxy's credentials are not written
 /// into `runs/`.
@@ -126,7 +127,7 @@ impl Crawler {
             },
             dataset,
             pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
-            hosts: self.host_summaries(&state)?,
+            hosts: self.host_summaries(&state, signal)?,
             unassembled,
             lake: None,
             settings: Settings {
@@ -135,6 +136,10 @@ impl Crawler {
                 only_hosts: options.only_hosts,
             },
         };
+        // So that `nianbao stats` says which hosts the signal cut short, as the summary does.
+        for host in summary.hosts.iter().filter(|h| h.finish == Finish::Interrupted) {
+            state.set_host(&host.host, HostStatus::Interrupted, host.reason.as_deref().unwrap_or_default(), &self.run_id)?;
+        }
         summary.exit = summary.status(signal);
         summary.exit_code = summary.exit.code();
         summary.save(&layout.runs())?;
@@ -144,9 +149,15 @@ impl Crawler {
         Ok(summary)
     }
 
-    /// Every host the run fetched from, with how its crawl ended.
-    fn host_summaries(&self, state: &State) -> Result<Vec<HostSummary>> {
+    /// Every host the run fetched from, with how its crawl ended: a host with pages
+    /// left when a signal stopped the run was interrupted, whatever it fetched.
+    fn host_summaries(&self, state: &State, signal: Option<Signal>) -> Result<Vec<HostSummary>> {
+        let mut pending: std::collections::HashMap<String, i64> = match signal {
+            Some(_) => state.pending_by_host()?.into_iter().collect(),
+            None => Default::default(),
+        };
         let mut records: std::collections::HashMap<String, _> = state.hosts()?.into_iter().map(|r| (r.host.clone(), r)).collect();
+        let seeds: std::collections::HashSet<String> = self.seeds.keys().filter_map(|u| Some(host_of(&Url::parse(u).ok()?))).collect();
         let mut hosts: Vec<HostSummary> = self
             .tally
             .hosts()
@@ -156,6 +167,7 @@ impl Crawler {
                 HostSummary {
                     finish: record.as_ref().map_or(Finish::Done, |r| r.status.into()),
                     reason: record.map(|r| r.reason),
+                    seed: seeds.contains(&host),
                     host,
                     tally,
                 }
@@ -163,12 +175,33 @@ impl Crawler {
             .collect();
         // Hosts stopped before their first request (a budget used up) have no tally.
         hosts.extend(records.into_values().map(|r| HostSummary {
+            seed: seeds.contains(&r.host),
             host: r.host,
             tally: Default::default(),
             finish: r.status.into(),
             reason: Some(r.reason),
         }));
+        for host in &mut hosts {
+            if let Some(left) = pending.remove(&host.host).filter(|_| host.finish == Finish::Done) {
+                host.finish = Finish::Interrupted;
+                host.reason = Some(interrupted(signal, left));
+            }
+        }
+        // Hosts whose first page was still to fetch.
+        hosts.extend(pending.into_iter().map(|(host, left)| HostSummary {
+            seed: seeds.contains(&host),
+            host,
+            tally: Default::default(),
+            finish: Finish::Interrupted,
+            reason: Some(interrupted(signal, left)),
+        }));
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
         Ok(hosts)
     }
+}
+
+/// Why a host did not finish when a signal stopped the run.
+fn interrupted(signal: Option<Signal>, pages_left: i64) -> String {
+    let signal = signal.map_or("a signal", Signal::name);
+    format!("stopped by {signal} with {pages_left} pages to fetch; the next run resumes them")
 }

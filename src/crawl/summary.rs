@@ -67,9 +67,13 @@ pub struct HostSummary {
     pub host: String,
     #[serde(flatten)]
     pub tally: HostTally,
-    /// How its crawl ended: "done", or why not (budget, blocked, unreachable, paused).
+    /// How its crawl ended: "done", or why not (budget, blocked, unreachable, paused,
+    /// interrupted).
     pub finish: Finish,
     pub reason: Option<String>,
+    /// Whether a seed of the run is on this host: only those decide whether the run
+    /// was an outage, not hosts that links led to.
+    pub seed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +84,9 @@ pub enum Finish {
     Blocked,
     Unreachable,
     Paused,
+    /// The run was stopped by a signal with pages of the host still to fetch: the
+    /// next run resumes them.
+    Interrupted,
 }
 
 impl From<HostStatus> for Finish {
@@ -89,6 +96,7 @@ impl From<HostStatus> for Finish {
             HostStatus::Blocked => Finish::Blocked,
             HostStatus::Unreachable => Finish::Unreachable,
             HostStatus::Paused => Finish::Paused,
+            HostStatus::Interrupted => Finish::Interrupted,
         }
     }
 }
@@ -105,12 +113,13 @@ pub struct Settings {
 
 impl Summary {
     /// The exit status: an interrupted run says which signal; a run that collected
-    /// nothing, or whose failed hosts exceed `crawl.max_failed_hosts`, is an outage
+    /// nothing, or whose failed seed hosts exceed `crawl.max_failed_hosts`, is an outage
     /// for the alert to raise; lost reports are partial.
     pub fn status(&self, signal: Option<Signal>) -> Exit {
         let collected: u64 = self.hosts.iter().map(|h| h.tally.pages + h.tally.not_modified).sum();
-        let failed = self.hosts.iter().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget)).count();
-        let share = failed as f64 / self.hosts.len().max(1) as f64;
+        let seeds = self.hosts.iter().filter(|h| h.seed);
+        let failed = seeds.clone().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget | Finish::Interrupted)).count();
+        let share = failed as f64 / seeds.count().max(1) as f64;
         match signal {
             Some(signal) => Exit::Interrupted(signal),
             None if collected == 0 => Exit::Unavailable,
@@ -213,6 +222,7 @@ mod tests {
                     },
                     finish: *finish,
                     reason: None,
+                    seed: true,
                 })
                 .collect(),
             unassembled: Vec::new(),
@@ -235,6 +245,26 @@ mod tests {
         lenient.unassembled.push("http://a.gov.cn/r.html: record lost".into());
         assert_eq!(lenient.status(None).code(), 1);
         assert_eq!(ok.status(Some(Signal::Terminate)).code(), 143);
+    }
+
+    proptest::proptest! {
+        /// However many hosts that only links led to fail, and however, the run's
+        /// status is what its seeds' hosts make it.
+        #[test]
+        fn hosts_that_links_led_to_never_decide_the_exit_status(
+            seeds in proptest::collection::vec(proptest::sample::select(vec![Finish::Done, Finish::Budget, Finish::Unreachable, Finish::Blocked]), 1..6),
+            linked in proptest::collection::vec(proptest::sample::select(vec![Finish::Unreachable, Finish::Blocked, Finish::Paused, Finish::Done]), 0..40),
+        ) {
+            let hosts: Vec<(String, Finish)> = seeds.iter().enumerate().map(|(i, f)| (format!("s{i}.gov.cn"), *f)).collect();
+            let alone = summary(&hosts.iter().map(|(h, f)| (h.as_str(), 1, *f)).collect::<Vec<_>>());
+            let mut with_links = summary(&hosts.iter().map(|(h, f)| (h.as_str(), 1, *f)).collect::<Vec<_>>());
+            for (i, finish) in linked.iter().enumerate() {
+                let mut linked = summary(&[(&format!("l{i}.gov.cn"), 0, *finish)]).hosts.remove(0);
+                linked.seed = false;
+                with_links.hosts.push(linked);
+            }
+            proptest::prop_assert_eq!(with_links.status(None), alone.status(None));
+        }
     }
 
     #[test]

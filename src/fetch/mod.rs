@@ -188,6 +188,12 @@ impl Fetcher {
                 Ok(Hop::Redirect(next)) => next,
                 Err(failure) if visited.is_empty() => return Err(failure),
                 Err(Failure::OutOfScope(why)) => return Err(Failure::Failed(format!("redirect out of scope: {why}"))),
+                // Another host that cannot be reached is that host's failure: the link
+                // that led there fails, never the host it was found on.
+                Err(failure @ (Failure::Unreachable(_) | Failure::Blocked(_) | Failure::HostPaused(_))) if current.host_str() != url.host_str() => {
+                    let host = current.host_str().unwrap_or_default();
+                    return Err(Failure::Failed(format!("redirected to {host}, which failed: {} {}", failure.kind().as_str(), failure.reason())));
+                }
                 Err(failure) => return Err(failure),
             };
             visited.push(current);

@@ -44,6 +44,13 @@ impl State {
         .collect()
     }
 
+    /// How many pages each host has still to fetch.
+    pub fn pending_by_host(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.db.prepare("SELECT host, COUNT(*) FROM frontier WHERE status = 'pending' GROUP BY host")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Marks a page failed (or skipped) with its outcome.
     pub fn finish_job(&self, canonical: &str, outcome: Outcome) -> Result<()> {
         self.write(|db| set_status(db, canonical, outcome))

@@ -20,6 +20,8 @@ pub enum HostStatus {
     Unreachable,
     /// Paused for the rest of the run after repeated failures or its wait budget.
     Paused,
+    /// A signal stopped the run with pages of the host still to fetch.
+    Interrupted,
 }
 
 impl HostStatus {
@@ -29,6 +31,7 @@ impl HostStatus {
             HostStatus::Blocked => "blocked",
             HostStatus::Unreachable => "unreachable",
             HostStatus::Paused => "paused",
+            HostStatus::Interrupted => "interrupted",
         }
     }
 
@@ -44,6 +47,7 @@ impl HostStatus {
             "unreachable" => HostStatus::Unreachable,
             // "host-paused" is how states written before the enum said it.
             "paused" | "host-paused" => HostStatus::Paused,
+            "interrupted" => HostStatus::Interrupted,
             _ => return None,
         })
     }
