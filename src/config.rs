@@ -183,6 +183,19 @@ impl Config {
     /// concurrency never crawled a host, a 0-byte page cap made every host unreachable).
     pub fn validate(&self) -> Result<()> {
         let c = &self.crawl;
+        anyhow::ensure!(
+            !c.user_agent.trim().is_empty() && !c.user_agent.chars().any(char::is_control),
+            "crawl.user_agent = {:?} must be one line of visible text: it names the crawler to every portal",
+            c.user_agent
+        );
+        if !matches!(c.proxy.as_str(), "" | "none") {
+            let proxy = url::Url::parse(&c.proxy).map_err(|e| anyhow::anyhow!("crawl.proxy = {:?} is not a URL ({e})", c.proxy))?;
+            anyhow::ensure!(
+                matches!(proxy.scheme(), "http" | "https" | "socks5" | "socks5h") && proxy.host_str().is_some_and(|h| !h.is_empty()),
+                "crawl.proxy = {:?} is not an http://, https://, socks5:// or socks5h:// proxy with a host",
+                c.proxy
+            );
+        }
         rate("crawl.per_host_rps", c.per_host_rps)?;
         within("crawl.per_host_concurrency", c.per_host_concurrency, 1, 64)?;
         within("crawl.global_concurrency", c.global_concurrency, 1, 4096)?;
@@ -282,6 +295,13 @@ mod tests {
         assert!(refused("[crawl]\nbackoff_base_ms = 99999999999").contains("crawl.backoff_base_ms"));
         assert!(refused("[hosts.\"www.zt.gov.cn\"]\nper_host_concurrency = 0").contains("hosts.\"www.zt.gov.cn\".per_host_concurrency = 0"));
         assert!(Config::parse("[resolve]\n\"www.zt.gov.cn\" = \"nowhere\"").is_err());
+        assert!(refused("[crawl]\nuser_agent = \"a\\nb\"").contains("crawl.user_agent = \"a\\nb\" must be one line"));
+        assert!(refused("[crawl]\nuser_agent = \" \"").contains("crawl.user_agent"));
+        assert!(refused("[crawl]\nproxy = \"::::\"").contains("crawl.proxy = \"::::\" is not a URL"));
+        assert!(refused("[crawl]\nproxy = \"ftp://x:1\"").contains("is not an http://, https://, socks5:// or socks5h:// proxy"));
+        for good in ["none", "", "http://127.0.0.1:3128", "socks5h://user:pw@proxy.example:1080"] {
+            assert!(Config::parse(&format!("[crawl]\nproxy = \"{good}\"")).is_ok(), "{good}");
+        }
         let c = Config::parse("[hosts.\"www.zt.gov.cn\"]\nper_host_rps = 0.5").unwrap();
         assert_eq!((c.host_rps("www.zt.gov.cn"), c.host_rps("www.sxgp.gov.cn")), (0.5, 1.0));
     }

@@ -72,8 +72,10 @@ pub(super) async fn with_lake(
 }
 
 impl Crawler {
-    /// Waits for SIGINT or SIGTERM and stops the run; exits at once on a second one.
-    pub(super) async fn stop_on_signals(self: Arc<Self>) {
+    /// Waits for SIGINT or SIGTERM: while fetching, stops the run (pending pages stay
+    /// for the next run); once everything is fetched and the dataset is being written,
+    /// says so and lets the run finish. Exits at once on a second signal.
+    pub(super) async fn stop_on_signals(self: Arc<Self>, writing: bool) {
         let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
             tracing::warn!("cannot listen for SIGINT and SIGTERM: they will kill the run (which resumes next time)");
             return;
@@ -85,11 +87,18 @@ impl Crawler {
             }
         };
         let first = next(&mut interrupt, &mut terminate).await;
-        tracing::warn!(
-            "{}: stopping; the pages in hand are kept and the dataset written (send it again to stop at once)",
-            first.name()
-        );
-        self.halt(Halt::Signal(first));
+        if writing {
+            tracing::warn!(
+                "{}: every page is fetched and the dataset is being written: the run finishes first (send it again to stop at once)",
+                first.name()
+            );
+        } else {
+            tracing::warn!(
+                "{}: stopping; the pages in hand are kept and the dataset written (send it again to stop at once)",
+                first.name()
+            );
+            self.halt(Halt::Signal(first));
+        }
         let second = next(&mut interrupt, &mut terminate).await;
         eprintln!("nianbao: {} again: stopping now; the next run resumes from the last commit", second.name());
         std::process::exit(Exit::Interrupted(first).code().into());

@@ -207,6 +207,9 @@ impl Crawler {
         for miss in &found.near_misses {
             tracing::debug!(url = %job.target.url, "near miss: {miss}");
         }
+        for warning in &found.warnings {
+            tracing::warn!(url = %job.target.url, "{warning}");
+        }
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
         let canonical = job.canonical.clone();
         let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked))?;

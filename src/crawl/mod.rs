@@ -142,8 +142,10 @@ async fn crawl(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions
 
     let progress = Progress::start(crawler.tally.clone());
     let committer = tokio::spawn(crawler.clone().stop_if_a_commit_fails(commit_failure));
-    let signals = tokio::spawn(crawler.clone().stop_on_signals());
+    let signals = tokio::spawn(crawler.clone().stop_on_signals(false));
     crawler.clone().crawl_all(spawned).await?;
+    signals.abort();
+    let signals = tokio::spawn(crawler.clone().stop_on_signals(true));
     drop(progress);
     committer.abort();
     crawler.state.stop();

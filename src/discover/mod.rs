@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod classify;
 mod links;
 mod metadata;
+mod nesting;
 mod paging;
 
 use chrono::NaiveDate;
@@ -82,6 +83,8 @@ pub struct Target {
 pub struct Found {
     pub targets: Vec<Target>,
     pub near_misses: Vec<String>,
+    /// What about the page itself the crawl log should say (markup nested too deep).
+    pub warnings: Vec<String>,
 }
 
 /// Links read from one page, at the most: a portal's home page has a few hundred, a
@@ -91,6 +94,11 @@ const MAX_LINKS: usize = 5000;
 /// Reads a navigation page (portal, hub or list) found as `from`.
 pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Found {
     let mut found = Found::default();
+    let (html, flattened) = nesting::flatten_deep(html);
+    if flattened > 0 {
+        found.warnings.push(format!("markup nested past {} elements: {flattened} tags beyond that depth ignored", nesting::MAX_NESTING));
+    }
+    let html = &*html;
     let doc = Html::parse_document(html);
     let base = links::base_href(&doc, page_url);
     let mut links = links::links(&doc, html, &base);
@@ -186,6 +194,16 @@ mod tests {
             ]
         );
         assert_eq!(found.near_misses.len(), 1);
+    }
+
+    #[test]
+    fn a_portal_nesting_a_hundred_thousand_divs_is_read_in_linear_time_and_says_so() {
+        let n = 100_000;
+        let home = format!("{}<a href=\"/zfxxgk/zfxxgknb/\">政府信息公开年报</a>{}", "<div>".repeat(n), "</div>".repeat(n));
+        let url = Url::parse("http://www.sxgp.gov.cn/").unwrap();
+        let found = follow(&target(PageKind::Portal, 0), &url, &home, 4);
+        assert_eq!(found.targets.len(), 1, "the link deep inside is still found");
+        assert_eq!(found.warnings, vec![format!("markup nested past 512 elements: {} tags beyond that depth ignored", 2 * (n - 512))]);
     }
 
     #[test]

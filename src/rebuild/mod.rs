@@ -43,7 +43,13 @@ pub fn build_dataset(state: &State, layout: &Layout, tripwire: &Tripwire, run_id
     let mut lost = Vec::new();
     let written = dataset::write(&layout.out, run_id, partitions, |(entry, division)| {
         match isolated(|| report_rows(state, layout, tripwire, reuse, entry, *division)) {
-            Ok(Ok(item)) => Some(item),
+            Ok(Ok((item, stood_in))) => {
+                for record in &stood_in {
+                    tracing::warn!(url = entry.url, "raw archive record {} at {} unreadable: the crawl's extraction of it kept, the next crawl fetches it whole", record.file, record.offset);
+                }
+                lost.extend(stood_in);
+                Some(item)
+            }
             Ok(Err(e)) => {
                 problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
                 lost.extend(std::iter::once(&entry.record).chain(entry.attachments.iter().map(|a| &a.record)).cloned());
@@ -72,30 +78,39 @@ pub enum Reuse {
 }
 
 /// A report's rows, from what the crawl kept of its page and files where `reuse`
-/// allows, else from the raw archive.
-fn report_rows(state: &State, layout: &Layout, tripwire: &Tripwire, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<ReportWithFacts> {
+/// allows, else from the raw archive; with the archive records that could not be read
+/// and were stood in for by what the crawl kept of them.
+fn report_rows(state: &State, layout: &Layout, tripwire: &Tripwire, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<(ReportWithFacts, Vec<RecordRef>)> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
-    let from_archive = |record: &RecordRef| -> Result<Stored> {
-        let stored = read_response(&layout.raw(), record)?;
-        Ok(tripwire.read_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp()))
-    };
     let reusing = reuse == Reuse::Extractions;
-    let kept_page = reusing.then(|| reusable(state.extracted(&entry.report_id, entry.version), &entry.url, "page"));
-    let page = match kept_page.flatten() {
-        Some(page) => page,
-        None => from_archive(&entry.record)?,
+    let stood_in = std::cell::RefCell::new(Vec::new());
+    // Kept first when reusing; else the archive, and what was kept when the archive
+    // cannot give the record back (a WARC cut short): a report is never dropped while
+    // the state holds its extraction.
+    let read = |record: &RecordRef, kept: &dyn Fn() -> Option<Stored>| -> Result<Stored> {
+        if let Some(kept) = reusing.then(kept).flatten() {
+            return Ok(kept);
+        }
+        match read_response(&layout.raw(), record) {
+            Ok(stored) => Ok(tripwire.read_file(&stored.body, stored.header("content-type"), host.as_deref(), entry.year, stored.date.timestamp())),
+            Err(e) => match (!reusing).then(kept).flatten() {
+                Some(kept) => {
+                    stood_in.borrow_mut().push(record.clone());
+                    Ok(kept)
+                }
+                None => Err(e),
+            },
+        }
     };
+    let page = read(&entry.record, &|| reusable(state.extracted(&entry.report_id, entry.version), &entry.url, "page"))?;
     let read = report_extraction(entry, page, |file| {
         let for_this_year = || {
             let kept = state.attachment_extracted(&entry.report_id, &file.url)?;
             Ok(kept.filter(|(year, _)| *year == entry.year).map(|(_, extracted)| extracted))
         };
-        match reusing.then(|| reusable(for_this_year(), &entry.url, "attached file")).flatten() {
-            Some(file) => Ok(file),
-            None => from_archive(&file.record),
-        }
+        read(&file.record, &|| reusable(for_this_year(), &entry.url, "attached file"))
     })?;
-    assemble(entry, division, read)
+    Ok((assemble(entry, division, read)?, stood_in.into_inner()))
 }
 
 /// An extraction the crawl kept, if this extractor made it and it reads back;
@@ -155,7 +170,7 @@ mod tests {
         let record = |url: &str| PageRecord {
             url: url.into(),
             status: 200,
-            validators: Validators::default(),
+            validators: Validators { etag: Some("\"v1\"".into()), last_modified: None },
             sha256: "00".into(),
             record: RecordRef { file: "gone.warc.gz".into(), offset: 0, length: 10 },
             fetched_at: "2025-03-01T00:00:00+00:00".into(),
@@ -192,9 +207,14 @@ mod tests {
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(written.reports, 1);
         assert!(written.facts > 50, "the attached file's facts: {}", written.facts);
-        // Extracting anew needs the archive, which holds nothing.
-        let (_, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r3", Reuse::Nothing, 2024).unwrap();
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(state.earlier(PAGE).unwrap().is_some(), "the page would be asked for with its validators");
+        // Extracting anew reads the archive, which lost both records: the kept
+        // extractions stand in, and the pages are fetched whole by the next crawl.
+        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r3", Reuse::Nothing, 2024).unwrap();
+        assert_eq!((written.reports, problems), (1, Vec::<String>::new()));
+        assert!(written.facts > 50, "the attached file's facts: {}", written.facts);
+        assert!(state.earlier(PAGE).unwrap().is_none(), "no 304 for a page whose record is lost");
+        assert!(state.earlier(FILE).unwrap().is_none());
     }
 
     #[test]
