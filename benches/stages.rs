@@ -135,7 +135,7 @@ mod discover {
         let url = url::Url::parse(URL).unwrap();
         bencher.counter(BytesCount::of_str(PAGE.as_str())).bench(|| {
             let page = Page::parse(divan::black_box(PAGE.as_str()));
-            (read_article(&url, &page, None), attachments(&page, &url))
+            (read_article(&url, &page, None), attachments(&page, &url, &[]))
         });
     }
 }

@@ -105,7 +105,8 @@ fn targets() -> Vec<Fuzzed> {
             let page = nianbao::html::Page::parse(&text(b));
             let url = Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240126_1.html").unwrap();
             nianbao::discover::read_article(&url, &page, None);
-            nianbao::discover::attachments(&page, &url);
+            let framed = nianbao::discover::forward(&text(b), &url).to;
+            nianbao::discover::attachments(&page, &url, &framed);
         } },
         Fuzzed { name: "extract_tables", share: 12, seeds: pages, mutate, run: |b| {
             nianbao::extract::extract_html(&text(b), Some(2024));

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::handle::crawl_log;
 use super::Crawler;
-use crate::discover::{PageKind, canonical::report_id};
+use crate::discover::{PageKind, canonical::report_id, names_a_file};
 use crate::fetch::{Ask, BodyLimit, Earlier, Failure, Fetch, Fetched};
 use crate::state::{Change, HostStatus, Job, Outcome};
 
@@ -20,14 +20,6 @@ pub(super) enum Got {
     Archived(Fetched),
     /// Answered 304: the body is the stored copy of an earlier fetch.
     Unchanged(Earlier),
-}
-
-/// Whether a URL names a document file (by extension or a Hanweb `downfile.jsp`
-/// link), which gets the attachment size cap. The type itself is sniffed from bytes.
-fn is_file_link(url: &Url) -> bool {
-    let path = url.path().to_ascii_lowercase();
-    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".png", ".jpg", ".jpeg"].iter().any(|e| path.ends_with(e))
-        || path.ends_with("downfile.jsp")
 }
 
 impl Crawler {
@@ -49,7 +41,7 @@ impl Crawler {
         }
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
-        let is_file = job.target.kind == PageKind::Attachment || (is_article && is_file_link(&url));
+        let is_file = job.target.kind == PageKind::Attachment || (is_article && names_a_file(&url));
         // A POST (Hanweb's list windows) is no GET to revalidate.
         let earlier = match job.target.form {
             None => {
@@ -59,7 +51,8 @@ impl Crawler {
             Some(_) => None,
         };
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
-        let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref() };
+        let referrer = job.target.referrer.as_deref().and_then(|r| Url::parse(r).ok());
+        let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref(), referrer: referrer.as_ref() };
         match self.fetcher.fetch(&url, ask).await {
             Ok(Fetch::Page(page)) => {
                 self.tally.fetched(&job.host, page.status, page.body.len() as u64);

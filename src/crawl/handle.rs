@@ -13,7 +13,7 @@ use super::{Crawler, host_of};
 use crate::backlog::{Place, isolated};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
-use crate::discover::{self, PageKind, Target, canonical::{canonical, report_id}};
+use crate::discover::{self, Forward, PageKind, Target, canonical::{canonical, report_id}, disposition_filename, names_a_file};
 use crate::extract::{self, SourceType, stored::{self, Stored}};
 use crate::fetch::{Fetched, Validators};
 use crate::seeds::Seed;
@@ -101,8 +101,16 @@ impl Crawler {
             fetched_at: page.fetched_at.to_rfc3339(),
         };
         let decoded = (SourceType::sniff(&page.body) == SourceType::Html).then(|| decode(&page.body, page.header("content-type"), Some(&job.host)));
+        // An article or a file link answered by a page that only sends the visitor on
+        // (a refresh, a script redirect, a frameset) is followed there, as a redirect is.
+        // Navigation pages read their forwards in `discover::follow`.
+        let forward = match job.target.kind {
+            PageKind::Article | PageKind::Attachment => decoded.as_ref().map(|d| discover::forward(&d.text, &page.url)).unwrap_or_default(),
+            _ => Forward::default(),
+        };
         let outcome = match (job.target.kind, &job.target.report_id) {
-            (PageKind::Article, _) => self.article(job, &page, stored, decoded.as_ref())?,
+            _ if forward.only => self.forwarded(job, &page, stored, &forward)?,
+            (PageKind::Article, _) => self.article(job, &page, stored, decoded.as_ref(), &forward.to)?,
             (PageKind::Attachment, Some(report_id)) => self.attachment(job, &page, stored, report_id)?,
             _ => self.navigation(job, &page, stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
         };
@@ -113,9 +121,21 @@ impl Crawler {
         Ok(())
     }
 
+    /// A page that only sends the visitor on: the same page expected where it leads.
+    fn forwarded(&self, job: &Job, page: &Fetched, stored: PageRecord, forward: &Forward) -> Result<Outcome> {
+        let next: Vec<Job> = forward.to.iter().filter_map(|to| self.job_for(&job.seed, job.target.forwarded(to, &page.url)?)).collect();
+        let canonical = job.canonical.clone();
+        let (new, _) = self.state.ask_blocking(move |state| state.complete_article(&canonical, &stored, None, next, Outcome::Forwarded))?;
+        for next in new {
+            self.push(next);
+        }
+        Ok(Outcome::Forwarded)
+    }
+
     /// A page expected to be a report (or a report file linked from a list): its
-    /// report, if it is one, and its attachments to fetch, recorded in one step.
-    fn article(&self, job: &Job, page: &Fetched, stored: PageRecord, html: Option<&Decoded>) -> Result<Outcome> {
+    /// report, if it is one, and its attachments to fetch (with the pages it frames),
+    /// recorded in one step.
+    fn article(&self, job: &Job, page: &Fetched, stored: PageRecord, html: Option<&Decoded>, framed: &[Url]) -> Result<Outcome> {
         // One parse serves the metadata, the attachment links and the tables.
         let doc = html.map(|d| crate::html::Page::parse(&d.text));
         let meta = match &doc {
@@ -147,7 +167,7 @@ impl Crawler {
             None => (None, Outcome::NotAReport),
         };
         let attached = match (&report, &doc) {
-            (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url),
+            (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url, framed),
             _ => Vec::new(),
         };
         let extracted = match &report {
@@ -175,6 +195,14 @@ impl Crawler {
         let id = report_id.to_string();
         let year = self.state.ask_blocking(move |state| state.report_year(&id))?;
         let read = self.tripwire.read_file(&page.body, page.header("content-type"), Some(&job.host), year, page.fetched_at.timestamp());
+        // A link taken for a file by its text or its path is what its answer says: a
+        // web page with no report tables and no file name was no file.
+        let named = names_a_file(&page.url) || page.header("content-disposition").and_then(disposition_filename).is_some();
+        if read.source_type == SourceType::Html && read.extraction.facts.is_empty() && !named {
+            let canonical = job.canonical.clone();
+            self.state.ask_blocking(move |state| state.complete_article(&canonical, &stored, None, Vec::new(), Outcome::NotAFile))?;
+            return Ok(Outcome::NotAFile);
+        }
         let outcome = Outcome::Attachment(read.source_type);
         let extracted = kept(&read)?;
         let (canonical, report_id) = (job.canonical.clone(), report_id.to_string());
@@ -183,8 +211,8 @@ impl Crawler {
     }
 
     /// A report article's attached files, to fetch too: they often hold the tables.
-    fn attachments(&self, job: &Job, report: &ReportEntry, doc: &crate::html::Page, page_url: &Url) -> Vec<Job> {
-        discover::attachments(doc, page_url)
+    fn attachments(&self, job: &Job, report: &ReportEntry, doc: &crate::html::Page, page_url: &Url, framed: &[Url]) -> Vec<Job> {
+        discover::attachments(doc, page_url, framed)
             .into_iter()
             .filter_map(|u| {
                 let target = Target {
@@ -192,6 +220,8 @@ impl Crawler {
                     kind: PageKind::Attachment,
                     title: Some(report.title.clone()),
                     report_id: Some(report.report_id.clone()),
+                    referrer: Some(page_url.to_string()),
+                    hops: 0,
                     ..job.target.clone()
                 };
                 self.job_for(&job.seed, target)
@@ -210,13 +240,14 @@ impl Crawler {
         for warning in &found.warnings {
             tracing::warn!(url = %job.target.url, "{warning}");
         }
+        let outcome = if found.forwarded { Outcome::Forwarded } else { Outcome::Followed };
         let linked: Vec<Job> = found.targets.into_iter().filter_map(|target| self.job_for(&job.seed, target)).collect();
         let canonical = job.canonical.clone();
-        let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked))?;
+        let new = self.state.ask_blocking(move |state| state.complete_navigation(&canonical, &stored, linked, outcome))?;
         for next in new {
             self.push(next);
         }
-        Ok(Outcome::Followed)
+        Ok(outcome)
     }
 
     /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.

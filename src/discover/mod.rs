@@ -12,17 +12,20 @@
 mod attachments;
 pub mod canonical;
 pub mod classify;
+mod forward;
 mod links;
 mod metadata;
 mod nesting;
 mod paging;
+mod raw_tags;
 
 use chrono::NaiveDate;
 use scraper::Html;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-pub use attachments::attachments;
+pub use attachments::{attachments, disposition_filename, names_a_file};
+pub use forward::{Forward, forward};
 pub use classify::Title;
 pub use links::Link;
 pub use metadata::{ArticleMeta, read_article, read_linked_file};
@@ -76,6 +79,27 @@ pub struct Target {
     /// whose page prints none.
     #[serde(default)]
     pub listed: Option<NaiveDate>,
+    /// The page its link was found on: sent as `Referer`, as a browser does (download
+    /// servers refuse files without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// Pages that sent the visitor on without a redirect (`forward`) to get here.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hops: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// Pages that send the visitor on, followed one after another, at most: as redirects.
+pub const MAX_HOPS: u8 = 5;
+
+impl Target {
+    /// The same page expected where `self` sends the visitor on to, `to`, from `from`.
+    pub fn forwarded(&self, to: &Url, from: &Url) -> Option<Target> {
+        (self.hops < MAX_HOPS).then(|| Target { url: to.to_string(), referrer: Some(from.to_string()), hops: self.hops + 1, form: None, ..self.clone() })
+    }
 }
 
 /// Targets found on a page, and how many near-miss articles were passed over.
@@ -85,6 +109,9 @@ pub struct Found {
     pub near_misses: Vec<String>,
     /// What about the page itself the crawl log should say (markup nested too deep).
     pub warnings: Vec<String>,
+    /// Whether the page only sent the visitor on (a refresh, a script redirect, a
+    /// frameset): where it leads is among the targets.
+    pub forwarded: bool,
 }
 
 /// Links read from one page, at the most: a portal's home page has a few hundred, a
@@ -118,6 +145,8 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             form: None,
             report_id: None,
             listed: link.date,
+            referrer: Some(page_url.to_string()),
+            hops: 0,
         };
         let title = classify::classify_title(&link.text);
         let is_column = classify::is_report_column(&link.text, &url);
@@ -151,6 +180,10 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
             }
         }
     }
+    // Where the page sends the visitor, or what it frames, is more of the same page.
+    let forward = forward::forward(html, &base);
+    found.forwarded = forward.only;
+    found.targets.extend(forward.to.iter().filter_map(|to| from.forwarded(to, page_url)));
     if from.kind == PageKind::List {
         let list = paging::ListPage { url: page_url, base: &base, html, doc: &doc, links: &links, form: from.form.as_deref() };
         found.targets.extend(further_pages(from, &list));
@@ -167,6 +200,8 @@ fn further_pages(from: &Target, list: &paging::ListPage<'_>) -> impl Iterator<It
         form: page.form,
         listed: None,
         report_id: None,
+        referrer: Some(list.url.to_string()),
+        hops: 0,
         ..from.clone()
     })
 }

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use super::raw_tags::{end_tag_at, tag_end};
+
 /// Elements open within one another, at the most, in a navigation page.
 pub(super) const MAX_NESTING: usize = 512;
 
@@ -74,36 +76,6 @@ pub(super) fn flatten_deep(html: &str) -> (Cow<'_, str>, usize) {
         out[range.clone()].fill(b' ');
     }
     (Cow::Owned(String::from_utf8(out).expect("only whole tags were blanked")), blank.len())
-}
-
-/// Where the tag whose name ends at `from` ends: after its `>`, outside quoted
-/// attribute values (a `>` in an unclosed quote is taken as the end after all).
-fn tag_end(bytes: &[u8], from: usize) -> usize {
-    let (mut quote, mut at) = (None, from);
-    while let Some(&b) = bytes.get(at) {
-        match (quote, b) {
-            (None, b'>') => return at + 1,
-            (None, b'"' | b'\'') => quote = Some(b),
-            (Some(q), b) if b == q => quote = None,
-            _ => {}
-        }
-        at += 1;
-    }
-    memchr::memchr(b'>', &bytes[from..]).map_or(bytes.len(), |e| from + e + 1)
-}
-
-/// Where the end tag `</name` of a raw-text element starts, from `from`, in any case.
-fn end_tag_at(bytes: &[u8], from: usize, name: &[u8]) -> usize {
-    let mut at = from;
-    while let Some(found) = memchr::memmem::find(&bytes[at..], b"</") {
-        let start = at + found;
-        let tail = &bytes[start + 2..];
-        if tail.len() >= name.len() && tail[..name.len()].eq_ignore_ascii_case(name) {
-            return start;
-        }
-        at = start + 2;
-    }
-    bytes.len()
 }
 
 #[cfg(test)]

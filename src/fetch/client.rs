@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, REFERER};
 use url::Url;
 
+use super::cookies::HostJar;
 use super::{Ask, Attempt, BodyLimit, Failure, resolver};
 use crate::config::Config;
 use super::scope::Scope;
@@ -27,6 +28,9 @@ pub(super) fn request(client: &reqwest::Client, url: &Url, ask: Ask<'_>) -> reqw
             headers.insert(IF_MODIFIED_SINCE, lm);
         }
     }
+    if let Some(referer) = ask.referrer.and_then(|from| referer(from, url)) {
+        headers.insert(REFERER, referer);
+    }
     let request = match ask.form {
         Some(form) => {
             let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
@@ -36,6 +40,25 @@ pub(super) fn request(client: &reqwest::Client, url: &Url, ask: Ask<'_>) -> reqw
         None => client.get(url.clone()),
     };
     request.headers(headers)
+}
+
+/// The `Referer` a browser sends from page `from` to `to`, under its default policy
+/// (strict-origin-when-cross-origin): the whole URL within one origin, the origin
+/// alone to another, nothing from https to http. Never a fragment or credentials.
+fn referer(from: &Url, to: &Url) -> Option<HeaderValue> {
+    if from.scheme() == "https" && to.scheme() != "https" {
+        return None;
+    }
+    let value = if from.origin() == to.origin() {
+        let mut whole = from.clone();
+        whole.set_fragment(None);
+        let _ = whole.set_username("");
+        let _ = whole.set_password(None);
+        whole.to_string()
+    } else {
+        format!("{}/", from.origin().ascii_serialization())
+    };
+    HeaderValue::from_str(&value).ok()
 }
 
 /// The response's body, at most `cap` bytes: past it the page is too large, except
@@ -67,7 +90,7 @@ pub(super) async fn read_body(response: &mut reqwest::Response, cap: u64, limit:
     }
 }
 
-pub(super) fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -> Result<reqwest::Client> {
+pub(super) fn build_client(config: &Config, scope: &Scope, insecure_tls: bool, cookies: Arc<HostJar>) -> Result<reqwest::Client> {
     let crawl = &config.crawl;
     let allowed = scope.allowed();
     let pins: HashMap<String, SocketAddr> = config
@@ -85,6 +108,7 @@ pub(super) fn build_client(config: &Config, scope: &Scope, insecure_tls: bool) -
         // and a thousand idle connections hold ~70 MB of grown read buffers (measured
         // in the crawl benchmark); a fresh connection costs less than that.
         .pool_max_idle_per_host(0)
+        .cookie_provider(cookies)
         .tls_danger_accept_invalid_certs(insecure_tls);
     let builder = match crawl.proxy.trim() {
         "" => builder,
@@ -164,6 +188,16 @@ pub(super) fn jitter(base_ms: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_referer_is_what_a_browser_sends() {
+        let sent = |from: &str, to: &str| referer(&Url::parse(from).unwrap(), &Url::parse(to).unwrap()).map(|v| v.to_str().unwrap().to_string());
+        let list = "http://www.zt.gov.cn/zwgk/nb/index.html?page=2#top";
+        assert_eq!(sent(list, "http://www.zt.gov.cn/a/1.pdf").as_deref(), Some("http://www.zt.gov.cn/zwgk/nb/index.html?page=2"));
+        assert_eq!(sent(list, "http://file.zt.gov.cn/a/1.pdf").as_deref(), Some("http://www.zt.gov.cn/"), "the origin alone to another host");
+        assert_eq!(sent("https://www.zt.gov.cn/nb/", "http://www.zt.gov.cn/a.pdf"), None, "nothing from https to http");
+        assert_eq!(sent("http://u:p@www.zt.gov.cn/nb/", "http://www.zt.gov.cn/a.pdf").as_deref(), Some("http://www.zt.gov.cn/nb/"));
+    }
 
     #[test]
     fn a_proxys_credentials_are_never_shown() {

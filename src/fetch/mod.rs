@@ -18,6 +18,7 @@ mod outcome;
 mod politeness;
 pub mod robots;
 mod client;
+mod cookies;
 mod health;
 mod resolver;
 pub mod scope;
@@ -59,6 +60,15 @@ pub struct Fetched {
 impl Fetched {
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
+    }
+}
+
+/// A header's value as text: UTF-8, else GBK, as Chinese servers send file names in
+/// `Content-Disposition`.
+fn header_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::GBK.decode_without_bom_handling(bytes).0.into_owned(),
     }
 }
 
@@ -112,6 +122,8 @@ pub struct Ask<'a> {
     pub limit: BodyLimit,
     pub earlier: Option<&'a Earlier>,
     pub form: Option<&'a [(String, String)]>,
+    /// The page the link was found on, for the `Referer` (kept across redirects).
+    pub referrer: Option<&'a Url>,
 }
 
 
@@ -147,8 +159,10 @@ enum Hop {
 
 impl Fetcher {
     pub fn new(config: Arc<Config>, scope: Scope, archive: Archive) -> Result<Fetcher> {
-        let client = client::build_client(&config, &scope, false)?;
-        let insecure_client = client::build_client(&config, &scope, true)?;
+        // One jar for both clients: a host's cookies whichever client reaches it.
+        let cookies = Arc::new(cookies::HostJar::default());
+        let client = client::build_client(&config, &scope, false, cookies.clone())?;
+        let insecure_client = client::build_client(&config, &scope, true, cookies)?;
         let proxy = client::proxy_in_use(&config.crawl.proxy);
         Ok(Fetcher {
             client,
@@ -181,7 +195,7 @@ impl Fetcher {
         let mut visited: Vec<Url> = Vec::new();
         loop {
             // Validators and a form belong to the URL asked for; a redirect target is a plain GET.
-            let ask = if visited.is_empty() { ask } else { Ask { limit: ask.limit, ..Ask::default() } };
+            let ask = if visited.is_empty() { ask } else { Ask { limit: ask.limit, referrer: ask.referrer, ..Ask::default() } };
             let hop = self.hop(&current, ask).await;
             let next = match hop {
                 Ok(Hop::Done(fetch)) => return Ok(fetch),
@@ -342,7 +356,7 @@ impl Fetcher {
         let header_list: Vec<(String, String)> = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| (n.as_str().to_string(), header_text(v.as_bytes())))
             .collect();
         let cap = match ask.limit {
             BodyLimit::Html => self.config.crawl.max_html_bytes,

@@ -94,12 +94,12 @@ impl State {
     }
 
     /// Completes a navigation page in one unit: its stored page, the pages it links
-    /// to, its outcome. Returns the linked pages that were new.
-    pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>) -> Result<Vec<Job>> {
+    /// to, its outcome (followed, or forwarded). Returns the linked pages that were new.
+    pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>, outcome: Outcome) -> Result<Vec<Job>> {
         self.write(|db| {
             record_page(db, canonical, page)?;
             let new = insert_jobs(db, found)?;
-            set_status(db, canonical, Outcome::Followed)?;
+            set_status(db, canonical, outcome)?;
             Ok(new)
         })
     }

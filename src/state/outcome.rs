@@ -12,8 +12,13 @@ use crate::fetch::FailureKind;
 pub enum Outcome {
     /// A portal, hub or list page, read for where it leads.
     Followed,
+    /// A page that only sends the visitor on (a refresh, a script redirect, a
+    /// frameset): where it leads is fetched in its place.
+    Forwarded,
     Report,
     NotAReport,
+    /// A link taken for a report file that answered with a web page.
+    NotAFile,
     /// A report of a year before `discover.min_report_year`.
     ReportBeforeMinYear,
     /// A file attached to a report, of its type.
@@ -38,6 +43,8 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Followed => f.write_str("ok"),
+            Outcome::Forwarded => f.write_str("forwarded"),
+            Outcome::NotAFile => f.write_str("not-a-file"),
             Outcome::Report => f.write_str("report"),
             Outcome::NotAReport => f.write_str("not-a-report"),
             Outcome::ReportBeforeMinYear => f.write_str("report-before-min-year"),
@@ -56,8 +63,10 @@ impl FromStr for Outcome {
     fn from_str(name: &str) -> Result<Outcome, String> {
         let simple = [
             Outcome::Followed,
+            Outcome::Forwarded,
             Outcome::Report,
             Outcome::NotAReport,
+            Outcome::NotAFile,
             Outcome::ReportBeforeMinYear,
             Outcome::NotModified,
             Outcome::ReaderFailed,
@@ -86,7 +95,7 @@ mod tests {
 
     #[test]
     fn every_outcome_reads_back_as_itself_and_an_unknown_one_as_a_failure() {
-        let all = [Outcome::Followed, Outcome::Report, Outcome::NotModified, Outcome::Budget]
+        let all = [Outcome::Followed, Outcome::Forwarded, Outcome::Report, Outcome::NotAFile, Outcome::NotModified, Outcome::Budget]
             .into_iter()
             .chain(SourceType::ALL.map(Outcome::Attachment))
             .chain(FailureKind::ALL.map(Outcome::Failed));

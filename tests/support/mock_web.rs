@@ -19,6 +19,10 @@ use tokio::net::TcpStream;
 /// Pages made on request (an endless pager, a calendar).
 pub type Dynamic = Arc<dyn Fn(&str) -> Option<Page> + Send + Sync>;
 
+/// Answers a request from its path and headers (lower-cased names) before the pages do:
+/// a download server that wants a Referer, a pager that wants its session cookie.
+pub type Gate = Arc<dyn Fn(&str, &[(String, String)]) -> Option<Page> + Send + Sync>;
+
 /// How a site encodes its pages and what its Content-Type header says.
 #[derive(Clone)]
 pub struct Site {
@@ -27,6 +31,7 @@ pub struct Site {
     pub gbk: bool,
     pages: HashMap<String, Page>,
     dynamic: Option<Dynamic>,
+    gate: Option<Gate>,
 }
 
 #[derive(Clone, Default)]
@@ -81,7 +86,7 @@ impl Site {
     /// A site from the files under tests/fixtures/web/<host>/; `dir/index.html` also
     /// answers for `dir/`.
     pub fn from_fixtures(host: &str, content_type: &str, gbk: bool) -> Site {
-        let mut site = Site { host: host.to_string(), content_type: content_type.to_string(), gbk, pages: HashMap::new(), dynamic: None };
+        let mut site = Site { host: host.to_string(), content_type: content_type.to_string(), gbk, pages: HashMap::new(), dynamic: None, gate: None };
         let root = fixtures().join("web").join(host);
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
@@ -131,10 +136,16 @@ impl Site {
 
     /// An empty site answering only what is added to it.
     pub fn empty(host: &str) -> Site {
-        Site { host: host.to_string(), content_type: "text/html; charset=utf-8".into(), gbk: false, pages: HashMap::new(), dynamic: None }
+        Site { host: host.to_string(), content_type: "text/html; charset=utf-8".into(), gbk: false, pages: HashMap::new(), dynamic: None, gate: None }
     }
 
     /// Answers paths no page is stored for with `make(path)`.
+    /// Answers the requests `answer` chooses by their path and headers, before the pages.
+    pub fn gate(mut self, answer: impl Fn(&str, &[(String, String)]) -> Option<Page> + Send + Sync + 'static) -> Site {
+        self.gate = Some(Arc::new(answer));
+        self
+    }
+
     pub fn dynamic(mut self, make: impl Fn(&str) -> Option<Page> + Send + Sync + 'static) -> Site {
         self.dynamic = Some(Arc::new(make));
         self
@@ -274,7 +285,10 @@ async fn serve_one(stream: &mut TcpStream, mut buf: Vec<u8>, sites: &HashMap<Str
     let body = String::from_utf8_lossy(&body).into_owned();
     let site = sites.get(&host);
     let page = site
-        .and_then(|s| s.pages.get(&path).cloned().or_else(|| s.dynamic.as_ref().and_then(|make| make(&path))))
+        .and_then(|s| {
+            let gated = s.gate.as_ref().and_then(|answer| answer(&path, &request_headers));
+            gated.or_else(|| s.pages.get(&path).cloned()).or_else(|| s.dynamic.as_ref().and_then(|make| make(&path)))
+        })
         .unwrap_or_else(|| Page::html(404, "<html><body>404 Not Found</body></html>"));
     if let Some(delay) = page.delay {
         tokio::time::sleep(delay).await;

@@ -6,14 +6,16 @@
 //! pager is a new file, added to [`PAGERS`].
 //!
 //! - `plain`: anchors whose text says "next page" (下一页, 末页, page numbers).
-//! - `trs`: TRS WCM's `createPageHTML(total, current, "index", "html")` script, which
-//!   names pages no anchor links to.
+//! - `script`: pagers written by script, whose variables (page count, name stem,
+//!   extension) the list's script holds: TRS WCM's `createPageHTML(total, current,
+//!   "index", "html")` and every other, whatever function or `document.write` uses
+//!   them. They name pages no anchor links to.
 //! - `hanweb`: Hanweb JCMS's `<datastore>`, whose further records come from POSTs
 //!   to `dataproxy.jsp`.
 
 mod hanweb;
 mod plain;
-mod trs;
+mod script;
 
 use scraper::Html;
 use url::Url;
@@ -45,7 +47,7 @@ pub struct NextPage {
 pub type Pager = fn(&ListPage<'_>) -> Vec<NextPage>;
 
 /// Every pager family; a page is read by all of them (a page uses one).
-pub const PAGERS: [Pager; 3] = [plain::next_pages, trs::next_pages, hanweb::next_pages];
+pub const PAGERS: [Pager; 3] = [plain::next_pages, script::next_pages, hanweb::next_pages];
 
 /// The further pages a list page names, by any pager.
 pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
