@@ -151,7 +151,9 @@ impl Crawler {
             // The state records the seed by its URL.
             seed: Seed { url: job.seed.clone(), agency: None, division_code: None },
             title: meta.title,
-            agency: meta.agency,
+            // The title's body; else the body whose column lists it (a department's
+            // column names it); the page's publisher only when neither does.
+            agency: meta.agency.or_else(|| job.target.column.as_deref().and_then(discover::classify::agency_in_title)).or_else(|| job.target.department.is_none().then_some(meta.publisher).flatten()),
             department: job.target.department.clone(),
             column: job.target.column.clone(),
             year: meta.year,

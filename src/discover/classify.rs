@@ -37,27 +37,86 @@ pub fn classify_title(title: &str) -> Title {
         return Title::NearMiss(why);
     }
     if about_reports {
+        if let Some(why) = about_the_report(&t) {
+            return Title::NearMiss(why);
+        }
         return Title::Report { year: year_in(&t) };
     }
     Title::Other
 }
 
-/// The first `YYYY年` with a plausible report year.
-pub fn year_in(text: &str) -> Option<i32> {
-    first_year(text).map(|(_, year)| year)
+/// Why a title about a report names another document, if it does: by its head, the
+/// noun a Chinese title ends on once its notes are cut (（图片版）, 全文, `.pdf`), which
+/// for the report itself is 报告 or 年报 (or a body's name after it); and by an opening
+/// that makes the report the object of a graphic or a reading (一图读懂…, 图解：…).
+fn about_the_report(t: &str) -> Option<&'static str> {
+    const OPENINGS: [&str; 6] = ["一图读懂", "一图看懂", "图解", "图说", "解读", "读懂"];
+    if OPENINGS.iter().any(|o| t.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o)) {
+        return Some("interpretation of a report");
+    }
+    const HEADS: [(&str, &str); 11] = [
+        ("解读", "interpretation of a report"),
+        ("图解", "interpretation of a report"),
+        ("答记者问", "interpretation of a report"),
+        ("问答", "interpretation of a report"),
+        ("通知", "notice"),
+        ("通报", "notice"),
+        ("函", "notice"),
+        ("公告", "notice"),
+        ("格式", "the report format"),
+        ("模板", "the report format"),
+        ("样本", "the report format"),
+    ];
+    let head = without_notes(t);
+    let after = ["年度报告", "年报", "工作报告", "公开报告"].iter().filter_map(|w| head.rfind(w).map(|i| i + w.len())).max()?;
+    HEADS.iter().find(|(noun, _)| head[after..].ends_with(noun)).map(|&(_, why)| why)
 }
 
-/// The first `YYYY年` with a plausible report year: where it stands (in bytes) and the
-/// year. One pass, whatever the text's length.
-fn first_year(text: &str) -> Option<(usize, i32)> {
+/// A title without the notes after it: bracketed (（图片版）, 【全文】), a file
+/// extension, 全文 and the like, punctuation and digits (a date).
+fn without_notes(t: &str) -> &str {
+    let mut head = t;
+    loop {
+        let before = head.len();
+        for (open, close) in [('(', ')'), ('（', '）'), ('【', '】'), ('[', ']')] {
+            if head.ends_with(close) {
+                head = head.rfind(open).map_or(head, |i| &head[..i]);
+            }
+        }
+        head = head.trim_end_matches(|c: char| !c.is_alphanumeric() || c.is_ascii_digit());
+        for note in ["全文", "正文", "图片版", "文字版", "超链版", ".pdf", ".doc", ".docx", ".wps", "pdf", "doc", "docx"] {
+            head = head.strip_suffix(note).unwrap_or(head);
+        }
+        if head.len() == before {
+            return head;
+        }
+    }
+}
+
+/// The first `YYYY年` with a plausible report year.
+pub fn year_in(text: &str) -> Option<i32> {
+    first_year(text).map(|(_, year, _)| year)
+}
+
+/// The first `YYYY年` with a plausible report year: where it stands (in bytes), the
+/// year, and how many bytes its digits take. The digits may be written in Chinese
+/// (`二〇二三年`, `二○二三年度`), as titles sometimes are. One pass, whatever the text's
+/// length.
+fn first_year(text: &str) -> Option<(usize, i32, usize)> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     chars.windows(5).find_map(|w| {
-        if w[4].1 != '年' || !w[..4].iter().all(|(_, c)| c.is_ascii_digit()) {
+        if w[4].1 != '年' {
             return None;
         }
-        let year: i32 = w[..4].iter().map(|&(_, c)| c).collect::<String>().parse().ok()?;
-        (2000..=2100).contains(&year).then_some((w[0].0, year))
+        let digits: Option<Vec<u32>> = w[..4].iter().map(|&(_, c)| digit(c)).collect();
+        let year = digits?.iter().fold(0, |y, d| y * 10 + *d as i32);
+        (2000..=2100).contains(&year).then_some((w[0].0, year, w[4].0 - w[0].0))
     })
+}
+
+/// A digit, in ASCII or as a Chinese numeral (〇, ○ and 零 for zero).
+fn digit(c: char) -> Option<u32> {
+    c.to_digit(10).filter(|_| c.is_ascii()).or_else(|| "〇一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u32)).or_else(|| matches!(c, '○' | '零' | 'O').then_some(0))
 }
 
 /// The body a report title names: 高平市人民政府办公室 in
@@ -94,8 +153,8 @@ fn bare_name(text: &str) -> &str {
 
 /// Where `YYYY年` (or `YYYY年度`) stands in `text`, and its length in bytes.
 fn year_at(text: &str) -> Option<(usize, usize)> {
-    let (at, _) = first_year(text)?;
-    let len = if text[at..].starts_with(|c: char| c.is_ascii_digit()) && text[at + 4..].starts_with("年度") { 4 + "年度".len() } else { 4 + "年".len() };
+    let (at, _, digits) = first_year(text)?;
+    let len = if text[at + digits..].starts_with("年度") { digits + "年度".len() } else { digits + "年".len() };
     Some((at, len))
 }
 
@@ -162,6 +221,9 @@ mod tests {
         assert_eq!(classify_title("淮安市2022年度政府信息公开工作年度报告(超链版)"), Title::Report { year: Some(2022) });
         assert_eq!(classify_title("上海市人民政府2008年政府信息公开工作年报"), Title::Report { year: Some(2008) });
         assert_eq!(classify_title("市财政局政府信息公开工作年度报告"), Title::Report { year: None });
+        assert_eq!(classify_title("昭通市二〇二三年度政府信息公开工作年度报告"), Title::Report { year: Some(2023) });
+        assert_eq!(classify_title("昭通市财政局二○二二年政府信息公开工作年度报告"), Title::Report { year: Some(2022) });
+        assert_eq!(agency_in_title("昭通市财政局二○二二年政府信息公开工作年度报告").as_deref(), Some("昭通市财政局"));
     }
 
     #[test]
@@ -174,6 +236,18 @@ mod tests {
         assert!(near("昭通市政务服务管理局2024年部门预算"));
         assert!(near("昭通市住房公积金2023年年度报告"));
         assert!(near("图解：官渡区2024年政府信息公开工作年度报告"));
+        // By the title's head: documents about the report.
+        assert!(near("一图读懂｜昭通市2023年政府信息公开工作年度报告"));
+        assert!(near("昭通市2023年政府信息公开工作年度报告答记者问"));
+        assert!(near("昭通市2022年度政府信息公开工作年度报告检查情况的通报"));
+        assert!(near("中华人民共和国政府信息公开工作年度报告格式"));
+        assert!(near("《昭通市2023年政府信息公开工作年度报告》政策解读（图文）"));
+        // Notes, dates and a body named after the report leave it a report.
+        let report = |t: &str| matches!(classify_title(t), Title::Report { .. });
+        assert!(report("昭通市2023年政府信息公开工作年度报告（全文）"));
+        assert!(report("昭通市2023年政府信息公开工作年度报告.pdf"));
+        assert!(report("2023年政府信息公开工作年度报告-昭通市财政局"));
+        assert!(report("昭通市政府信息公开工作年度报告 2024-01-25"));
         assert_eq!(classify_title("我市召开政务公开培训会"), Title::Other);
         assert_eq!(classify_title("高平市2023年国民经济和社会发展统计公报"), Title::Other);
     }

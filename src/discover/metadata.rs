@@ -15,7 +15,12 @@ use crate::html::{NodeId, Page, Select};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleMeta {
     pub title: String,
+    /// The body the title names.
     pub agency: Option<String>,
+    /// The body the page's metadata names as its publisher (发布机构, 来源): on a
+    /// 集约化 portal often the portal's office, so it stands in only where nothing
+    /// better (the title, the department whose column lists it) names the body.
+    pub publisher: Option<String>,
     pub year: Option<i32>,
     pub published: Option<NaiveDate>,
     pub warnings: Vec<String>,
@@ -64,8 +69,7 @@ pub fn read_article(url: &Url, page: &Page, listed: Option<NaiveDate>) -> Option
     let mut warnings = Vec::new();
     let published = published_date(page, &text, heading).or(listed).or_else(|| date_in_url(url.path()));
     let year = year_in(&fold_compact(&title)).or_else(|| statistics_year(&text)).or_else(|| year_before(published, &mut warnings));
-    let agency = agency_in_title(&title).or_else(|| publisher(&text));
-    Some(ArticleMeta { agency, title, year, published, warnings })
+    Some(ArticleMeta { agency: agency_in_title(&title), publisher: publisher(&text), title, year, published, warnings })
 }
 
 /// The 发布机构 (or 发文机关 / 来源) field of the page's 索引号 metadata table or byline.
@@ -93,7 +97,7 @@ pub fn read_linked_file(url: &Url, link_text: &str, listed: Option<NaiveDate>) -
     let mut warnings = Vec::new();
     let published = listed.or_else(|| date_in_url(url.path()));
     let year = year.or_else(|| year_before(published, &mut warnings));
-    Some(ArticleMeta { agency: agency_in_title(&title), title, year, published, warnings })
+    Some(ArticleMeta { agency: agency_in_title(&title), publisher: None, title, year, published, warnings })
 }
 
 /// A report's year when it prints none: the year before its publication (a report on
@@ -236,7 +240,7 @@ mod tests {
         let html = "<table><tr><td>索引号：</td><td>115306000155</td><td>发布机构：</td><td>昭通市政务服务管理局</td></tr>\
                     <tr><td>生成日期：</td><td>2021-01-28</td></tr></table><h1>2020年政府信息公开工作年度报告</h1>";
         let m = read_article(&url, &Page::parse(html), None).unwrap();
-        assert_eq!((m.agency.as_deref(), m.year), (Some("昭通市政务服务管理局"), Some(2020)));
+        assert_eq!((m.agency.as_deref(), m.publisher.as_deref(), m.year), (None, Some("昭通市政务服务管理局"), Some(2020)));
     }
 
     #[test]

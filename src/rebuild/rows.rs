@@ -83,12 +83,62 @@ pub fn partition(division: Option<&Division>, entry: &ReportEntry) -> Partition 
 }
 
 /// The publishing body: from the title, else the department column, else the seed.
+/// A title that names only a place (`昭通市2023年政府信息公开年报`) names its
+/// government: the seed's body when the seed is that place's, else the place's 人民政府.
 pub fn agency_of(entry: &ReportEntry) -> String {
-    entry.agency.clone().or_else(|| entry.department.clone()).or_else(|| entry.seed.agency.clone()).unwrap_or_default()
+    let seed = entry.seed.agency.as_deref();
+    match entry.agency.as_deref() {
+        Some(place) if is_place_only(place) => seed.filter(|s| s.starts_with(place)).map_or_else(|| format!("{place}人民政府"), str::to_string),
+        Some(agency) => agency.to_string(),
+        None => entry.department.clone().or_else(|| seed.map(str::to_string)).unwrap_or_default(),
+    }
+}
+
+/// Whether a name is a place's alone (云南省, 昭通市, 官渡区), with no body in it.
+fn is_place_only(name: &str) -> bool {
+    let bodies = ["政府", "局", "委", "办", "厅", "院", "中心", "街道", "所", "站", "队", "会", "处", "部", "馆"];
+    ["省", "市", "县", "区", "州", "旗", "盟", "镇", "乡"].iter().any(|s| name.ends_with(s)) && !bodies.iter().any(|b| name.contains(b)) && name.chars().count() <= 12
 }
 
 /// Where a report belongs (see [`division_of_body`]).
 pub fn division_of(entry: &ReportEntry) -> Option<&'static Division> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     division_of_body(&agency_of(entry), entry.seed.division_code.as_deref(), host.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::RecordRef;
+    use crate::seeds::Seed;
+
+    fn entry(agency: Option<&str>, department: Option<&str>, seed: &str) -> ReportEntry {
+        ReportEntry {
+            report_id: "r".into(),
+            version: 0,
+            is_current: true,
+            sha256: "00".into(),
+            url: "http://www.zt.gov.cn/a.html".into(),
+            seed: Seed { url: "http://www.zt.gov.cn/".into(), agency: Some(seed.into()), division_code: None },
+            title: String::new(),
+            agency: agency.map(str::to_string),
+            department: department.map(str::to_string),
+            column: None,
+            year: Some(2023),
+            published: None,
+            warnings: Vec::new(),
+            record: RecordRef { file: "f".into(), offset: 0, length: 1 },
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_title_naming_only_its_place_names_that_places_government() {
+        assert_eq!(agency_of(&entry(Some("昭通市"), None, "昭通市人民政府")), "昭通市人民政府");
+        assert_eq!(agency_of(&entry(Some("昭通市"), None, "昭通市人民政府办公室")), "昭通市人民政府办公室", "the seed's own body");
+        assert_eq!(agency_of(&entry(Some("鲁甸县"), None, "昭通市人民政府")), "鲁甸县人民政府", "another place: its government");
+        assert_eq!(agency_of(&entry(Some("昭通市财政局"), None, "昭通市人民政府")), "昭通市财政局");
+        assert_eq!(agency_of(&entry(None, Some("昭通市教育体育局"), "昭通市人民政府")), "昭通市教育体育局");
+        assert_eq!(agency_of(&entry(None, None, "昭通市人民政府")), "昭通市人民政府");
+    }
 }
