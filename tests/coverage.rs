@@ -111,6 +111,26 @@ fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
     let kept = &next_night[&2023];
     assert_eq!((kept.1.as_ref(), kept.3.as_ref()), (first_night[&2023].1.as_ref(), None));
     assert!(kept.2 > first_night[&2023].2, "last_seen moves on: {kept:?}");
+
+    // A night that reaches nothing (a dead proxy) is an outage, and changes nothing of
+    // what earlier nights established: each row keeps its status, and says the last
+    // attempt failed and why.
+    let before = seen(&setup);
+    std::fs::write(&setup.config, web.config(&hosts, &format!("[crawl]\nproxy = \"http://127.0.0.1:1\"\n{config}"))).unwrap();
+    let out = setup.command().output().unwrap();
+    assert_eq!(out.status.code(), Some(69));
+    let after = seen(&setup);
+    let statuses = |rows: &BTreeMap<i64, (String, Option<i64>, Option<i64>, Option<i64>)>| rows.iter().map(|(y, r)| (*y, r.0.clone())).collect::<Vec<_>>();
+    assert_eq!(statuses(&after), statuses(&before));
+    let mut evidence = BTreeMap::new();
+    for (_, year, batch) in read_table(setup.out(), "coverage") {
+        for i in 0..batch.num_rows() {
+            evidence.insert((string(&batch, "agency", i).unwrap(), year.parse::<i64>().unwrap()), string(&batch, "evidence", i).unwrap());
+        }
+    }
+    let not_listed = &evidence[&("甲县人民政府".to_string(), 2024)];
+    assert!(not_listed.starts_with("walked to the end") && not_listed.contains("the last attempt, run ") && not_listed.contains("failed: host unreachable"), "{not_listed}");
+    assert!(evidence[&("戊县人民政府".to_string(), 2024)].contains("no report column found"), "no_column is kept too");
 }
 
 /// 甲县's rows by year: (status, first_seen, last_seen, removed_at) in microseconds.

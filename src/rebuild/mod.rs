@@ -61,7 +61,7 @@ pub fn build_dataset(state: &State, layout: &Layout, tripwire: &Tripwire, run_id
                 None
             }
         }
-    }, || coverage_rows::coverage_records(state, &found, first_year))?;
+    }, || coverage_rows::coverage_records(state, &found, first_year, run_id))?;
     // What the archive cannot give back must not be answered 304 forever.
     state.forget_archived(&lost)?;
     Ok((written, problems))

@@ -39,7 +39,7 @@ pub use frontier::{Job, PageRecord};
 pub use outcome::Outcome;
 pub use reports::{Attachment, Change, Extracted, ReportEntry};
 pub use runs::{HostRecord, HostStatus, RunRecord, run_id};
-pub use walks::{ColumnWalk, FailedArticle, PortalWalk, Sighting};
+pub use walks::{ColumnWalk, Established, FailedArticle, PortalWalk, Sighting};
 pub use writer::{CommitFailure, StateThread, StateWriter};
 
 pub struct State {
@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS report_seen(
     report_id TEXT PRIMARY KEY, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, removed_at TEXT);
 CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, run_id TEXT);
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);
+CREATE TABLE IF NOT EXISTS coverage_established(
+    seed TEXT NOT NULL, agency TEXT NOT NULL, year INTEGER NOT NULL, status TEXT NOT NULL, evidence TEXT NOT NULL,
+    column_url TEXT, run_id TEXT NOT NULL, PRIMARY KEY(seed, agency, year));
 ";
 
 /// The state's database file in its directory.

@@ -61,7 +61,43 @@ pub struct Sighting {
     pub removed_at: Option<String>,
 }
 
+/// A body's year as a run that reached its portal established it (not listed, no
+/// column, robots.txt, a budget): what a later run that reaches nothing must not erase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Established {
+    pub seed: String,
+    pub agency: String,
+    pub year: i32,
+    /// The coverage status's name.
+    pub status: String,
+    pub evidence: String,
+    pub column_url: Option<String>,
+    pub run_id: String,
+}
+
 impl State {
+    /// Every body's year an earlier run established, by (seed, agency, year).
+    pub fn established(&self) -> Result<HashMap<(String, String, i32), Established>> {
+        let mut stmt = self.db.prepare("SELECT seed, agency, year, status, evidence, column_url, run_id FROM coverage_established")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Established { seed: r.get(0)?, agency: r.get(1)?, year: r.get(2)?, status: r.get(3)?, evidence: r.get(4)?, column_url: r.get(5)?, run_id: r.get(6)? })
+        })?;
+        rows.map(|row| row.map(|e| ((e.seed.clone(), e.agency.clone(), e.year), e)).map_err(Into::into)).collect()
+    }
+
+    /// Records what this build established, replacing what earlier runs did.
+    pub fn establish(&self, rows: &[Established]) -> Result<()> {
+        self.write(|db| {
+            let mut insert = db.prepare_cached(
+                "INSERT OR REPLACE INTO coverage_established(seed, agency, year, status, evidence, column_url, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in rows {
+                insert.execute(rusqlite::params![e.seed, e.agency, e.year, e.status, e.evidence, e.column_url, e.run_id])?;
+            }
+            Ok(())
+        })
+    }
+
     /// Every report column found, per seed, with how its walk ended. (`IS`, not `=`:
     /// a pending page has no outcome, and `NULL = x` would make a column whose pages
     /// are all pending sum to NULL.)
