@@ -248,7 +248,8 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
     let kept: HashSet<&str> = plan.hosts.iter().flat_map(|h| h.seeds.iter().map(|s| s.url.as_str())).collect();
     let seeds = list.seeds.iter().filter(|s| kept.contains(s.url.as_str())).cloned().collect();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let summary = runtime.block_on(crawl::run(config, seeds, &out, RunOptions { config_file, only_hosts, lake }))?;
+    let options = RunOptions { config_file, only_hosts, lake, seed_lines_skipped: list.problems.clone() };
+    let summary = runtime.block_on(crawl::run(config, seeds, &out, options))?;
     print_either(json, &summary, Summary::to_text)?;
     Ok(summary.exit)
 }
@@ -273,11 +274,13 @@ fn stats_command(out: &std::path::Path, json: bool) -> Result<Exit> {
 }
 
 /// Prints `value` as JSON or as its text for a person, on stdout.
+/// A reader that stops reading (`| head`) is a normal end, not an error.
 fn print_either<T: serde::Serialize>(json: bool, value: &T, text: impl Fn(&T) -> String) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
-    } else {
-        print!("{}", text(value));
+    use std::io::Write;
+    let shown = if json { serde_json::to_string_pretty(value)? + "\n" } else { text(value) };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(shown.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("cannot write to standard output").context(Exit::Io),
     }
-    Ok(())
 }

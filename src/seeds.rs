@@ -33,10 +33,10 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<SeedList> {
     let mut list = SeedList::default();
     for path in paths {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read seed file {}", path.display()))
-            .context(Exit::NoInput)?;
-        parse(&text, &path.display().to_string(), &mut list);
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read seed file {}", path.display())).context(Exit::NoInput)?;
+        let source = path.display().to_string();
+        let text = text_of(&bytes, &source, &mut list);
+        parse(&text, &source, &mut list);
     }
     if list.seeds.is_empty() {
         return Err(anyhow::anyhow!("no usable seed URL in {} file(s): {}", paths.len(), list.problems.join("; ")).context(Exit::DataErr));
@@ -44,16 +44,40 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<SeedList> {
     Ok(list)
 }
 
+/// A seed file's text: UTF-8, or whatever its byte-order mark says (Excel's "Unicode
+/// text" is UTF-16), else GB18030, as Excel on Chinese Windows saves CSV files.
+fn text_of(bytes: &[u8], source: &str, list: &mut SeedList) -> String {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => {
+            let (text, _, malformed) = encoding_rs::GB18030.decode(bytes);
+            let why = if malformed { "neither UTF-8 nor GB18030: read as GB18030 with replacement characters" } else { "read as GB18030 (GBK), as Excel saves it on Chinese Windows" };
+            list.problems.push(format!("{source}: not UTF-8: {why}; save it as \"CSV UTF-8\" to be sure"));
+            text.into_owned()
+        }
+    }
+}
+
 /// Parses one seed file's text into `list`.
 pub fn parse(text: &str, source: &str, list: &mut SeedList) {
     let text = text.trim_start_matches('\u{feff}');
     let first = text.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or("");
-    // A first line with commas is a CSV header; a CSV must name its url column.
-    let is_csv = first.contains(',');
-    if is_csv && !first.split(',').any(|h| h.trim().trim_matches('"').eq_ignore_ascii_case("url")) {
-        list.problems.push(format!("{source}: a CSV whose header names no url column (header: {first:?}): file skipped"));
-    } else if is_csv {
-        parse_csv(text, source, list);
+    if first.is_empty() {
+        list.problems.push(format!("{source}: empty: no line but blanks and # comments"));
+        return;
+    }
+    // A first line with commas (or tabs, as Excel's text export has) is a header; it
+    // must name its url column.
+    let delimiter = if first.contains(',') { Some(b',') } else if first.contains('\t') { Some(b'\t') } else { None };
+    let names_url = |d: u8| first.split(d as char).any(|h| h.trim().trim_matches('"').eq_ignore_ascii_case("url"));
+    if let Some(d) = delimiter.filter(|&d| !names_url(d)) {
+        let kind = if d == b',' { "CSV" } else { "tab-separated file" };
+        list.problems.push(format!("{source}: a {kind} whose header names no url column (header: {first:?}): file skipped"));
+    } else if let Some(d) = delimiter {
+        parse_csv(text, source, d, list);
     } else {
         for (n, line) in text.lines().enumerate() {
             let mut words = line.split_whitespace();
@@ -68,8 +92,8 @@ pub fn parse(text: &str, source: &str, list: &mut SeedList) {
     }
 }
 
-fn parse_csv(text: &str, source: &str, list: &mut SeedList) {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).from_reader(text.as_bytes());
+fn parse_csv(text: &str, source: &str, delimiter: u8, list: &mut SeedList) {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).comment(Some(b'#')).from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -104,6 +128,9 @@ fn parse_csv(text: &str, source: &str, list: &mut SeedList) {
 }
 
 fn push(list: &mut SeedList, source: &str, line: usize, url: &str, agency: Option<&str>, code: Option<&str>) {
+    // A bare host (www.zt.gov.cn, www.zt.gov.cn/zwgk/) is its http:// portal, as a browser's address bar takes it.
+    let bare = !url.contains("://") && url.split('/').next().is_some_and(|h| h.contains('.') && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)));
+    let url = &if bare { format!("http://{url}") } else { url.to_string() };
     let parsed = match Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
         _ => {
@@ -154,6 +181,22 @@ mod tests {
         let mut list = SeedList::default();
         parse("url,agency\nhttp://www.zt.gov.cn/,\"昭通市人民政府\nhttp://www.yn.gov.cn/,云南省人民政府\nhttp://www.kmgd.gov.cn/,官渡区\n", "q.csv", &mut list);
         assert_eq!(list.problems, vec!["q.csv:2: a quote opened on this line is not closed on it: 3 lines skipped".to_string()]);
+    }
+
+    #[test]
+    fn a_seed_file_saved_by_excel_on_chinese_windows_or_as_unicode_text_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let gbk = encoding_rs::GBK.encode("url,agency\nwww.zt.gov.cn,昭通市人民政府\n").0.into_owned();
+        std::fs::write(dir.path().join("gbk.csv"), gbk).unwrap();
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("url\tagency\r\nhttp://www.yn.gov.cn/\t云南省人民政府\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        std::fs::write(dir.path().join("unicode.txt"), utf16).unwrap();
+        let list = load(&[dir.path().join("gbk.csv"), dir.path().join("unicode.txt")]).unwrap();
+        let seeds: Vec<(&str, Option<&str>)> = list.seeds.iter().map(|s| (s.url.as_str(), s.agency.as_deref())).collect();
+        assert_eq!(seeds, vec![("http://www.zt.gov.cn/", Some("昭通市人民政府")), ("http://www.yn.gov.cn/", Some("云南省人民政府"))]);
+        assert!(list.problems[0].contains("gbk.csv: not UTF-8: read as GB18030"), "{:?}", list.problems);
+        std::fs::write(dir.path().join("empty.csv"), "# nothing yet\n\n").unwrap();
+        let empty = load(&[dir.path().join("empty.csv")]).unwrap_err();
+        assert!(format!("{empty:#}").contains("empty.csv: empty"), "{empty:#}");
     }
 
     #[test]

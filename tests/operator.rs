@@ -152,6 +152,11 @@ fn dry_run_fetches_nothing_and_only_host_keeps_to_its_host() {
     assert_eq!(plan["hosts"][0]["per_host_rps"], 50.0);
     assert!(web.hits().is_empty(), "a dry run fetches nothing");
     assert!(!setup.out().exists(), "a dry run writes nothing");
+    // A reader that has gone (`| head -1`) is a normal end, not a panic.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let closed = setup.command().args(["--dry-run", "--json"]).stdout(writer).output().unwrap();
+    assert_eq!(closed.status.code(), Some(0), "{}", stderr(&closed));
 
     let only = setup.command().args(["--only-host", HOST]).output().unwrap();
     assert!(only.status.success(), "{}", stderr(&only));

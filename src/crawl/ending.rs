@@ -138,6 +138,7 @@ impl Crawler {
             pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
             hosts: self.host_summaries(&state, signal)?,
             unassembled,
+            seed_lines_skipped: options.seed_lines_skipped.clone(),
             lake: None,
             settings: Settings {
                 config_file: options.config_file.map(|p| p.display().to_string()),

@@ -108,6 +108,8 @@ pub struct RunOptions {
     pub only_hosts: Vec<String>,
     /// The Delta Lake the dataset is also committed to, and this run's shard.
     pub lake: Option<crate::lake::Target>,
+    /// Seed file lines skipped, with why, for the run's summary.
+    pub seed_lines_skipped: Vec<String>,
 }
 
 /// Crawls `seeds` into `out` and writes the dataset (and commits it to the lake,

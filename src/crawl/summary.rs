@@ -41,6 +41,8 @@ pub struct Summary {
     pub hosts: Vec<HostSummary>,
     /// Reports the archive could not give back; the next crawl fetches them whole.
     pub unassembled: Vec<String>,
+    /// Seed file lines skipped, each with its file, line and why.
+    pub seed_lines_skipped: Vec<String>,
     /// What the run committed to its Delta Lake (`--lake`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lake: Option<Pushed>,
@@ -129,6 +131,29 @@ impl Summary {
         }
     }
 
+    /// Why the run was an outage (exit 69), in one line, if it was.
+    pub fn outage(&self) -> Option<String> {
+        if self.exit != Exit::Unavailable || self.lake.is_some() {
+            return None;
+        }
+        let proxy = &self.settings.config.crawl.proxy;
+        let through = match proxy.as_str() {
+            "" | "none" => String::new(),
+            p => format!(" through the proxy {}", crate::fetch::without_credentials(p)),
+        };
+        let seeds: Vec<&HostSummary> = self.hosts.iter().filter(|h| h.seed).collect();
+        let failed = seeds.iter().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget | Finish::Interrupted)).count();
+        let collected: u64 = self.hosts.iter().map(|h| h.tally.pages + h.tally.not_modified).sum();
+        Some(match collected {
+            0 => format!("the run collected nothing{through}: {failed} of {} seed hosts failed", seeds.len()),
+            _ => format!(
+                "{failed} of {} seed hosts ended unreachable, blocked or paused{through}, over crawl.max_failed_hosts = {}",
+                seeds.len(),
+                self.settings.config.crawl.max_failed_hosts
+            ),
+        })
+    }
+
     /// The summary for a person: what this run found, what the dataset holds, and
     /// every host that did not finish, with why.
     pub fn to_text(&self) -> String {
@@ -166,6 +191,12 @@ impl Summary {
         }
         for problem in &self.unassembled {
             out.push_str(&format!("report not assembled: {problem}\n"));
+        }
+        for skipped in &self.seed_lines_skipped {
+            out.push_str(&format!("seed list: {skipped}\n"));
+        }
+        if let Some(why) = self.outage() {
+            out.push_str(&format!("exit 69: {why}\n"));
         }
         if let Some(lake) = &self.lake {
             out.push_str(&lake_line(lake));
@@ -226,6 +257,7 @@ mod tests {
                 })
                 .collect(),
             unassembled: Vec::new(),
+            seed_lines_skipped: Vec::new(),
             lake: None,
             settings: Settings { config_file: None, config: Config::default(), only_hosts: Vec::new() },
         }
@@ -235,10 +267,15 @@ mod tests {
     fn a_run_that_collected_nothing_or_lost_most_hosts_is_an_outage() {
         let ok = summary(&[("a.gov.cn", 10, Finish::Done), ("b.gov.cn", 0, Finish::Unreachable), ("c.gov.cn", 3, Finish::Budget)]);
         assert_eq!(ok.status(None), Exit::Ok);
-        let dead_proxy = summary(&[("a.gov.cn", 0, Finish::Unreachable), ("b.gov.cn", 0, Finish::Unreachable)]);
+        let mut dead_proxy = summary(&[("a.gov.cn", 0, Finish::Unreachable), ("b.gov.cn", 0, Finish::Unreachable)]);
         assert_eq!(dead_proxy.status(None).code(), 69);
-        let most_failed = summary(&[("a.gov.cn", 4, Finish::Done), ("b.gov.cn", 1, Finish::Blocked), ("c.gov.cn", 0, Finish::Paused)]);
+        dead_proxy.exit = dead_proxy.status(None);
+        dead_proxy.settings.config.crawl.proxy = "http://ops:pw@10.9.8.7:3128".into();
+        assert!(dead_proxy.to_text().ends_with("exit 69: the run collected nothing through the proxy http://***@10.9.8.7:3128/: 2 of 2 seed hosts failed\n"), "{}", dead_proxy.to_text());
+        let mut most_failed = summary(&[("a.gov.cn", 4, Finish::Done), ("b.gov.cn", 1, Finish::Blocked), ("c.gov.cn", 0, Finish::Paused)]);
         assert_eq!(most_failed.status(None), Exit::Unavailable);
+        most_failed.exit = Exit::Unavailable;
+        assert_eq!(most_failed.outage().unwrap(), "2 of 3 seed hosts ended unreachable, blocked or paused, over crawl.max_failed_hosts = 0.5");
         let mut lenient = most_failed;
         lenient.settings.config.crawl.max_failed_hosts = 0.7;
         assert_eq!(lenient.status(None), Exit::Ok);
