@@ -59,6 +59,9 @@ pub struct Scope {
     pub allow_loopback: bool,
     /// Allow hosts on private and link-local ranges (an intranet mirror).
     pub allow_private_addresses: bool,
+    /// Follow links to other portals (another site than the seeds' and the page's):
+    /// off, a seed list's portals and their 集约化 departments are the run.
+    pub follow_other_portals: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -127,7 +130,7 @@ impl Default for Crawl {
 
 impl Default for Scope {
     fn default() -> Self {
-        Scope { allowed_host_suffixes: vec![".gov.cn".to_string()], allow_loopback: false, allow_private_addresses: false }
+        Scope { allowed_host_suffixes: vec![".gov.cn".to_string()], allow_loopback: false, allow_private_addresses: false, follow_other_portals: false }
     }
 }
 

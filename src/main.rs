@@ -112,6 +112,8 @@ impl LakeArgs {
         let target = match (uri.is_empty(), self.shard) {
             (true, None) => None,
             (true, Some(_)) => return Err(anyhow::anyhow!("--shard needs a lake to meet the other shards in: give --lake (or [lake] uri)").context(Exit::Usage)),
+            // Refused before anything runs, so that a dry run says it too.
+            (false, _) if !cfg!(feature = "lake") => return Err(anyhow::anyhow!("--lake {uri}: {}", lake::NOT_BUILT).context(Exit::Usage)),
             (false, shard) => Some(lake::Target::new(&uri, shard.unwrap_or(Shard::WHOLE), config.lake.lease_secs, config.lake.keep_out).context(Exit::Usage)?),
         };
         Ok((config, target))
@@ -229,18 +231,21 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
     if plan.hosts.is_empty() && !only_hosts.is_empty() {
         return Err(anyhow::anyhow!("--only-host {} matches no seed's host", only_hosts.join(", ")).context(Exit::Usage));
     }
+    for warning in &plan.warnings {
+        tracing::warn!("{warning}");
+    }
     if dry_run {
         print_either(json, &plan, Plan::to_text)?;
         return Ok(Exit::Ok);
     }
     let c = &config.crawl;
     tracing::info!(
-        "settings: {} (per_host_rps {}, global_concurrency {}, max_pages_per_host {}, proxy {:?}); {} hosts to crawl into {}",
+        "settings: {} (per_host_rps {}, global_concurrency {}, max_pages_per_host {}, proxy {}); {} hosts to crawl into {}",
         shown.as_deref().unwrap_or("built-in defaults"),
         c.per_host_rps,
         c.global_concurrency,
         config.discover.max_pages_per_host,
-        nianbao::fetch::without_credentials(&c.proxy),
+        plan.proxy.as_deref().unwrap_or("none"),
         plan.hosts.len(),
         out.display()
     );

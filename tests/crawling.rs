@@ -72,6 +72,9 @@ fn a_portal_that_counts_on_a_browser_gives_up_its_reports() {
     let other = Site::empty(OTHER).html("/nb/", "<p>其他门户</p>");
     let web = MockWeb::start(vec![portal(), other]);
     let setup = CrawlSetup::new(&web, &[HOST, OTHER], &[format!("http://{HOST}/,浏览器县人民政府,")], "per_host_rps = 50.0");
+    // Other portals followed, to see the cookie stay home.
+    let config = std::fs::read_to_string(&setup.config).unwrap().replace("[scope]\n", "[scope]\nfollow_other_portals = true\n");
+    std::fs::write(&setup.config, config).unwrap();
     let (ok, log) = setup.crawl();
     assert!(ok, "{log}");
 
@@ -106,6 +109,7 @@ fn a_portal_that_counts_on_a_browser_gives_up_its_reports() {
     assert!(to("/robots.txt").iter().all(|h| header(&h.request_headers, "referer").is_none()));
     // The cookie went back to its host, and to no other.
     assert!(header(&to("/nb/list.jsp?page=2")[0].request_headers, "cookie").is_some_and(|c| c.contains("JSESSIONID=s3ss10n")));
+    assert!(hits.iter().any(|h| h.host == OTHER));
     assert!(hits.iter().filter(|h| h.host == OTHER).all(|h| header(&h.request_headers, "cookie").is_none()));
     // Never in what nianbao keeps.
     let mut kept = Vec::new();

@@ -184,7 +184,8 @@ fn dead_links_to_other_hosts_fail_those_links_not_the_portal_that_links_them() {
     let setup = CrawlSetup::new(&web, &[PORTAL], &[format!("http://{PORTAL}/,死链县人民政府,")], "per_host_rps = 50.0\nretries = 0");
     // The dead hosts answer nothing: a closed port on loopback.
     let pins: String = dead.iter().map(|h| format!("\"{h}\" = \"127.0.0.1:1\"\n")).collect();
-    let config = std::fs::read_to_string(&setup.config).unwrap();
+    // Other portals followed, so that the dead ones are tried.
+    let config = std::fs::read_to_string(&setup.config).unwrap().replace("[scope]\n", "[scope]\nfollow_other_portals = true\n");
     std::fs::write(&setup.config, config + &pins).unwrap();
     let out = setup.command().output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));

@@ -41,6 +41,12 @@ fn each_kind_of_trouble_has_its_own_exit_status() {
     let only = nianbao(&["crawl", "--seeds", &path("seeds.csv"), "--only-host", "www.yn.gov.cn", "--dry-run"]);
     assert_eq!(only.status.code(), Some(64), "{}", stderr(&only));
     assert!(stderr(&only).contains("--only-host www.yn.gov.cn matches no seed's host"), "{}", stderr(&only));
+    // A setting this build cannot honour fails the dry run too.
+    let lake = nianbao(&["crawl", "--seeds", &path("seeds.csv"), "--lake", &path("lake"), "--dry-run"]);
+    if !cfg!(feature = "lake") {
+        assert_eq!(lake.status.code(), Some(64), "{}", stderr(&lake));
+        assert!(stderr(&lake).contains("built without Delta Lake support"), "{}", stderr(&lake));
+    }
 
     let no_seeds = nianbao(&["crawl", "--seeds", &path("missing.csv"), "--out", &path("data")]);
     assert_eq!(no_seeds.status.code(), Some(66), "{}", stderr(&no_seeds));

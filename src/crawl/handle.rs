@@ -252,9 +252,17 @@ impl Crawler {
         Ok(outcome)
     }
 
-    /// A frontier job for a target found from `seed`'s pages, if its URL is in scope.
+    /// A frontier job for a target found from `seed`'s pages, if its URL is in scope:
+    /// a link to another portal is not followed (unless configured); a report's file
+    /// and where a page sends its visitor are, wherever they are in scope.
     fn job_for(&self, seed: &str, target: Target) -> Option<Job> {
         let url = Url::parse(&target.url).ok()?;
+        let found_on = target.referrer.as_deref().and_then(|r| Url::parse(r).ok());
+        let linked = target.kind != PageKind::Attachment && target.hops == 0;
+        if let Some(page) = found_on.filter(|page| linked && !self.scope.follows(&url, page)) {
+            tracing::debug!(url = %url, page = %page, "not followed: another portal (scope.follow_other_portals)");
+            return None;
+        }
         self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
     }
 

@@ -18,6 +18,14 @@ pub struct Plan {
     pub hosts: Vec<HostPlan>,
     /// Requests in flight over all hosts at a time.
     pub global_concurrency: usize,
+    /// The proxy requests go through, and where that came from; null for none.
+    pub proxy: Option<String>,
+    /// Hosts pinned to an address (`[resolve]`).
+    pub pins: BTreeMap<String, String>,
+    /// Which links are followed besides the seeds' hosts.
+    pub scope: String,
+    /// Settings that do nothing for this seed list (`[hosts."…"]` for no seed's host).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,17 +66,43 @@ pub fn plan(config: &Config, config_file: Option<String>, seeds: &[Seed], only_h
             }
         })
         .collect();
-    Plan { config_file, hosts, global_concurrency: config.crawl.global_concurrency }
+    let warnings = config
+        .hosts
+        .keys()
+        .filter(|h| !seeds.iter().any(|s| Url::parse(&s.url).ok().and_then(|u| u.host_str().map(|x| x.eq_ignore_ascii_case(h))).unwrap_or(false)))
+        .map(|h| format!("[hosts.\"{h}\"] names no seed's host: its settings apply only if a link leads there"))
+        .collect();
+    let scope = match config.scope.follow_other_portals {
+        true => format!("links to any host under {}", config.scope.allowed_host_suffixes.join(", ")),
+        false => "links within the seeds' sites and the linking page's; other portals not followed (scope.follow_other_portals)".to_string(),
+    };
+    Plan {
+        config_file,
+        hosts,
+        global_concurrency: config.crawl.global_concurrency,
+        proxy: crate::fetch::proxy_in_use(&config.crawl.proxy),
+        pins: config.resolve.clone().into_iter().collect(),
+        scope,
+        warnings,
+    }
 }
 
 impl Plan {
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "dry run: nothing is fetched. Settings: {}\n{} hosts, {} requests in flight at most\n",
+            "dry run: nothing is fetched. Settings: {}\n{} hosts, {} requests in flight at most, proxy: {}\nscope: {}\n",
             self.config_file.as_deref().unwrap_or("built-in defaults"),
             self.hosts.len(),
-            self.global_concurrency
+            self.global_concurrency,
+            self.proxy.as_deref().unwrap_or("none"),
+            self.scope
         );
+        for (host, address) in &self.pins {
+            out.push_str(&format!("pinned: {host} = {address}\n"));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
         for h in &self.hosts {
             let mut line = format!(
                 "  {}  {} seed(s), {} req/s, {} at a time, up to {} pages ({} per list)",
@@ -108,7 +142,12 @@ mod tests {
         assert_eq!(all.hosts.iter().map(|h| (h.host.as_str(), h.seeds.len())).collect::<Vec<_>>(), vec![("www.yn.gov.cn", 1), ("www.zt.gov.cn", 2)]);
         let zt = plan(&config, Some("config.toml".into()), &seeds, &["WWW.ZT.GOV.CN".into()], Shard::WHOLE);
         assert_eq!(zt.hosts.len(), 1);
-        assert_eq!(zt.to_text().lines().nth(2), Some("  www.zt.gov.cn  2 seed(s), 0.5 req/s, 1 at a time, up to 2000 pages (200 per list), http fallback"));
+        assert_eq!(zt.to_text().lines().nth(3), Some("  www.zt.gov.cn  2 seed(s), 0.5 req/s, 1 at a time, up to 2000 pages (200 per list), http fallback"));
+        let stray = Config::parse("[crawl]\nproxy = \"http://u:p@10.1.1.1:3128\"\n[hosts.\"www.km.gov.cn\"]\nper_host_rps = 0.5\n[resolve]\n\"www.zt.gov.cn\" = \"203.0.113.7:80\"").unwrap();
+        let text = plan(&stray, None, &seeds, &[], Shard::WHOLE).to_text();
+        assert!(text.contains("proxy: http://***@10.1.1.1:3128/\n"), "{text}");
+        assert!(text.contains("pinned: www.zt.gov.cn = 203.0.113.7:80\n"), "{text}");
+        assert!(text.contains("warning: [hosts.\"www.km.gov.cn\"] names no seed's host"), "{text}");
         let shards: Vec<Vec<String>> = (1..=2)
             .map(|index| plan(&config, None, &seeds, &[], Shard { index, count: 2 }).hosts.into_iter().map(|h| h.host).collect())
             .collect();

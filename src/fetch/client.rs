@@ -132,7 +132,7 @@ pub(super) fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt
 
 /// The proxy the client uses: the `crawl.proxy` setting, or with "" the standard
 /// variables reqwest reads (their NO_PROXY exceptions aside).
-pub(super) fn proxy_in_use(setting: &str) -> Option<String> {
+pub fn proxy_in_use(setting: &str) -> Option<String> {
     match setting.trim() {
         "none" => None,
         "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].iter().find_map(|name| {

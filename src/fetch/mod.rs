@@ -35,7 +35,7 @@ use url::Url;
 
 use crate::config::Config;
 pub use archive::{Archive, RecordRef};
-pub use client::without_credentials;
+pub use client::{proxy_in_use, without_credentials};
 pub use outcome::{Failure, FailureKind};
 pub use politeness::Politeness;
 use health::HostHealth;

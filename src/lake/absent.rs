@@ -14,8 +14,7 @@ pub enum Session {}
 
 impl Session {
     pub async fn begin(_: &Target, _: &str) -> Result<Session> {
-        let why = anyhow::anyhow!("this nianbao was built without Delta Lake support: build it with `cargo build --release --features lake`");
-        Err(why.context(Exit::Usage))
+        Err(anyhow::anyhow!(super::NOT_BUILT).context(Exit::Usage))
     }
 
     pub async fn pull_home(&self, _: &Path) -> Result<()> {

@@ -39,6 +39,9 @@ mod session;
 mod session;
 
 pub use session::Session;
+
+/// What a lake asked of a nianbao built without the `lake` feature says.
+pub const NOT_BUILT: &str = "this nianbao was built without Delta Lake support: build it with `cargo build --release --features lake`";
 pub use target::{Pushed, TableCommit, Target};
 
 /// The tables a lake holds: the dataset's partitioned tables made of reports.
