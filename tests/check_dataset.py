@@ -8,13 +8,19 @@ import sys
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pyarrow.dataset as ds
+
+# The README's first pandas line: typed partitioning gives an integer year.
+hive = ds.partitioning(pa.schema([("province", pa.string()), ("year", pa.int32())]), flavor="hive")
 
 out = sys.argv[1]
 for table in ["reports", "facts", "report_tables"]:
     path = f"{out}/{table}"
     arrow = ds.dataset(path, format="parquet", partitioning="hive").to_table()
     frame = pd.read_parquet(path)
+    typed = pd.read_parquet(path, partitioning=hive)
+    assert pd.api.types.is_integer_dtype(typed["year"]) and (typed["year"] > 0).any(), typed["year"].dtype
     polars = pl.scan_parquet(f"{path}/**/*.parquet", hive_partitioning=True).collect()
     duck = duckdb.sql(f"SELECT * FROM read_parquet('{path}/**/*.parquet', hive_partitioning=true)").df()
     counts = {"pyarrow": arrow.num_rows, "pandas": len(frame), "polars": polars.height, "duckdb": len(duck)}

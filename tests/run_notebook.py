@@ -13,6 +13,9 @@ assert not errors, errors
 # Chinese labels drawn as boxes: matplotlib warns of each glyph the font lacks.
 said = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
 assert "missing from font" not in said and "CJK font: none found" not in said, said
+# The charts are shown inline, as a researcher's Jupyter shows them.
+images = [o for o in outputs if o.get("output_type") == "display_data" and "image/png" in o.get("data", {})]
+assert len(images) >= 1, f"no chart in the executed notebook: {[o.get('output_type') for o in outputs]}"
 if os.environ.get("NIANBAO_LAKE"):
     assert "current facts" in said, "the lake cell did not read the lake"
-print("notebooks/explore.ipynb executed:", sum(c.cell_type == "code" for c in nb.cells), "code cells")
+print("notebooks/explore.ipynb executed:", sum(c.cell_type == "code" for c in nb.cells), "code cells,", len(images), "charts")

@@ -9,6 +9,7 @@
 //! makes pandas fail to merge schemas). Files appear atomically, and every build
 //! replaces the partitions it writes, so rebuilding never duplicates a row.
 
+mod card;
 pub mod keys;
 mod schema;
 pub mod stats;
@@ -18,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::extract::{CheckFailure, Fact, SourceType};
 
+pub use card::{Card, DATA_LICENCE, SCHEMA_VERSION};
 pub use writer::{Written, write};
 
 /// The Arrow schema of one of the partitioned tables made of reports.

@@ -39,6 +39,9 @@ pub struct Written {
     pub facts: usize,
     pub partitions: usize,
     pub coverage_rows: usize,
+    /// Coverage rows by status, for the dataset card.
+    #[serde(skip)]
+    pub coverage_by_status: BTreeMap<&'static str, usize>,
 }
 
 /// How many reports are assembled and written at a time: memory stays bounded by
@@ -134,6 +137,9 @@ impl Build {
         if file.finish()? {
             self.publish(COVERAGE, sub)?;
             self.written.coverage_rows += records.len();
+            for record in records {
+                *self.written.coverage_by_status.entry(record.row.status.as_str()).or_default() += 1;
+            }
         }
         Ok(())
     }
@@ -210,6 +216,7 @@ fn provenance(run_id: &str) -> Vec<KeyValue> {
         ("nianbao.run_id", run_id.to_string()),
         ("nianbao.built_at", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         ("nianbao.extractor", crate::extract::stored::EXTRACTOR.to_string()),
+        ("nianbao.schema_version", super::SCHEMA_VERSION.to_string()),
     ]
     .into_iter()
     .map(|(key, value)| KeyValue::new(key.to_string(), value))
@@ -268,7 +275,9 @@ impl PartFile {
     /// Closes, syncs and renames the file into place; false when nothing was written.
     fn finish(&mut self) -> Result<bool> {
         let Some(writer) = self.writer.take() else { return Ok(false) };
-        let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", self.tmp().display()))?;
+        // Closing writes the footer and flushes: what fails here is the disk, though
+        // the Parquet error no longer carries the I/O error underneath.
+        let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", self.tmp().display())).context(crate::exit::Exit::Io)?;
         file.sync_all()?;
         std::fs::rename(self.tmp(), self.path())?;
         File::open(&self.dir)?.sync_all()?;
@@ -373,7 +382,7 @@ mod tests {
 
         // The next run writes the dataset again: one file per partition, nothing stale.
         let written = write_items(out.path(), "run3", vec![item("a", "云南省", 2023)]);
-        assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1, coverage_rows: 0 });
+        assert_eq!(written, Written { reports: 1, facts: 0, partitions: 1, coverage_rows: 0, ..Written::default() });
         let names: Vec<String> = std::fs::read_dir(&partition).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names, vec![PART_FILE.to_string()]);
         assert!(!out.path().join("reports/province=云南省/year=2022").exists(), "an emptied partition is removed");

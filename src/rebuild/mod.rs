@@ -64,6 +64,8 @@ pub fn build_dataset(state: &State, layout: &Layout, tripwire: &Tripwire, run_id
     }, || coverage_rows::coverage_records(state, &found, first_year, run_id))?;
     // What the archive cannot give back must not be answered 304 forever.
     state.forget_archived(&lost)?;
+    let seeds = state.seed_urls()?;
+    dataset::Card { run_id, written: &written, seeds: &seeds }.write(&layout.out)?;
     Ok((written, problems))
 }
 
