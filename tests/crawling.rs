@@ -133,3 +133,29 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_report_continued_over_two_pages_is_one_report_with_all_its_tables() {
+    // The report's sections 一 to 三 on its page, 四 to 六 on `_1`, the pager written by script.
+    let whole = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/gaoping_2023_trs_word_cells.html")).unwrap();
+    // Right after the second table (三, the requests), before the heading of 四.
+    let split = whole.match_indices("</table>").nth(1).map(|(at, end)| at + end.len()).unwrap();
+    let first = format!("{}<script>createPageHTML(2, 0, \"t20240125_1581\", \"html\");</script></div></body></html>", &whole[..split]);
+    let second = format!("<html><body><div class=\"TRS_Editor\">{}", &whole[split..]);
+    let site = Site::empty(HOST)
+        .html("/", "<a href=\"/nb/\">政府信息公开年报</a>")
+        .html("/nb/", "<a href=\"/nb/t20240125_1581.html\">高平市人民政府办公室2023年政府信息公开工作年度报告</a>")
+        .html("/nb/t20240125_1581.html", &first)
+        .html("/nb/t20240125_1581_1.html", &second);
+    let web = MockWeb::start(vec![site]);
+    let setup = CrawlSetup::new(&web, &[HOST], &[format!("http://{HOST}/,高平市人民政府办公室,140581")], "per_host_rps = 50.0");
+    let (ok, log) = setup.crawl();
+    assert!(ok, "{log}");
+    let facts: usize = read_table(setup.out(), "facts").iter().map(|(.., b)| b.num_rows()).sum();
+    assert_eq!(facts, 200, "the 2021 template's 200 cells, from both pages");
+    let reports = read_table(setup.out(), "reports");
+    assert_eq!(reports.iter().map(|(.., b)| b.num_rows()).sum::<usize>(), 1, "one report, not two");
+    let warnings = support::parquet_read::strings_list(&reports[0].2, "warnings", 0);
+    assert!(warnings.iter().any(|w| w == "article read over its 2 pages"), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.contains("has no facts")), "{warnings:?}");
+}

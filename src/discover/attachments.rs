@@ -35,16 +35,38 @@ fn reads_as_download(url: &Url, text: &str) -> bool {
     !a_page && (by_text || endpoint)
 }
 
-/// The attachment links of a (parsed) page, each once, with the pages it frames.
+/// Pages an article continues on, at most.
+const MAX_CONTINUATIONS: usize = 20;
+
+/// Whether `other` continues the article at `page`: the same name with `_N` before
+/// its extension (`t20240125_1581.html` → `t20240125_1581_1.html`), as TRS and most
+/// CMSs split a long article; the N, if it does.
+pub fn continues(page: &Url, other: &Url) -> Option<u32> {
+    let (stem, ext) = page.path().rsplit_once('.')?;
+    let rest = other.path().strip_prefix(stem)?.strip_prefix('_')?.strip_suffix(ext)?.strip_suffix('.')?;
+    let n = rest.parse().ok().filter(|_| rest.bytes().all(|b| b.is_ascii_digit()))?;
+    (other.host_str() == page.host_str()).then_some(n)
+}
+
+/// The attachment links of a (parsed) page at `base`, each once: its files, the pages
+/// it frames, and the pages the article continues on (linked, or named by its pager's
+/// script), whose tables are the same report's.
 pub fn attachments(page: &Page, base: &Url, framed: &[Url]) -> Vec<Url> {
     let mut out: Vec<Url> = Vec::new();
+    let scripts = page.select(Select::Tag("script")).flat_map(|s| super::paging::pages_named_by_script(&page.text(s), base));
+    for url in scripts.filter(|u| continues(base, u).is_some()).take(MAX_CONTINUATIONS) {
+        if !out.contains(&url) {
+            out.push(url);
+        }
+    }
     for a in page.select(Select::Tag("a")) {
         let Some(href) = page.attr(a, "href").map(str::trim) else { continue };
         if href.is_empty() || href.starts_with('#') || href.to_ascii_lowercase().starts_with("javascript:") {
             continue;
         }
         let Ok(url) = base.join(href) else { continue };
-        let is_file = page.attr(a, "appendix") == Some("true") || names_a_file(&url) || reads_as_download(&url, &page.text(a));
+        let continued = continues(base, &url).is_some() && out.len() < MAX_CONTINUATIONS;
+        let is_file = continued || page.attr(a, "appendix") == Some("true") || names_a_file(&url) || reads_as_download(&url, &page.text(a));
         if is_file && !out.contains(&url) {
             out.push(url);
         }
@@ -134,6 +156,22 @@ mod tests {
                 "http://www.sxgp.gov.cn/nb/frame.html",
             ]
         );
+    }
+
+    #[test]
+    fn the_pages_an_article_continues_on_are_its_own() {
+        let page = r#"<p>一、总体情况</p><script>createPageHTML(3, 0, "t20240125_1581", "html");</script>
+            <a href="./t20240125_1581_1.html">下一页</a><a href="./t20240125_1582.html">另一篇</a>"#;
+        assert_eq!(
+            found(page, &[]),
+            vec![
+                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_1.html",
+                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_2.html"
+            ]
+        );
+        let base = Url::parse("http://www.sxgp.gov.cn/a/t1.html").unwrap();
+        let at = |u: &str| continues(&base, &Url::parse(u).unwrap());
+        assert_eq!((at("http://www.sxgp.gov.cn/a/t1_2.html"), at("http://www.sxgp.gov.cn/a/t1_x.html"), at("http://other.gov.cn/a/t1_2.html")), (Some(2), None, None));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use scraper::Html;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-pub use attachments::{attachments, disposition_filename, names_a_file};
+pub use attachments::{attachments, continues, disposition_filename, names_a_file};
 pub use forward::{Forward, forward};
 pub use classify::Title;
 pub use links::Link;

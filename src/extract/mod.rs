@@ -92,6 +92,28 @@ pub struct Extraction {
 }
 
 impl Extraction {
+    /// One article read from its pages (an article continued on `_1`, `_2` …): each
+    /// cell as the first page that prints it, the checks run over them all, the texts
+    /// in order, and the page-level warnings said again of the whole.
+    pub fn merged(pages: Vec<Extraction>) -> Extraction {
+        let mut facts: Vec<Fact> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let (mut warnings, mut texts, mut format) = (Vec::new(), Vec::new(), None);
+        for page in pages {
+            format = format.or((page.format != Format::Legacy).then_some(page.format));
+            facts.extend(page.facts.into_iter().filter(|f| seen.insert((f.section, f.row, f.column))));
+            // Whole-report warnings are said again below, of all the pages.
+            warnings.extend(page.warnings.into_iter().filter(|w| !w.starts_with("section ") && !w.starts_with("tables ")).filter(|w| !warnings.contains(w)).collect::<Vec<_>>());
+            texts.push(page.text);
+        }
+        let present = |s: Section| facts.iter().any(|f| f.section == s.key());
+        for section in [Section::Active, Section::Requests, Section::Review].into_iter().filter(|&s| !present(s) && !facts.is_empty()) {
+            warnings.push(format!("section {} has no facts", section.key()));
+        }
+        let checks_failed = checks::failed(&facts);
+        Extraction { format: format.unwrap_or(Format::Legacy), facts, checks_failed, warnings, text: texts.join("\n") }
+    }
+
     /// A report file of `kind` whose tables cannot be read, and why.
     pub fn nothing(kind: SourceType, why: &str) -> Extraction {
         let warnings = vec![format!("{} report: {why}", kind.as_str())];

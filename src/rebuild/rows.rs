@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate};
 use url::Url;
 
 use crate::dataset::{Partition, ReportRow, ReportWithFacts};
+use crate::extract::Extraction;
 use crate::extract::stored::Stored;
 use crate::place::{Division, admin_level, division_of_body};
 use crate::state::{Attachment, ReportEntry};
@@ -57,10 +58,26 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, read: Stored) 
 /// each file, in the order linked, until one has tables.
 pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl FnMut(&Attachment) -> Result<Stored>) -> Result<Stored> {
     let mut read = page;
+    // The pages the article continues on are the same report: read with the page.
+    let page_url = Url::parse(&entry.url).ok();
+    let mut continued: Vec<(u32, &Attachment)> = entry
+        .attachments
+        .iter()
+        .filter_map(|a| Some((crate::discover::continues(page_url.as_ref()?, &Url::parse(&a.url).ok()?)?, a)))
+        .collect();
+    continued.sort_by_key(|&(n, _)| n);
+    if !continued.is_empty() {
+        let mut pages = vec![std::mem::replace(&mut read.extraction, Extraction::nothing(read.source_type, ""))];
+        for (_, part) in &continued {
+            pages.push(attachment(part)?.extraction);
+        }
+        read.extraction = Extraction::merged(pages);
+        read.extraction.warnings.insert(0, format!("article read over its {} pages", continued.len() + 1));
+    }
     if !read.extraction.facts.is_empty() {
         return Ok(read);
     }
-    for file in &entry.attachments {
+    for file in entry.attachments.iter().filter(|a| !continued.iter().any(|(_, c)| c.url == a.url)) {
         let from_file = attachment(file)?;
         let mut extraction = from_file.extraction;
         if extraction.facts.is_empty() {

@@ -49,6 +49,8 @@ pub type Pager = fn(&ListPage<'_>) -> Vec<NextPage>;
 /// Every pager family; a page is read by all of them (a page uses one).
 pub const PAGERS: [Pager; 3] = [plain::next_pages, script::next_pages, hanweb::next_pages];
 
+pub(crate) use script::pages_named_by_script;
+
 /// The further pages a list page names, by any pager.
 pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
     PAGERS.iter().flat_map(|pager| pager(list)).collect()

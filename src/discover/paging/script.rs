@@ -33,21 +33,29 @@ const PAGE_EXTENSIONS: [&str; 8] = ["html", "htm", "shtml", "jhtml", "jsp", "asp
 pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
     let mut out: Vec<NextPage> = Vec::new();
     for script in list.doc.select(&selector("script")) {
-        let mut code: String = script.text().collect();
-        if code.len() > MAX_SCRIPT {
-            let mut cut = MAX_SCRIPT;
-            while !code.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            code.truncate(cut);
-        }
-        for page in pager(&code, list.url).map(|p| p.pages(list.base)).unwrap_or_default() {
+        let code: String = script.text().collect();
+        for page in pager(bounded(&code), list.url).map(|p| p.pages(list.base)).unwrap_or_default() {
             if !out.iter().any(|o| o.url == page.url) {
                 out.push(page);
             }
         }
     }
     out
+}
+
+/// The further pages one script names, from the page at `base`: a list's, or an
+/// article's continued over several pages.
+pub(crate) fn pages_named_by_script(code: &str, base: &Url) -> Vec<Url> {
+    pager(bounded(code), base).map(|p| p.pages(base).into_iter().map(|page| page.url).collect()).unwrap_or_default()
+}
+
+/// The first [`MAX_SCRIPT`] bytes of a script, cut at a character's edge.
+fn bounded(code: &str) -> &str {
+    let mut cut = code.len().min(MAX_SCRIPT);
+    while !code.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &code[..cut]
 }
 
 /// A pager: how many pages, and how they are named.
