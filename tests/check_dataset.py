@@ -80,7 +80,10 @@ facts = duckdb.sql(
 joined = wide.merge(facts, on=["report_id", "version"], how="left")
 assert len(wide) == len(pd.read_parquet(f"{out}/reports")), "one wide row per report version"
 assert (joined["requests_new_received"].fillna(-1) == joined["value"].fillna(-1)).all(), joined[["requests_new_received", "value"]]
-print(f"report_tables: {len(wide)} rows x {len(wide.columns)} columns, figures equal to the facts")
+denied = [c for c in wide.columns if c.startswith("requests_result_denied_")]
+subtotal = wide[denied].sum(axis=1, min_count=1)
+assert (wide["requests_denied"].fillna(-1) == subtotal.fillna(-1)).all(), wide[["requests_denied"] + denied]
+print(f"report_tables: {len(wide)} rows x {len(wide.columns)} columns, figures equal to the facts, subtotals equal to their parts")
 
 # The key map beside the tables, and where every file came from.
 import pyarrow.parquet as pq

@@ -128,6 +128,14 @@ fn logs_off_a_terminal_have_no_colour_and_can_be_json_lines_with_one_line_per_ur
     assert!(!log.contains('\u{1b}'), "no ANSI escapes when stderr is a file:\n{log}");
     let report_line = log.lines().find(|l| l.contains("crawl_log") && l.contains(REPORT)).unwrap_or_else(|| panic!("{log}"));
     assert!(report_line.contains("status=200") && report_line.contains("outcome=\"report\""), "{report_line}");
+    // Heritrix's fields: method, duration, content type, the page that linked it; robots.txt has its line.
+    for field in ["method=\"GET\"", " ms=", "content_type=\"text/html", "referrer=\"http://"] {
+        assert!(report_line.contains(field), "{field} in {report_line}");
+    }
+    assert!(log.lines().any(|l| l.contains("crawl_log") && l.contains("/robots.txt") && l.contains("kind=\"robots\"")), "{log}");
+    // One count of requests, in the summary as in the progress line.
+    let summary_text = String::from_utf8_lossy(&plain.stdout);
+    assert!(summary_text.lines().any(|l| l.starts_with("requests: ") && l.contains(" fetched, ") && l.contains(" sent conditional")), "{summary_text}");
     // The text summary goes to stdout, with its time.
     let summary = String::from_utf8_lossy(&plain.stdout).into_owned();
     assert!(summary.starts_with("run ") && summary.contains(" finished at 20"), "{summary}");
@@ -141,6 +149,9 @@ fn logs_off_a_terminal_have_no_colour_and_can_be_json_lines_with_one_line_per_ur
         .expect("the report's crawl log line");
     assert_eq!(not_modified["fields"]["status"], 304);
     assert_eq!(not_modified["fields"]["outcome"], "not-modified");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(newest_run(setup.out())).unwrap()).unwrap();
+    let requests = &summary["requests"];
+    assert!(requests["conditional"].as_u64().unwrap() >= requests["not_modified"].as_u64().unwrap() && requests["not_modified"].as_u64().unwrap() > 0, "{requests}");
 }
 
 #[test]
@@ -252,4 +263,11 @@ fn sigint_and_sigterm_stop_the_run_write_what_was_collected_and_the_next_run_res
         let slow: std::collections::HashSet<String> = web.hits().into_iter().filter(|h| h.path.starts_with("/slow/")).map(|h| h.path).collect();
         assert_eq!(slow.len(), 20, "the rest was fetched on resuming");
     }
+}
+
+/// The newest `runs/<run>.json` under `out`.
+fn newest_run(out: &std::path::Path) -> std::path::PathBuf {
+    let mut runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    runs.sort();
+    runs.pop().unwrap()
 }

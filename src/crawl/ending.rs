@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary};
+use super::summary::{Ended, Finish, HostSummary, ReportChanges, RequestCounts, Settings, Summary};
 use super::tally::get;
 use super::{Crawler, Halt, RunOptions, host_of};
 use crate::rebuild::{Reuse, build_dataset};
@@ -135,6 +135,12 @@ impl Crawler {
                 unchanged: get(&self.tally.unchanged_reports),
             },
             dataset,
+            requests: RequestCounts {
+                fetched: get(&self.tally.pages),
+                not_modified: get(&self.tally.not_modified),
+                conditional: get(&self.tally.conditional),
+                failed: get(&self.tally.errors),
+            },
             pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
             hosts: self.host_summaries(&state, signal)?,
             unassembled,

@@ -8,6 +8,7 @@ use url::Url;
 
 use super::handle::crawl_log;
 use super::Crawler;
+use super::tally::add;
 use crate::discover::{PageKind, canonical::report_id, names_a_file};
 use crate::fetch::{Ask, BodyLimit, Earlier, Failure, Fetch, Fetched};
 use crate::state::{Change, HostStatus, Job, Outcome};
@@ -36,7 +37,7 @@ impl Crawler {
                     state.finish_job(&canonical, Outcome::Budget)
                 })
                 .await?;
-            crawl_log(job, None, 0, Outcome::Budget);
+            crawl_log(job, None, None, Outcome::Budget);
             return Ok(None);
         }
         let url = Url::parse(&job.target.url)?;
@@ -50,6 +51,9 @@ impl Crawler {
             }
             Some(_) => None,
         };
+        if earlier.is_some() {
+            add(&self.tally.conditional);
+        }
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
         let referrer = job.target.referrer.as_deref().and_then(|r| Url::parse(r).ok());
         let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref(), referrer: referrer.as_ref() };
@@ -81,7 +85,7 @@ impl Crawler {
                 if known {
                     self.tally.report(&job.host, Change::Unchanged);
                 }
-                crawl_log(job, Some(304), 0, Outcome::NotModified);
+                crawl_log(job, Some(304), None, Outcome::NotModified);
                 Ok(None)
             }
             Err(failure) => self.failed(job, failure).await.map(|()| None),
@@ -97,7 +101,7 @@ impl Crawler {
             _ => None,
         };
         self.tally.failed(&job.host, failure.kind().as_str(), status);
-        crawl_log(job, status, 0, &failure);
+        crawl_log(job, status, None, &failure);
         let host_status = match failure {
             Failure::Blocked(_) => Some(HostStatus::Blocked),
             Failure::Unreachable(_) => Some(HostStatus::Unreachable),

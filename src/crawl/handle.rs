@@ -71,6 +71,7 @@ impl Crawler {
                     headers: stored.headers,
                     body: stored.body,
                     fetched_at: stored.date,
+                    took_ms: 0,
                     record: earlier.record,
                     notes: Vec::new(),
                 })),
@@ -115,8 +116,8 @@ impl Crawler {
             _ => self.navigation(job, &page, stored, decoded.as_ref().map_or("", |d| d.text.as_str()))?,
         };
         match revalidated {
-            true => crawl_log(job, Some(304), 0, format!("{outcome} (not modified)")),
-            false => crawl_log(job, Some(page.status), page.body.len(), outcome),
+            true => crawl_log(job, Some(304), None, format!("{outcome} (not modified)")),
+            false => crawl_log(job, Some(page.status), Some(&page), outcome),
         }
         Ok(())
     }
@@ -302,12 +303,17 @@ fn damaged_text(decoded: &Decoded) -> Option<String> {
 }
 
 /// The crawl log, in Heritrix's sense: one line per URL with what became of it, at
-/// debug level (`NIANBAO_LOG=nianbao::crawl_log=debug` for these lines alone).
-pub(super) fn crawl_log(job: &Job, status: Option<u16>, bytes: usize, outcome: impl std::fmt::Display) {
+/// debug level (`NIANBAO_LOG=nianbao::crawl_log=debug` for these lines alone): its
+/// kind, method, HTTP status, size, milliseconds, content type, the page that linked
+/// it, and the outcome. robots.txt fetches have lines of their own (`fetch`).
+pub(super) fn crawl_log(job: &Job, status: Option<u16>, page: Option<&Fetched>, outcome: impl std::fmt::Display) {
     if !tracing::enabled!(target: "nianbao::crawl_log", tracing::Level::DEBUG) {
         return;
     }
-    // A string field: the text log quotes it, the JSON log gives a string.
+    // String fields: the text log quotes them, the JSON log gives strings.
     let outcome = outcome.to_string();
-    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), status, bytes, outcome = outcome.as_str());
+    let method = if job.target.form.is_some() { "POST" } else { "GET" };
+    let (bytes, ms, content_type) = page.map_or((0, 0, ""), |p| (p.body.len(), p.took_ms, p.header("content-type").unwrap_or("")));
+    let referrer = job.target.referrer.as_deref().unwrap_or("");
+    tracing::debug!(target: "nianbao::crawl_log", url = %job.target.url, kind = job.target.kind.as_str(), method, status, bytes, ms, content_type, referrer, outcome = outcome.as_str());
 }

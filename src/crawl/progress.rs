@@ -60,7 +60,9 @@ impl Watch {
         let now = Instant::now();
         let (pages, not_modified) = (get(&tally.pages), get(&tally.not_modified));
         self.samples.push_back((now, pages + not_modified));
-        while self.samples.front().is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW) {
+        // The oldest sample within the window is kept, and one before it: the log's
+        // line comes every 30 s, and with nothing older the rate would read 0.
+        while self.samples.get(1).is_some_and(|(t, _)| now.duration_since(*t) >= RATE_WINDOW) {
             self.samples.pop_front();
         }
         let rate_now = match (self.samples.front(), self.samples.back()) {
@@ -207,5 +209,10 @@ mod tests {
         tally.pages.store(20, std::sync::atomic::Ordering::Relaxed);
         let rate = watch.snapshot(&tally).rate_now;
         assert!((4.5..=5.5).contains(&rate), "{rate}");
+        // A log line every 30 s: the rate is over those 30 s, not 0.
+        let mut logged = Watch::new();
+        logged.samples = VecDeque::from([(Instant::now() - Duration::from_secs(30), 0)]);
+        let rate = logged.snapshot(&tally).rate_now;
+        assert!(rate > 0.5, "{rate}");
     }
 }

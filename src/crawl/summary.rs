@@ -34,8 +34,11 @@ pub struct Summary {
     pub reports: ReportChanges,
     /// What the dataset holds after this run (all runs' reports).
     pub dataset: Written,
+    /// This run's page requests, as the progress line counted them.
+    pub requests: RequestCounts,
     /// Frontier pages by their last outcome (this run's, or an earlier one's for pages
-    /// this run did not reach).
+    /// this run did not reach). A list page answered 304 is read again from the
+    /// archive, so it counts as `ok` here and as not modified in `requests`.
     pub pages_by_outcome: BTreeMap<String, u64>,
     /// Every host this run fetched from.
     pub hosts: Vec<HostSummary>,
@@ -61,6 +64,19 @@ pub struct ReportChanges {
     pub new: u64,
     pub changed: u64,
     pub unchanged: u64,
+}
+
+/// A run's page requests (robots.txt and retries aside), from the one tally the
+/// progress line shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    /// Answered with a body.
+    pub fetched: u64,
+    /// Answered 304 Not Modified.
+    pub not_modified: u64,
+    /// Sent with an earlier fetch's validators (If-None-Match / If-Modified-Since).
+    pub conditional: u64,
+    pub failed: u64,
 }
 
 /// One host's part of the run.
@@ -179,6 +195,11 @@ impl Summary {
             hosts_failed
         ));
         let d = &self.dataset;
+        let r = &self.requests;
+        out.push_str(&format!(
+            "requests: {} fetched, {} not modified ({} sent conditional), {} failed\n",
+            r.fetched, r.not_modified, r.conditional, r.failed
+        ));
         out.push_str(&format!("dataset: {} reports, {} facts in {} partitions\npages by outcome:\n", d.reports, d.facts, d.partitions));
         let mut outcomes: Vec<_> = self.pages_by_outcome.iter().collect();
         outcomes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -241,6 +262,7 @@ mod tests {
             exit: Exit::Ok,
             reports: ReportChanges::default(),
             dataset: Written::default(),
+            requests: RequestCounts::default(),
             pages_by_outcome: BTreeMap::new(),
             hosts: hosts
                 .iter()

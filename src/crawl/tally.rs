@@ -18,6 +18,8 @@ use crate::state::Change;
 pub struct Tally {
     pub pages: AtomicU64,
     pub not_modified: AtomicU64,
+    /// Pages asked for with the validators of an earlier fetch.
+    pub conditional: AtomicU64,
     pub reports: AtomicU64,
     pub errors: AtomicU64,
     pub hosts_total: AtomicU64,

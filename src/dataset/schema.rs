@@ -58,11 +58,18 @@ fn check_fields() -> Fields {
 /// Who and where the report is, before the figures: the same in every wide row.
 const WIDE_IDENTITY: [&str; 9] = ["report_id", "version", "is_current", "agency", "division_code", "admin_level", "format", "published_date", "url"];
 
-/// `report_tables`: one row per report version, the main figures as named columns.
+/// The subtotals researchers ask for first, over the reasons of one kind of answer:
+/// (column, the `requests` rows it adds up, by their prefix).
+const SUBTOTALS: [(&str, &str); 3] =
+    [("requests_denied", "result.denied."), ("requests_unavailable", "result.unavailable."), ("requests_not_processed", "result.not_processed.")];
+
+/// `report_tables`: one row per report version, the main figures as named columns,
+/// then the subtotals.
 pub fn report_tables_schema() -> SchemaRef {
     let reports = reports_schema();
     let mut fields: Vec<Field> = WIDE_IDENTITY.iter().map(|name| reports.field_with_name(name).expect("a reports column").clone()).collect();
     fields.extend(wide_columns().iter().map(|(_, name)| Field::new(name, DataType::Float64, true)));
+    fields.extend(SUBTOTALS.iter().map(|(name, _)| Field::new(*name, DataType::Float64, true)));
     Arc::new(Schema::new(fields))
 }
 
@@ -173,6 +180,14 @@ pub fn report_tables_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
         .collect();
     for (key, _) in wide_columns() {
         columns.push(Arc::new(values.iter().map(|v| v.get(key).copied()).collect::<Float64Array>()));
+    }
+    // A subtotal of reasons none of which has a number is null, never 0.
+    for (_, rows) in SUBTOTALS {
+        let of = |v: &FxHashMap<String, f64>| {
+            let parts: Vec<f64> = v.iter().filter(|(k, _)| k.strip_prefix("requests/").is_some_and(|r| r.starts_with(rows) && r.ends_with("/total"))).map(|(_, x)| *x).collect();
+            (!parts.is_empty()).then(|| parts.iter().sum())
+        };
+        columns.push(Arc::new(values.iter().map(of).collect::<Float64Array>()));
     }
     Ok(RecordBatch::try_new(report_tables_schema(), columns)?)
 }

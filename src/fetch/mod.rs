@@ -52,6 +52,8 @@ pub struct Fetched {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub fetched_at: DateTime<Utc>,
+    /// Milliseconds from sending the request to the whole body (0 for a stored copy).
+    pub took_ms: u64,
     pub record: RecordRef,
     /// How the page was had when that matters to a reader (TLS checks off, http fallback).
     pub notes: Vec<String>,
@@ -276,7 +278,15 @@ impl Fetcher {
             robots_url.set_query(None);
             robots_url.set_fragment(None);
             let token = robots::agent_token(&self.config.crawl.user_agent);
-            match self.with_fallback(&robots_url, host, Ask { limit: BodyLimit::Robots, ..Ask::default() }).await {
+            let fetched = self.with_fallback(&robots_url, host, Ask { limit: BodyLimit::Robots, ..Ask::default() }).await;
+            let (status, bytes, ms, outcome) = match &fetched {
+                Ok(Hop::Done(Fetch::Page(p))) => (Some(p.status), p.body.len(), p.took_ms, "rules".to_string()),
+                Ok(_) => (None, 0, 0, "no robots.txt page: allow all".to_string()),
+                Err(Failure::Http(code @ 400..=499)) => (Some(*code), 0, 0, format!("HTTP {code}: allow all")),
+                Err(failure) => (None, 0, 0, failure.to_string()),
+            };
+            tracing::debug!(target: "nianbao::crawl_log", url = %robots_url, kind = "robots", method = "GET", status, bytes, ms, outcome = outcome.as_str());
+            match fetched {
                 Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
@@ -346,6 +356,7 @@ impl Fetcher {
     async fn attempt(&self, url: &Url, ask: Ask<'_>, permit: Permit) -> Attempt {
         let host = url.host_str().unwrap_or_default();
         let client = if self.config.host(host).is_some_and(|o| o.insecure_tls) { &self.insecure_client } else { &self.client };
+        let sent = Instant::now();
         let mut response = match client::request(client, url, ask).send().await {
             Ok(r) => r,
             Err(e) => return client::classify_error(&e, self.proxy.as_deref()),
@@ -390,7 +401,10 @@ impl Fetcher {
         match status {
             304 => Attempt::Done(Ok(Fetch::NotModified)),
             408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
-            200..=299 => Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, record, notes: Vec::new() }))),
+            200..=299 => {
+                let took_ms = sent.elapsed().as_millis() as u64;
+                Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, took_ms, record, notes: Vec::new() })))
+            }
             _ => Attempt::Done(Err(Failure::Http(status))),
         }
     }
