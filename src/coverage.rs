@@ -242,6 +242,12 @@ fn why_missing(portal: &PortalWalk, hosts: &[HostRecord], columns: &[&ColumnWalk
             None => (Status::NoColumn, format!("no report column found on {}", portal.host)),
         };
     }
+    why_not_listed(portal, columns)
+}
+
+/// Why a year has no report when the portal has report columns: how their walks
+/// ended, or that they were walked to the end.
+fn why_not_listed(portal: &PortalWalk, columns: &[&ColumnWalk]) -> (Status, String) {
     // A column whose list page failed on another host's account (a redirect to a portal
     // that is gone) or its own (a redirect loop) is that link's failure: while the
     // portal's other columns were walked, they decide, and the failed one is named.

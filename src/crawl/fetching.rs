@@ -43,17 +43,7 @@ impl Crawler {
         let url = Url::parse(&job.target.url)?;
         let is_article = job.target.kind == PageKind::Article;
         let is_file = job.target.kind == PageKind::Attachment || (is_article && names_a_file(&url));
-        // A POST (Hanweb's list windows) is no GET to revalidate.
-        let earlier = match job.target.form {
-            None => {
-                let canonical = job.canonical.clone();
-                self.state.ask(move |state| state.earlier(&canonical)).await?
-            }
-            Some(_) => None,
-        };
-        if earlier.is_some() {
-            add(&self.tally.conditional);
-        }
+        let earlier = self.earlier(job).await?;
         let limit = if is_file { BodyLimit::Attachment } else { BodyLimit::Html };
         let referrer = job.target.referrer.as_deref().and_then(|r| Url::parse(r).ok());
         let ask = Ask { limit, earlier: earlier.as_ref(), form: job.target.form.as_deref(), referrer: referrer.as_ref() };
@@ -90,6 +80,20 @@ impl Crawler {
             }
             Err(failure) => self.failed(job, failure).await.map(|()| None),
         }
+    }
+
+    /// The earlier fetch a page is asked for again with (its validators), counted as
+    /// a conditional request. A POST (Hanweb's list windows) is no GET to revalidate.
+    async fn earlier(&self, job: &Job) -> Result<Option<Earlier>> {
+        if job.target.form.is_some() {
+            return Ok(None);
+        }
+        let canonical = job.canonical.clone();
+        let earlier = self.state.ask(move |state| state.earlier(&canonical)).await?;
+        if earlier.is_some() {
+            add(&self.tally.conditional);
+        }
+        Ok(earlier)
     }
 
     async fn failed(&self, job: &Job, failure: Failure) -> Result<()> {

@@ -86,7 +86,6 @@ struct Crawler {
     halt: OnceLock<Halt>,
     /// Pages fetched and waiting to be handled, one per core at a time.
     backlog: Backlog,
-    /// Report files that killed earlier runs, not read again.
     tripwire: Tripwire,
 }
 

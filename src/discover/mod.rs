@@ -131,53 +131,10 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
     let mut links = links::links(&doc, html, &base);
     links.truncate(MAX_LINKS);
     for link in &links {
-        let url = link.url.to_string();
-        if url.contains("dataproxy.jsp") {
-            continue; // Hanweb AJAX paging is a POST, asked for by its pager below.
-        }
-        let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
-            url: url.clone(),
-            kind,
-            depth,
-            department,
-            column,
-            title: Some(link.text.clone()),
-            form: None,
-            report_id: None,
-            listed: link.date,
-            referrer: Some(page_url.to_string()),
-            hops: 0,
-        };
-        let title = classify::classify_title(&link.text);
-        let is_column = classify::is_report_column(&link.text, &url);
-        match title {
-            // A yearless 政府信息公开年报 is a column name far more often than a report;
-            // one that names its body, and links to no listing, is a report whose year
-            // is printed only in its text.
-            Title::Report { year }
-                if year.is_some()
-                    || !is_column
-                    || (classify::agency_in_title(&link.text).is_some() && !classify::looks_like_listing(&url)) =>
-            {
-                let column = from.column.clone().or_else(|| (from.kind == PageKind::List).then(|| link.text.clone()));
-                found.targets.push(next(PageKind::Article, from.depth, from.department.clone(), column));
-                continue;
-            }
-            Title::NearMiss(why) => {
-                found.near_misses.push(format!("{why}: {}", link.text));
-                continue;
-            }
-            Title::Report { .. } | Title::Other => {}
-        }
-        if is_column {
-            let column = if from.kind == PageKind::List { from.column.clone() } else { Some(link.text.clone()) };
-            found.targets.push(next(PageKind::List, from.depth, from.department.clone(), column));
-        } else if from.depth < max_depth && from.kind != PageKind::List {
-            if classify::is_disclosure_area(&link.text, &url) {
-                found.targets.push(next(PageKind::Hub, from.depth + 1, from.department.clone(), None));
-            } else if from.kind == PageKind::Hub && classify::names_a_body(&link.text) {
-                found.targets.push(next(PageKind::Hub, from.depth + 1, Some(link.text.clone()), None));
-            }
+        match read_link(from, page_url, link, max_depth) {
+            Ok(Some(target)) => found.targets.push(target),
+            Ok(None) => {}
+            Err(near_miss) => found.near_misses.push(near_miss),
         }
     }
     // Where the page sends the visitor, or what it frames, is more of the same page.
@@ -189,6 +146,54 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
         found.targets.extend(further_pages(from, &list));
     }
     found
+}
+
+/// Where one link of a page found as `from` leads: a report, a column, a way towards
+/// one, nothing to follow, or a near miss (Err, with why).
+fn read_link(from: &Target, page_url: &Url, link: &Link, max_depth: u32) -> Result<Option<Target>, String> {
+    let url = link.url.to_string();
+    if url.contains("dataproxy.jsp") {
+        return Ok(None); // Hanweb AJAX paging is a POST, asked for by its pager.
+    }
+    let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
+        url: url.clone(),
+        kind,
+        depth,
+        department,
+        column,
+        title: Some(link.text.clone()),
+        form: None,
+        report_id: None,
+        listed: link.date,
+        referrer: Some(page_url.to_string()),
+        hops: 0,
+    };
+    let is_column = classify::is_report_column(&link.text, &url);
+    match classify::classify_title(&link.text) {
+        // A yearless 政府信息公开年报 is a column name far more often than a report;
+        // one that names its body, and links to no listing, is a report whose year
+        // is printed only in its text.
+        Title::Report { year }
+            if year.is_some() || !is_column || (classify::agency_in_title(&link.text).is_some() && !classify::looks_like_listing(&url)) =>
+        {
+            let column = from.column.clone().or_else(|| (from.kind == PageKind::List).then(|| link.text.clone()));
+            return Ok(Some(next(PageKind::Article, from.depth, from.department.clone(), column)));
+        }
+        Title::NearMiss(why) => return Err(format!("{why}: {}", link.text)),
+        Title::Report { .. } | Title::Other => {}
+    }
+    Ok(if is_column {
+        let column = if from.kind == PageKind::List { from.column.clone() } else { Some(link.text.clone()) };
+        Some(next(PageKind::List, from.depth, from.department.clone(), column))
+    } else if from.depth >= max_depth || from.kind == PageKind::List {
+        None
+    } else if classify::is_disclosure_area(&link.text, &url) {
+        Some(next(PageKind::Hub, from.depth + 1, from.department.clone(), None))
+    } else if from.kind == PageKind::Hub && classify::names_a_body(&link.text) {
+        Some(next(PageKind::Hub, from.depth + 1, Some(link.text.clone()), None))
+    } else {
+        None
+    })
 }
 
 /// A list's further pages, as its pagers name them: more of the same column.

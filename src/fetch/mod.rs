@@ -269,52 +269,6 @@ impl Fetcher {
         result
     }
 
-    /// The host's robots.txt rules, fetched on first use in this run.
-    async fn rules(&self, url: &Url, host: &str) -> Result<Arc<Rules>, Failure> {
-        let cell = self.robots.lock().unwrap().entry(host.to_string()).or_default().clone();
-        cell.get_or_init(|| async {
-            let mut robots_url = url.clone();
-            robots_url.set_path("/robots.txt");
-            robots_url.set_query(None);
-            robots_url.set_fragment(None);
-            let token = robots::agent_token(&self.config.crawl.user_agent);
-            let fetched = self.with_fallback(&robots_url, host, Ask { limit: BodyLimit::Robots, ..Ask::default() }).await;
-            let (status, bytes, ms, outcome) = match &fetched {
-                Ok(Hop::Done(Fetch::Page(p))) => (Some(p.status), p.body.len(), p.took_ms, "rules".to_string()),
-                Ok(_) => (None, 0, 0, "no robots.txt page: allow all".to_string()),
-                Err(Failure::Http(code @ 400..=499)) => (Some(*code), 0, 0, format!("HTTP {code}: allow all")),
-                Err(failure) => (None, 0, 0, failure.to_string()),
-            };
-            tracing::debug!(target: "nianbao::crawl_log", url = %robots_url, kind = "robots", method = "GET", status, bytes, ms, outcome = outcome.as_str());
-            match fetched {
-                Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
-                    let rules = Rules::parse(token, &p.body);
-                    self.apply_crawl_delay(host, &rules);
-                    Ok(Arc::new(rules))
-                }
-                Ok(_) | Err(Failure::Http(400..=499)) => Ok(Arc::new(Rules::AllowAll)),
-                Err(failure) => {
-                    tracing::warn!(host, %failure, "robots.txt unavailable: host skipped for this run");
-                    Err(match failure {
-                        Failure::Blocked(why) => Failure::Blocked(format!("robots.txt: {why}")),
-                        other => Failure::Unreachable(format!("robots.txt: {}", other.reason())),
-                    })
-                }
-            }
-        })
-        .await
-        .clone()
-    }
-
-    fn apply_crawl_delay(&self, host: &str, rules: &Rules) {
-        let Some(delay) = rules.crawl_delay() else { return };
-        let max = self.config.crawl.max_crawl_delay_secs;
-        if delay > max {
-            tracing::warn!(host, delay, max, "robots.txt Crawl-delay clamped to the configured maximum");
-        }
-        self.politeness.gate(host).slow_down_to(Duration::from_secs_f64(delay.clamp(0.0, max)));
-    }
-
     async fn with_retries(&self, url: &Url, host: &str, ask: Ask<'_>) -> Result<Hop, Failure> {
         let crawl = &self.config.crawl;
         let mut attempt = 0;
