@@ -93,7 +93,11 @@ assert len(keys) == 226 and keys["template_order"].is_monotonic_increasing, keys
 assert keys.loc[keys.key == "requests/result.other/total", "counterpart"].item() == "requests/result.other.*/total (sum)"
 one = sorted(glob.glob(f"{out}/facts/**/*.parquet", recursive=True))[0]
 meta = {k.decode(): v.decode() for k, v in pq.read_metadata(one).metadata.items() if k.startswith(b"nianbao.")}
-assert set(meta) == {"nianbao.version", "nianbao.run_id", "nianbao.built_at", "nianbao.extractor"}, meta
+assert set(meta) == {"nianbao.version", "nianbao.run_id", "nianbao.built_at", "nianbao.extractor", "nianbao.schema_version"}, meta
+# The dataset card beside the tables.
+card = open(f"{out}/README.md").read()
+assert f"dataset version: `{meta['nianbao.schema_version']}+" in card and "CC-BY-4.0" in card, card[:500]
+assert "type: dataset" in open(f"{out}/CITATION.cff").read()
 print(f"keys.parquet: {len(keys)} keys; provenance {meta}")
 
 # A report whose year is unknown is in year=0. Hive's null partition would read back

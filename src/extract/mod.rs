@@ -102,9 +102,14 @@ impl Extraction {
         for page in pages {
             format = format.or((page.format != Format::Legacy).then_some(page.format));
             facts.extend(page.facts.into_iter().filter(|f| seen.insert((f.section, f.row, f.column))));
-            // Whole-report warnings are said again below, of all the pages.
-            warnings.extend(page.warnings.into_iter().filter(|w| !w.starts_with("section ") && !w.starts_with("tables ")).filter(|w| !warnings.contains(w)).collect::<Vec<_>>());
+            warnings.extend(page.warnings.into_iter().filter(|w| !warnings.contains(w)).collect::<Vec<_>>());
             texts.push(page.text);
+        }
+        // What a page said of the whole report is said again below, of all the pages;
+        // with no table on any page, the first page's words stand.
+        if !facts.is_empty() {
+            const NO_FACTS: [&str; 5] = ["section ", "tables only as images", "tables missing", "tables do not match", "tables found but"];
+            warnings.retain(|w| !NO_FACTS.iter().any(|said| w.starts_with(said)));
         }
         let present = |s: Section| facts.iter().any(|f| f.section == s.key());
         for section in [Section::Active, Section::Requests, Section::Review].into_iter().filter(|&s| !present(s) && !facts.is_empty()) {
@@ -194,5 +199,24 @@ pub(crate) fn format_from_text(text: &str, year: Option<i32>) -> Format {
             Some(y) if y >= 2019 => Format::F2019,
             _ => Format::Legacy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_article_read_over_its_pages_says_of_the_whole_what_its_pages_said_of_themselves() {
+        let whole = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extract/gaoping_2023_trs_word_cells.html")).unwrap();
+        let split = whole.match_indices("</table>").nth(1).map(|(at, end)| at + end.len()).unwrap();
+        let (first, second) = (extract_html(&whole[..split], Some(2023)), extract_html(&whole[split..], Some(2023)));
+        assert!(second.warnings.iter().any(|w| w.starts_with("section ")), "each page alone lacks sections");
+        let merged = Extraction::merged(vec![first, second]);
+        assert_eq!(merged.facts.len(), extract_html(&whole, Some(2023)).facts.len());
+        assert!(!merged.warnings.iter().any(|w| w.starts_with("section ")), "{:?}", merged.warnings);
+        // With no table on any page, the pages' own words stand.
+        let bare = Extraction::merged(vec![extract_html("<p>一、总体情况</p>", Some(2023)), extract_html("<p>六、其他</p>", Some(2023))]);
+        assert!(bare.warnings.iter().any(|w| w.starts_with("tables missing")), "{:?}", bare.warnings);
     }
 }

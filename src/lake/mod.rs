@@ -44,6 +44,9 @@ pub use session::Session;
 pub const NOT_BUILT: &str = "this nianbao was built without Delta Lake support: build it with `cargo build --release --features lake`";
 pub use target::{Pushed, TableCommit, Target};
 
-/// The tables a lake holds: the dataset's partitioned tables made of reports.
-/// (`coverage` stays local: its rows are per seed list, not per host.)
-pub const TABLES: [&str; 3] = ["reports", "facts", "report_tables"];
+/// The tables a lake holds: the dataset's partitioned tables made of reports, in the
+/// order a run commits them. `reports` comes last: a run killed between its commits
+/// leaves `facts` and `report_tables` ahead, never behind, so every report version a
+/// reader sees in `reports` has its rows in the other two. (`coverage` stays local:
+/// its rows are per seed list, not per host.)
+pub const TABLES: [&str; 3] = ["facts", "report_tables", "reports"];

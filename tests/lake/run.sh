@@ -9,7 +9,9 @@
 #     takes in the pages the first handed between shards);
 #  2. a second run of the same shard while one runs is refused;
 #  3. a second run of a shard, killed with SIGKILL in its commit, leaves the table
-#     readable at its previous version (the first run's), and the next run completes it;
+#     readable at its previous version (the first run's); one killed between its table
+#     commits leaves reports behind the other tables, never ahead; the next run
+#     completes it;
 #  4. a file:// lake, read as of an earlier version (time travel);
 #  5. a shard moved to a new --out, starting from the state and archive it kept in the lake;
 # and runs the notebook's lake cell against the lake.
@@ -115,6 +117,26 @@ for _ in $(seq 3000); do grep -q "committing in" "$WORK/killed-2.log" && break; 
 kill -9 $VICTIM; wait $VICTIM 2>/dev/null || true
 grep -q "committing in" "$WORK/killed-2.log"
 "$PY" "$HERE/check_lake.py" "$KILLED" "$WORK/killed-first"   # the first run's version, whole
+# Killed between its table commits (after the first, in the second's wait): the tables
+# are at different versions, and every report version in `reports` has its wide row
+# (and its facts) in the tables committed before it.
+NIANBAO_LAKE_STALL_COMMIT=4 "$BIN" "${K[@]}" >"$WORK/killed-between.log" 2>&1 </dev/null &
+VICTIM=$!
+for _ in $(seq 3000); do [ "$(grep -c "committing in" "$WORK/killed-between.log")" -ge 2 ] && break; sleep 0.1; done
+kill -9 $VICTIM; wait $VICTIM 2>/dev/null || true
+"$PY" - "$KILLED" <<'PY'
+import os, sys
+from deltalake import DeltaTable
+lake = sys.argv[1]
+storage = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+def versions(table):
+    frame = DeltaTable(f"{lake}/{table}", storage_options=storage).to_pandas(columns=["report_id", "version"])
+    return set(map(tuple, frame.drop_duplicates().values.tolist()))
+reports, wide, facts = versions("reports"), versions("report_tables"), versions("facts")
+assert facts - reports, "the kill came after the facts commit: facts are ahead of reports"
+assert reports <= wide, f"report versions without a wide row: {sorted(reports - wide)[:5]}"
+print(f"killed between commits: reports {len(reports)}, report_tables {len(wide)}, facts {len(facts)} report versions; reports within the others")
+PY
 "$BIN" "${K[@]}" >"$WORK/killed-3.log" 2>&1 </dev/null
 "$PY" "$HERE/check_lake.py" "$KILLED" "$WORK/killed"         # the shard's whole crawl
 
