@@ -188,10 +188,14 @@ fn a_seed_list_without_an_earlier_seed_does_not_crawl_it_and_says_so() {
     let both = CrawlSetup::new(&web, &[HOST, other], &[format!("http://{HOST}/,,530111"), format!("http://{other}/,,530600")], "per_host_rps = 50.0");
     assert!(both.crawl().0);
     let hits_before = web.hits().len();
-    std::fs::write(&both.seeds, format!("url,agency,division_code\nhttp://{HOST}/,,530111\n")).unwrap();
+    std::fs::write(&both.seeds, format!("url,agency,division_code\nhttp://{HOST}/,,530111\nftp://www.yn.gov.cn/,,530000\n")).unwrap();
     let (ok, log) = both.crawl();
     assert!(ok, "{log}");
     assert!(log.contains("1 seeds of earlier runs in this output are not in this seed list"), "{log}");
+    // The line skipped is in the closing summary and runs/*.json, not only in the log.
+    assert!(log.contains("seed list: ") && log.contains(":3: not an http(s) URL: \"ftp://www.yn.gov.cn/\""), "{log}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(newest_run(both.out())).unwrap()).unwrap();
+    assert_eq!(summary["seed_lines_skipped"].as_array().map(Vec::len), Some(1), "{}", summary["seed_lines_skipped"]);
     assert!(web.hits()[hits_before..].iter().all(|h| h.host == HOST), "the earlier seed's host was not crawled");
 }
 
@@ -253,7 +257,7 @@ fn sigint_and_sigterm_stop_the_run_write_what_was_collected_and_the_next_run_res
         assert_eq!(summary["dataset"]["reports"], 1, "the report collected before the signal is in the dataset");
         let host = &summary["hosts"][0];
         assert_eq!((&host["host"], &host["finish"]), (&serde_json::json!(HOST), &serde_json::json!("interrupted")), "{host}");
-        assert!(host["reason"].as_str().unwrap().contains("pages to fetch; the next run resumes them"), "{host}");
+        assert!(host["reason"].as_str().unwrap().contains(" to fetch; the next run resumes them"), "{host}");
         assert!(web.hits().iter().filter(|h| h.path.starts_with("/slow/")).count() < 20, "the run stopped fetching");
 
         let resumed = setup.command().arg("--json").output().unwrap();

@@ -219,5 +219,6 @@ impl Crawler {
 /// Why a host did not finish when a signal stopped the run.
 fn interrupted(signal: Option<Signal>, pages_left: i64) -> String {
     let signal = signal.map_or("a signal", Signal::name);
-    format!("stopped by {signal} with {pages_left} pages to fetch; the next run resumes them")
+    let pages = if pages_left == 1 { "page" } else { "pages" };
+    format!("stopped by {signal} with {pages_left} {pages} to fetch; the next run resumes them")
 }
