@@ -134,13 +134,11 @@ impl Summary {
     /// nothing, or whose failed seed hosts exceed `crawl.max_failed_hosts`, is an outage
     /// for the alert to raise; lost reports are partial.
     pub fn status(&self, signal: Option<Signal>) -> Exit {
-        let collected: u64 = self.hosts.iter().map(|h| h.tally.pages + h.tally.not_modified).sum();
-        let seeds = self.hosts.iter().filter(|h| h.seed);
-        let failed = seeds.clone().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget | Finish::Interrupted)).count();
-        let share = failed as f64 / seeds.count().max(1) as f64;
+        let (failed, seeds) = self.failed_seed_hosts();
+        let share = failed as f64 / seeds.max(1) as f64;
         match signal {
             Some(signal) => Exit::Interrupted(signal),
-            None if collected == 0 => Exit::Unavailable,
+            None if self.collected() == 0 => Exit::Unavailable,
             None if share > self.settings.config.crawl.max_failed_hosts => Exit::Unavailable,
             None if !self.unassembled.is_empty() => Exit::Partial,
             None => Exit::Ok,
@@ -157,17 +155,27 @@ impl Summary {
             "" | "none" => String::new(),
             p => format!(" through the proxy {}", crate::fetch::without_credentials(p)),
         };
-        let seeds: Vec<&HostSummary> = self.hosts.iter().filter(|h| h.seed).collect();
-        let failed = seeds.iter().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget | Finish::Interrupted)).count();
-        let collected: u64 = self.hosts.iter().map(|h| h.tally.pages + h.tally.not_modified).sum();
-        Some(match collected {
-            0 => format!("the run collected nothing{through}: {failed} of {} seed hosts failed", seeds.len()),
+        let (failed, seeds) = self.failed_seed_hosts();
+        Some(match self.collected() {
+            0 => format!("the run collected nothing{through}: {failed} of {seeds} seed hosts failed"),
             _ => format!(
-                "{failed} of {} seed hosts ended unreachable, blocked or paused{through}, over crawl.max_failed_hosts = {}",
-                seeds.len(),
+                "{failed} of {seeds} seed hosts ended unreachable, blocked or paused{through}, over crawl.max_failed_hosts = {}",
                 self.settings.config.crawl.max_failed_hosts
             ),
         })
+    }
+
+    /// Pages the run got an answer for, with a body or not modified.
+    fn collected(&self) -> u64 {
+        self.hosts.iter().map(|h| h.tally.pages + h.tally.not_modified).sum()
+    }
+
+    /// Seed hosts that ended unreachable, blocked or paused, and seed hosts in all:
+    /// hosts only links led to never make a run an outage.
+    fn failed_seed_hosts(&self) -> (usize, usize) {
+        let seeds = self.hosts.iter().filter(|h| h.seed);
+        let failed = seeds.clone().filter(|h| !matches!(h.finish, Finish::Done | Finish::Budget | Finish::Interrupted)).count();
+        (failed, seeds.count())
     }
 
     /// The summary for a person: what this run found, what the dataset holds, and
