@@ -1,39 +1,47 @@
 //! Every report under tests/fixtures/extract/ (HTML pages, and the same reports as
-//! Word and Excel files) yields exactly the facts of its `<name>.expected.json` (made
-//! from the seed reports by template position, see make_fixtures.py): same keys, same
-//! printed text, same numbers, nothing more.
+//! Word, Word 97-2003, Excel, Excel 97-2003 and OFD files, see make_office_fixtures.py)
+//! yields exactly the facts of its `<name>.expected.json` (made from the seed reports
+//! by template position, see make_fixtures.py): same keys, same printed text, same
+//! numbers, nothing more.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use nianbao::extract::{docx_to_html, extract_html, workbook_to_html};
+use nianbao::extract::{Extraction, SourceType, extract_file, extract_html};
 use serde_json::Value;
 
-fn fixtures() -> Vec<(String, String, Value)> {
+/// Each fixture's name, what was read from it, and the facts it should give.
+fn fixtures() -> Vec<(String, Extraction, Value)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
-        let html = match ext.as_str() {
-            "html" => std::fs::read_to_string(&path).unwrap(),
-            "docx" => docx_to_html(&std::fs::read(&path).unwrap()).unwrap(),
-            "xlsx" => workbook_to_html(&std::fs::read(&path).unwrap()).unwrap(),
+        let got = match ext.as_str() {
+            "html" => extract_html(&std::fs::read_to_string(&path).unwrap(), None),
+            "docx" | "xlsx" | "doc" | "xls" | "ofd" => {
+                let bytes = std::fs::read(&path).unwrap();
+                let kind = SourceType::sniff(&bytes);
+                assert_eq!(kind.as_str(), ext, "{}: the type from its bytes", path.display());
+                let mut got = extract_file(kind, &bytes, None, None, None).0;
+                // An OFD's tables are rebuilt from its rules, and say so.
+                got.warnings.retain(|w| !(ext == "ofd" && w.starts_with("tables rebuilt from the OFD file's ruled cells")));
+                got
+            }
             _ => continue,
         };
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let expected = std::fs::read_to_string(dir.join(format!("{stem}.expected.json"))).unwrap();
-        out.push((format!("{stem}.{ext}"), html, serde_json::from_str(&expected).unwrap()));
+        out.push((format!("{stem}.{ext}"), got, serde_json::from_str(&expected).unwrap()));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 9, "fixtures missing");
+    assert!(out.len() >= 25, "fixtures missing");
     out
 }
 
 #[test]
 fn every_fixture_matches_its_expected_facts_exactly() {
-    for (name, html, expected) in fixtures() {
-        let got = extract_html(&html, None);
+    for (name, got, expected) in fixtures() {
         let got_facts: BTreeMap<String, (String, Option<f64>)> =
             got.facts.iter().map(|f| (f.key(), (f.raw.clone(), f.value))).collect();
         let want_facts: BTreeMap<String, (String, Option<f64>)> = expected["facts"]

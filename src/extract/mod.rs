@@ -3,23 +3,29 @@
 //! The steps, each in its own file: `document` finds the article, its text and its
 //! data tables; `grid` expands each table's spans; `sections` assigns rows to sections
 //! 二, 三, 四; `template` maps rows to the keys of `keys` (docs/keys.csv); `values`
-//! reads each cell; `checks` tests the accounting identities. Word and Excel files
-//! become HTML first (`office`). A PDF's glyphs and ruling lines are read by
-//! `pdf_glyphs`; its ruled tables become HTML (`pdf_grid`), and for tables drawn
-//! without rules its glyphs are laid out as text, whose rows `pdf_text` reads.
+//! reads each cell; `checks` tests the accounting identities. A file's type comes
+//! from its bytes (`source`). Word and Excel files become HTML first (`office`;
+//! Word 97–2003 files `word97`), their tables printed by `html_table`. A PDF's glyphs
+//! and ruling lines are read by `pdf_glyphs`, an OFD file's by `ofd`; ruled tables
+//! become HTML (`pdf_grid`), and for tables drawn without rules the glyphs are laid
+//! out as text, whose rows `pdf_text` reads. Third-party readers run `quietly`.
 //!
 //! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network or disk.
 
 mod checks;
 mod document;
 mod grid;
+mod html_table;
 mod keys;
 mod office;
+mod ofd;
+mod word97;
 mod pdf_glyphs;
 mod pdf_grid;
 mod pdf_filters;
 mod pdf_prepare;
 mod pdf_text;
+mod quietly;
 mod sections;
 mod source;
 pub mod stored;
@@ -174,15 +180,26 @@ pub fn extract_page(page: &Page, year: Option<i32>) -> Extraction {
 /// every other format goes through, or from its text laid out by position where that
 /// reads more cells (tables drawn without rules). Err says why nothing can be read.
 pub fn extract_pdf(pdf: &[u8], year: Option<i32>) -> Result<Extraction, String> {
-    let pages = pdf_glyphs::read(pdf)?;
-    let by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(&pages), year);
+    Ok(extract_pages(&pdf_glyphs::read(pdf)?, "PDF", year))
+}
+
+/// Extracts an OFD report, as a PDF is: from its ruled tables or its laid-out text.
+pub fn extract_ofd(ofd: &[u8], year: Option<i32>) -> Result<Extraction, String> {
+    let pages = ofd::read(ofd).map_err(|e| format!("unreadable OFD file: {e:#}"))?;
+    Ok(extract_pages(&pages, "OFD file", year))
+}
+
+/// Extracts a report from its pages' positioned glyphs and rules: a PDF's, or those
+/// of another fixed-layout `format`.
+fn extract_pages(pages: &[pdf_glyphs::PdfPage], format: &str, year: Option<i32>) -> Extraction {
+    let by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(pages), year);
     let printed = |e: &Extraction| e.facts.iter().filter(|f| !f.raw.is_empty()).count();
-    match pdf_grid::to_html(&pages).map(|html| extract_html(&html, year)) {
+    match pdf_grid::to_html(pages).map(|html| extract_html(&html, year)) {
         Some(mut by_grid) if printed(&by_grid) >= printed(&by_text) && !by_grid.facts.is_empty() => {
-            by_grid.warnings.insert(0, "tables rebuilt from the PDF's ruled cells: check against the PDF".to_string());
-            Ok(by_grid)
+            by_grid.warnings.insert(0, format!("tables rebuilt from the {format}'s ruled cells: check against the {format}"));
+            by_grid
         }
-        _ => Ok(by_text),
+        _ => by_text,
     }
 }
 

@@ -17,6 +17,9 @@ use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use quick_xml::Reader as XmlReader;
 use quick_xml::events::Event;
 
+use super::html_table::{WordCell, WordTable, escape};
+use super::quietly::quietly;
+
 /// Entries of a zip file, at the most: a report has a few dozen.
 const MAX_ENTRIES: usize = 10_000;
 /// The sizes a zip file's entries declare, inflated, added up, at the most.
@@ -31,7 +34,7 @@ const MAX_AREA: u64 = 250_000;
 const MAX_MERGES: usize = 10_000;
 
 /// Refuses a zip file whose entries, or their declared inflated sizes, pass the caps.
-fn check_zip(bytes: &[u8]) -> Result<()> {
+pub(super) fn check_zip(bytes: &[u8]) -> Result<()> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).context("not a zip file")?;
     anyhow::ensure!(zip.len() <= MAX_ENTRIES, "zip file with {} entries (more than {MAX_ENTRIES}): not read", zip.len());
     let mut inflated = 0u64;
@@ -42,19 +45,47 @@ fn check_zip(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A table being read from Word XML: rows of cells with their grid column and spans.
-#[derive(Default)]
-struct WordTable {
-    rows: Vec<Vec<WordCell>>,
+/// Refuses an Excel 97–2003 workbook a sheet of which declares more cells than a
+/// report has: calamine reserves room for a sheet's declared dimensions before
+/// reading it, and a damaged `Dimensions` record asks for terabytes (an allocation
+/// failure aborts the process, past any `catch_unwind`).
+fn check_biff(bytes: &[u8]) -> Result<()> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).context("not a compound file")?;
+    let name = if file.is_stream("Workbook") { "Workbook" } else { "Book" };
+    let mut stream = Vec::new();
+    file.open_stream(name).context("no workbook stream")?.take(MAX_INFLATED).read_to_end(&mut stream).context("unreadable workbook stream")?;
+    let mut at = 0;
+    while let Some(head) = stream.get(at..at + 4) {
+        let (kind, len) = (u16::from_le_bytes([head[0], head[1]]), usize::from(u16::from_le_bytes([head[2], head[3]])));
+        let Some(data) = stream.get(at + 4..at + 4 + len) else { break };
+        if kind == 0x0200 {
+            let (rows, cols) = declared_area(data);
+            anyhow::ensure!(rows * cols <= MAX_AREA, "a sheet declaring {rows} × {cols} cells (more than {MAX_AREA}): not read");
+        }
+        at += 4 + len;
+    }
+    Ok(())
 }
 
-struct WordCell {
-    col: usize,
-    colspan: usize,
-    rowspan: usize,
-    /// `vMerge` without `restart`: this cell continues the one above.
-    continues: bool,
-    html: String,
+/// The rows and columns a `Dimensions` record declares, reckoned as calamine does
+/// (first and last row as 16 or 32 bits, a first column past 255 taken as 0), its
+/// unsigned arithmetic wrapping as it does in a release build.
+fn declared_area(data: &[u8]) -> (u64, u64) {
+    let u16_at = |i: usize| u32::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    let u32_at = |i: usize| u32::from_le_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+    let (first_row, last_row, mut first_col, last_col) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return (0, 0),
+    };
+    if first_col > 0xFF || last_col < first_col {
+        first_col = 0;
+    }
+    if last_row == 0 || last_col == 0 {
+        return (1, 1);
+    }
+    let span = |first: u32, last: u32| u64::from((last - 1).wrapping_sub(first).wrapping_add(1));
+    (span(first_row, last_row), span(first_col, last_col))
 }
 
 /// Converts a .docx file's main document to HTML.
@@ -110,7 +141,7 @@ impl WordHtml {
             ("tc", false) => {
                 if let Some(row) = self.tables.last_mut().and_then(|t| t.rows.last_mut()) {
                     let col = row.last().map_or(0, |c| c.col + c.colspan);
-                    row.push(WordCell { col, colspan: 1, rowspan: 1, continues: false, html: String::new() });
+                    row.push(WordCell::at(col));
                 }
             }
             (name @ ("gridSpan" | "vMerge"), _) => {
@@ -138,7 +169,7 @@ impl WordHtml {
                 self.place(&p);
             }
             "tbl" => {
-                let table = self.tables.pop().map(render_word_table).unwrap_or_default();
+                let table = self.tables.pop().map(WordTable::render).unwrap_or_default();
                 self.place(&table);
             }
             _ => {}
@@ -154,50 +185,26 @@ impl WordHtml {
     }
 }
 
-/// Turns vertical merges into rowspans: a continuing cell adds one row to the cell
-/// that starts at the same grid column above it, and is itself not printed.
-fn render_word_table(mut table: WordTable) -> String {
-    for r in 0..table.rows.len() {
-        for c in 0..table.rows[r].len() {
-            if !table.rows[r][c].continues {
-                continue;
-            }
-            let col = table.rows[r][c].col;
-            let start = (0..r).rev().find_map(|rr| {
-                table.rows[rr].iter().position(|cell| cell.col == col && !cell.continues).map(|i| (rr, i))
-            });
-            if let Some((rr, i)) = start {
-                table.rows[rr][i].rowspan += 1;
-            }
-        }
-    }
-    let mut html = String::from("<table>");
-    for row in &table.rows {
-        html.push_str("<tr>");
-        for cell in row.iter().filter(|c| !c.continues) {
-            html.push_str(&format!("<td rowspan=\"{}\" colspan=\"{}\">{}</td>", cell.rowspan, cell.colspan, cell.html));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</table>");
-    html
-}
-
 /// Converts every sheet of an .xlsx or .xls workbook to an HTML table, merged
 /// regions as spans.
 pub fn workbook_to_html(bytes: &[u8]) -> Result<String> {
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
+    } else {
+        check_biff(bytes)?;
     }
-    let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).context("not a readable workbook")?;
-    let mut html = String::from("<html><body>");
-    for name in workbook.sheet_names() {
-        let sheet = read_sheet(&mut workbook, &name).with_context(|| format!("sheet {name}"))?;
-        html.push_str(&format!("<p>{}</p>", escape(&name)));
-        sheet_html(&sheet, &mut html);
-    }
-    html.push_str("</body></html>");
-    Ok(html)
+    quietly(|| {
+        let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).context("not a readable workbook")?;
+        let mut html = String::from("<html><body>");
+        for name in workbook.sheet_names() {
+            let sheet = read_sheet(&mut workbook, &name).with_context(|| format!("sheet {name}"))?;
+            html.push_str(&format!("<p>{}</p>", escape(&name)));
+            sheet_html(&sheet, &mut html);
+        }
+        html.push_str("</body></html>");
+        Ok(html)
+    })
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the workbook reader failed on it")))
 }
 
 /// A sheet's cells as a dense grid from its first used cell, with its merged regions.
@@ -295,15 +302,42 @@ fn cell_text(value: &Data) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
 
     use super::*;
+
+    /// The fixture workbook with its first sheet's `Dimensions` record changed by `set`.
+    fn xls_with_dimensions(set: impl Fn(&mut [u8])) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/gaoping_2023_trs_word_cells.xls");
+        let mut file = cfb::CompoundFile::open(Cursor::new(std::fs::read(path).unwrap())).unwrap();
+        let mut stream = Vec::new();
+        file.open_stream("Workbook").unwrap().read_to_end(&mut stream).unwrap();
+        let mut at = 0;
+        while u16::from_le_bytes([stream[at], stream[at + 1]]) != 0x0200 {
+            at += 4 + usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
+        }
+        set(&mut stream[at + 4..at + 18]);
+        file.create_stream("Workbook").unwrap().write_all(&stream).unwrap();
+        file.flush().unwrap();
+        file.into_inner().into_inner()
+    }
+
+    #[test]
+    fn a_workbook_declaring_a_sheet_of_terabytes_is_refused_before_calamine_reads_it() {
+        assert!(workbook_to_html(&xls_with_dimensions(|_| ())).is_ok());
+        // First row past the last: calamine's unsigned arithmetic wraps to 4 billion rows.
+        let wrapped = xls_with_dimensions(|d| {
+            let last = u32::from_le_bytes([d[4], d[5], d[6], d[7]]);
+            d[0..4].copy_from_slice(&(last + 1).to_le_bytes());
+        });
+        let why = workbook_to_html(&wrapped).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(why.starts_with("a sheet declaring 4294967295 × "), "{why}");
+        let huge = xls_with_dimensions(|d| d[4..8].copy_from_slice(&65_536u32.to_le_bytes()));
+        let why = workbook_to_html(&huge).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(why.contains("(more than 250000)"), "{why}");
+    }
 
     fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));

@@ -14,15 +14,14 @@
 //!
 //! A PDF is untrusted input: the reader runs under a budget of glyphs and drawing
 //! operations (a Form XObject drawn 2^40 times stops at the budget, not at the end of
-//! time), and a panic inside the reader becomes the report's warning.
+//! time), and a panic inside the reader becomes the report's warning (`quietly`).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
+use super::quietly::quietly;
 use super::pdf_prepare::{MAX_INFLATED, decode_within_budget, forms_nest_boundedly, loaded_streams_within, unicode_cmaps_as_identity};
 use pdf_extract::{ColorSpace, Document, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
 
 /// Glyphs and drawing operations one PDF may emit: a long report has ~30,000 glyphs.
-const MAX_OPERATIONS: usize = 2_000_000;
+pub(super) const MAX_OPERATIONS: usize = 2_000_000;
 
 
 /// One glyph on a page, in PDF user space (y grows upwards).
@@ -62,7 +61,7 @@ struct Collector {
 }
 
 /// Rules thinner than this (in points) are lines, whether stroked or filled as rectangles.
-const RULE_THICKNESS: f64 = 2.5;
+pub(super) const RULE_THICKNESS: f64 = 2.5;
 
 impl Collector {
     /// The rules a path draws: its straight segments, and its rectangles' edges (a
@@ -103,11 +102,19 @@ impl Collector {
                 PathOp::Close => {}
             }
         }
+        page.add_rules(segments);
+    }
+}
+
+impl PdfPage {
+    /// The horizontal and vertical ones among straight segments, as rules; slanted
+    /// segments and dots are no table lines.
+    pub(super) fn add_rules(&mut self, segments: impl IntoIterator<Item = ((f64, f64), (f64, f64))>) {
         for ((x0, y0), (x1, y1)) in segments {
             if (y0 - y1).abs() <= 0.5 && (x0 - x1).abs() > 1.0 {
-                page.rules.push(Rule { horizontal: true, at: (y0 + y1) / 2.0, from: x0.min(x1), to: x0.max(x1) });
+                self.rules.push(Rule { horizontal: true, at: (y0 + y1) / 2.0, from: x0.min(x1), to: x0.max(x1) });
             } else if (x0 - x1).abs() <= 0.5 && (y0 - y1).abs() > 1.0 {
-                page.rules.push(Rule { horizontal: false, at: (x0 + x1) / 2.0, from: y0.min(y1), to: y0.max(y1) });
+                self.rules.push(Rule { horizontal: false, at: (x0 + x1) / 2.0, from: y0.min(y1), to: y0.max(y1) });
             }
         }
     }
@@ -202,32 +209,6 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
         return Err("scanned, no text layer: tables only as images".to_string());
     }
     Ok(collector.pages)
-}
-
-thread_local! {
-    /// Set while the PDF reader runs on this thread: its panics are expected (it
-    /// unwraps on many damaged files) and become the report's warning.
-    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `read` catching its panics, without the panic message and backtrace each
-/// would print on stderr: they are logged at debug level instead.
-fn quietly<T>(read: impl FnOnce() -> T) -> std::thread::Result<T> {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if READING.with(std::cell::Cell::get) {
-                tracing::debug!("the PDF reader failed: {info}");
-            } else {
-                previous(info);
-            }
-        }));
-    });
-    READING.with(|r| r.set(true));
-    let result = catch_unwind(AssertUnwindSafe(read));
-    READING.with(|r| r.set(false));
-    result
 }
 
 /// A page's glyphs as lines of text: glyphs whose baselines lie within a third of their

@@ -13,6 +13,7 @@
 use std::fmt::Write;
 
 use super::pdf_glyphs::{Glyph, PdfPage, Rule, lines};
+use super::html_table::escape;
 
 /// Positions closer than this (in points) are one.
 const SNAP: f64 = 2.0;
@@ -210,10 +211,6 @@ fn table_html(table: &Table, glyphs: &[Vec<&Glyph>]) -> String {
 /// wrapped in its cell, or a vertical label one character per line, reads as one).
 fn cell_text(glyphs: &[&Glyph]) -> String {
     lines(glyphs).into_iter().map(|(_, line)| line.trim().to_string()).collect::<Vec<_>>().join("")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]
