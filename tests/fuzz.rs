@@ -117,6 +117,10 @@ fn targets() -> Vec<Fuzzed> {
         Fuzzed { name: "xlsx", share: 8, seeds: fixtures("extract", &["xlsx"]), mutate: zipped, run: |b| {
             let _ = nianbao::extract::workbook_to_html(b);
         } },
+        Fuzzed { name: "doc_streams", share: 6, seeds: fixtures("extract", &["doc"]), mutate: streamed, run: read_file },
+        Fuzzed { name: "doc_container", share: 2, seeds: fixtures("extract", &["doc"]), mutate: in_place, run: read_file },
+        Fuzzed { name: "xls", share: 4, seeds: fixtures("extract", &["xls"]), mutate: streamed, run: read_file },
+        Fuzzed { name: "ofd", share: 6, seeds: fixtures("extract", &["ofd"]), mutate: zipped, run: read_file },
         Fuzzed { name: "pdf", share: 1, seeds: fixtures("extract", &["pdf"]), mutate: in_place, run: |b| {
             let _ = nianbao::extract::extract_pdf(b, Some(2024));
         } },
@@ -196,8 +200,9 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
     b
 }
 
-/// A PDF mutated in place: its cross-reference offsets stay right, so the reader gets
-/// past the file's structure into its objects, streams and fonts.
+/// A file with a few bytes overwritten in place: its offsets stay right (a PDF's
+/// cross-references, a compound file's sectors), so the reader gets past the file's
+/// structure into what it holds.
 fn in_place(rng: &mut Rng, seed: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
     let mut b = seed.to_vec();
     for _ in 0..1 + rng.below(24) {
@@ -227,6 +232,27 @@ fn filter_chain(rng: &mut Rng, _: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
         _ => (0..rng.below(512)).map(|_| rng.next() as u8).collect(),
     };
     support::pdf::one_page(&format!("/Filter {filter} {}", PARAMS[rng.below(PARAMS.len())]), &content)
+}
+
+/// A report file read as the crawl reads it: its type sniffed from its bytes.
+fn read_file(bytes: &[u8]) {
+    let kind = nianbao::extract::SourceType::sniff(bytes);
+    let _ = nianbao::extract::extract_file(kind, bytes, None, None, Some(2024));
+}
+
+/// A compound (OLE) file with one of its streams mutated and written back: mutating
+/// the container's bytes mostly tests the container reader.
+fn streamed(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut file = cfb::CompoundFile::open(std::io::Cursor::new(seed.to_vec())).unwrap();
+    let streams: Vec<_> = file.walk().filter(|e| e.is_stream()).map(|e| e.path().to_path_buf()).collect();
+    let chosen = &streams[rng.below(streams.len())];
+    let mut body = Vec::new();
+    file.open_stream(chosen).unwrap().read_to_end(&mut body).unwrap();
+    let body = mutate(rng, &body, others);
+    file.create_stream(chosen).unwrap().write_all(&body).unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
 }
 
 /// A Word or Excel file with one of its XML parts mutated and zipped again: mutating

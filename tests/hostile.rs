@@ -8,7 +8,9 @@
 //! stray byte; three PDFs whose content streams decode to 300 MiB, behind
 //! `[/FlateDecode /FlateDecode]`, `[/FlateDecode]` and `/FlateDecode` with
 //! `/DecodeParms`; links to a public IP and to a NAT64 address; a redirect chain without
-//! end; a list page of 100,000 links. (A truncated WARC, Retry-After floods, huge
+//! end; a list page of 100,000 links; Word 97-2003 files whose sector chain loops,
+//! whose piece table points outside its stream, or whose stream size lies; an OFD
+//! file whose page inflates to 65 MiB. (A truncated WARC, Retry-After floods, huge
 //! robots.txt and rebuilds under a reader have tests of their own: resume.rs,
 //! faults.rs, dataset/writer.rs.)
 
@@ -68,6 +70,10 @@ fn hostile_site() -> Site {
         ("flate-twice", 2011, "/a/flate-twice.html"),
         ("flate-array", 2012, "/a/flate-array.html"),
         ("flate-params", 2013, "/a/flate-params.html"),
+        ("sector-loop", 2008, "/a/sector_loop.html"),
+        ("pieces-outside", 2009, "/a/pieces_outside.html"),
+        ("size-lies", 2010, "/a/size_lies.html"),
+        ("ofd-bomb", 2014, "/a/page_bomb.html"),
     ];
     let list: String = cases.iter().map(|(_, year, href)| format!("<li><a href=\"{href}\">{}</a></li>", title(*year))).collect();
     let mut utf8 = format!("<h1>{}</h1><p>本报告统计期限为2019年1月1日至12月31日。</p>", title(2019)).into_bytes();
@@ -92,6 +98,14 @@ fn hostile_site() -> Site {
         .page("/f/flate-twice.pdf", pdf("[/FlateDecode /FlateDecode]", &zlib(&zlib_zeros(300 << 20))))
         .page("/f/flate-array.pdf", pdf("[/FlateDecode]", &zlib_zeros(300 << 20)))
         .page("/f/flate-params.pdf", pdf("/FlateDecode /DecodeParms << /Predictor 1 >>", &zlib_zeros(300 << 20)))
+        .html("/a/sector_loop.html", &with_attachment(2008, "sector_loop.doc"))
+        .html("/a/pieces_outside.html", &with_attachment(2009, "pieces_outside.doc"))
+        .html("/a/size_lies.html", &with_attachment(2010, "size_lies.doc"))
+        .html("/a/page_bomb.html", &with_attachment(2014, "page_bomb.ofd"))
+        .page("/f/sector_loop.doc", file("sector_loop.doc"))
+        .page("/f/pieces_outside.doc", file("pieces_outside.doc"))
+        .page("/f/size_lies.doc", file("size_lies.doc"))
+        .page("/f/page_bomb.ofd", file("page_bomb.ofd"))
         .dynamic(|path| {
             // Every hop of the chain sends to the next: 10,000 and more.
             let n: u64 = path.strip_prefix("/r/")?.parse().ok()?;
@@ -129,6 +143,10 @@ fn a_hostile_portal_is_crawled_to_the_end_beside_a_healthy_one() {
     for bomb in ["/a/flate-twice.html", "/a/flate-array.html", "/a/flate-params.html"] {
         assert!(said(bomb).contains("streams inflate past 268435456 bytes"), "{bomb}: {}", said(bomb));
     }
+    assert!(said("/a/sector_loop.html").contains("duplicate sector"), "{}", said("/a/sector_loop.html"));
+    assert!(said("/a/pieces_outside.html").contains("a piece of text outside the document stream"), "{}", said("/a/pieces_outside.html"));
+    assert!(said("/a/size_lies.html").contains("the WordDocument stream claims 2147483632 bytes"), "{}", said("/a/size_lies.html"));
+    assert!(said("/a/page_bomb.html").contains("Content.xml larger than 33554432 bytes"), "{}", said("/a/page_bomb.html"));
     assert_eq!(setup.outcome(&format!("http://{HOSTILE}/r/0")).as_deref(), Some("failed"));
 
     // No request for an address no seed names, and none for the 100,000 links' pages.
