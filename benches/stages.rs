@@ -5,7 +5,8 @@
 //! - discover: a list page followed (links, pagers, titles), title classification, and a report
 //!   page read the way the crawl reads it (parse, metadata, attachment links);
 //! - extract: each of the 16 HTML fixture reports, and all of them as a set; the three
-//!   real PDF reports read from their bytes (glyphs, ruled tables, facts);
+//!   real PDF reports read from their bytes (glyphs, ruled tables, facts); one report
+//!   as each file type it is also published as (.docx, .doc, .xlsx, .xls, .ofd);
 //! - dataset: writing 10,000 facts (50 reports) as Parquet.
 //!
 //! Targets (issue 8): decode never the bottleneck (≥ 200 MB/s); extraction
@@ -174,6 +175,24 @@ mod pdf {
     fn report(bencher: Bencher, name: &str) {
         let pdf = read(name);
         bencher.counter(BytesCount::new(pdf.len())).bench(|| nianbao::extract::extract_pdf(divan::black_box(&pdf), Some(2024)).unwrap());
+    }
+}
+
+mod files {
+    use super::*;
+
+    const TYPES: [&str; 5] = ["docx", "doc", "xlsx", "xls", "ofd"];
+
+    /// The 2023 report of the fixtures, in each type: read the way the crawl reads a
+    /// file, its type sniffed from its bytes.
+    #[divan::bench(args = TYPES)]
+    fn report(bencher: Bencher, ext: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/extract/gaoping_2023_trs_word_cells.{ext}"));
+        let bytes = std::fs::read(path).unwrap();
+        bencher.counter(BytesCount::new(bytes.len())).bench(|| {
+            let kind = nianbao::extract::SourceType::sniff(divan::black_box(&bytes));
+            nianbao::extract::extract_file(kind, &bytes, None, None, Some(2023)).0.facts.len()
+        });
     }
 }
 

@@ -19,7 +19,7 @@ at_least = [
     ("discovery precision", discovery["precision"], 0.99),
     *[(f"metadata {field}", metadata[field], 0.98) for field in ["year", "province", "agency", "published_date"]],
 ]
-for source in ["html", "docx", "pdf"]:
+for source in ["html", "docx", "pdf", "doc"]:
     by = facts["by"].get(f"source_type:{source}")
     if by is None:
         continue
