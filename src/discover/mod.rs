@@ -86,10 +86,15 @@ pub struct Target {
     /// Pages that sent the visitor on without a redirect (`forward`) to get here.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hops: u8,
+    /// How far a list page lies from its column's entry page (the list a portal or
+    /// hub links to, where new reports appear: 0), through later pages and the
+    /// lists a list links to. The revisit schedule visits entry pages every run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub page: u32,
 }
 
-fn is_zero(n: &u8) -> bool {
-    *n == 0
+fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
+    *n == N::default()
 }
 
 /// Pages that send the visitor on, followed one after another, at most: as redirects.
@@ -167,6 +172,7 @@ fn read_link(from: &Target, page_url: &Url, link: &Link, max_depth: u32) -> Resu
         listed: link.date,
         referrer: Some(page_url.to_string()),
         hops: 0,
+        page: 0,
     };
     let is_column = classify::is_report_column(&link.text, &url);
     match classify::classify_title(&link.text) {
@@ -183,8 +189,13 @@ fn read_link(from: &Target, page_url: &Url, link: &Link, max_depth: u32) -> Resu
         Title::Report { .. } | Title::Other => {}
     }
     Ok(if is_column {
-        let column = if from.kind == PageKind::List { from.column.clone() } else { Some(link.text.clone()) };
-        Some(next(PageKind::List, from.depth, from.department.clone(), column))
+        // A column a portal or hub links to starts at its entry page; a list's links
+        // to more lists (its later pages, its year folders) lie a page further in.
+        let (column, page) = match from.kind {
+            PageKind::List => (from.column.clone(), from.page + 1),
+            _ => (Some(link.text.clone()), 0),
+        };
+        Some(Target { page, ..next(PageKind::List, from.depth, from.department.clone(), column) })
     } else if from.depth >= max_depth || from.kind == PageKind::List {
         None
     } else if classify::is_disclosure_area(&link.text, &url) {
@@ -207,6 +218,7 @@ fn further_pages(from: &Target, list: &paging::ListPage<'_>) -> impl Iterator<It
         report_id: None,
         referrer: Some(list.url.to_string()),
         hops: 0,
+        page: from.page + 1,
         ..from.clone()
     })
 }
@@ -268,5 +280,19 @@ mod tests {
             kinds,
             vec![(PageKind::Article, NaiveDate::from_ymd_opt(2023, 3, 2)), (PageKind::List, None), (PageKind::List, None)]
         );
+    }
+
+    #[test]
+    fn a_column_starts_at_the_list_a_portal_links_to_and_its_pages_lie_further_in() {
+        let portal = r#"<a href="/zwgk/xxgknb/">政府信息公开年报</a>"#;
+        let url = Url::parse("http://www.zt.gov.cn/").unwrap();
+        let entry = follow(&target(PageKind::Portal, 0), &url, portal, 4).targets.remove(0);
+        assert_eq!((entry.kind, entry.page), (PageKind::List, 0));
+        let list = r#"<a href="/zwgk/xxgknb/2023/">政府信息公开年报</a><a href="index_1.html">下一页</a>"#;
+        let url = Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/").unwrap();
+        // The next page is both a link and a pager's (the frontier keeps one).
+        let further: std::collections::BTreeSet<(String, u32)> = follow(&entry, &url, list, 4).targets.into_iter().map(|t| (t.url, t.page)).collect();
+        let want = [("http://www.zt.gov.cn/zwgk/xxgknb/2023/", 1), ("http://www.zt.gov.cn/zwgk/xxgknb/index_1.html", 1)];
+        assert_eq!(further, want.into_iter().map(|(u, p)| (u.to_string(), p)).collect());
     }
 }
