@@ -18,6 +18,7 @@ pub struct Config {
     pub crawl: Crawl,
     pub scope: Scope,
     pub discover: Discover,
+    pub revisit: Revisit,
     pub lake: Lake,
     /// Host → "ip:port": pins a host's address, like curl's `--resolve`.
     pub resolve: HashMap<String, String>,
@@ -71,6 +72,25 @@ pub struct Discover {
     pub max_pages_per_host: u32,
     pub max_list_pages: u32,
     pub min_report_year: i32,
+}
+
+/// How soon a run visits again a page an earlier run fetched (`[revisit]`). A
+/// column's first list page is visited every run, as is a page that led to a new
+/// report on its last visit; every other page waits its interval, doubled each time
+/// it is found unchanged (up to the maximum) and halved when it changed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Revisit {
+    /// Portals, hubs and a column's later list pages: days before the first revisit,
+    /// and at most.
+    pub navigation_days: u32,
+    pub navigation_max_days: u32,
+    /// Report articles and their files.
+    pub report_days: u32,
+    pub report_max_days: u32,
+    /// Hours a host's robots.txt is used for before it is fetched again (RFC 9309
+    /// §2.4: at most 24).
+    pub robots_hours: u32,
 }
 
 /// The Delta Lake a run also commits to (`--lake` overrides `uri`). Credentials and
@@ -140,6 +160,24 @@ impl Default for Discover {
     }
 }
 
+impl Revisit {
+    /// Intervals of at most ten years, each maximum at least its first interval, and
+    /// robots.txt kept no longer than RFC 9309's day.
+    fn validate(&self) -> Result<()> {
+        within("revisit.navigation_days", self.navigation_days, 0, 3650)?;
+        within("revisit.navigation_max_days", self.navigation_max_days, self.navigation_days, 3650)?;
+        within("revisit.report_days", self.report_days, 0, 3650)?;
+        within("revisit.report_max_days", self.report_max_days, self.report_days, 3650)?;
+        within("revisit.robots_hours", self.robots_hours, 0, 24)
+    }
+}
+
+impl Default for Revisit {
+    fn default() -> Self {
+        Revisit { navigation_days: 3, navigation_max_days: 30, report_days: 7, report_max_days: 90, robots_hours: 24 }
+    }
+}
+
 impl Default for Lake {
     fn default() -> Self {
         Lake { uri: String::new(), lease_secs: 600, keep_out: false }
@@ -152,6 +190,7 @@ impl Default for Config {
             crawl: Crawl::default(),
             scope: Scope::default(),
             discover: Discover::default(),
+            revisit: Revisit::default(),
             lake: Lake::default(),
             resolve: HashMap::new(),
             hosts: HashMap::new(),
@@ -226,6 +265,7 @@ impl Config {
         within("discover.max_pages_per_host", d.max_pages_per_host, 1, 10_000_000)?;
         within("discover.max_list_pages", d.max_list_pages, 1, 1_000_000)?;
         within("discover.min_report_year", d.min_report_year, 2000, 2100)?;
+        self.revisit.validate()?;
         for (host, o) in &self.hosts {
             if let Some(rps) = o.per_host_rps {
                 rate(&format!("hosts.\"{host}\".per_host_rps"), rps)?;

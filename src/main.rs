@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use chrono::{DateTime, Utc};
 
 use nianbao::crawl::{self, RunOptions, Summary, plan::Plan};
 use nianbao::dataset::{self, stats::Stats};
@@ -84,6 +85,25 @@ struct CrawlArgs {
     /// Print the run summary (or the dry run's plan) as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Which pages an earlier run fetched to ask for again: those due on the revisit
+    /// schedule ([revisit] in config.toml), or all of them.
+    #[arg(long, value_enum, default_value = "due")]
+    revisit: Revisit,
+    /// The time the revisit schedule reckons with, as RFC 3339 (for tests that
+    /// simulate nights; default: the clock).
+    #[arg(long, env = "NIANBAO_NOW", value_name = "TIME", value_parser = parse_time)]
+    now: Option<DateTime<Utc>>,
+}
+
+/// `--revisit`: which pages fetched before a run asks for again.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Revisit {
+    Due,
+    All,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-08T02:00:00Z ({e})"))
 }
 
 /// Where the dataset is also committed, and as which shard.
@@ -214,7 +234,7 @@ fn extract_command(out: &std::path::Path, lake: &LakeArgs) -> Result<Exit> {
 
 /// `nianbao crawl`: the settings and seeds, the plan, then the run (or only the plan).
 fn crawl_command(args: CrawlArgs) -> Result<Exit> {
-    let CrawlArgs { seeds, out, per_host_rps, only_hosts, lake, dry_run, json } = args;
+    let CrawlArgs { seeds, out, per_host_rps, only_hosts, lake, dry_run, json, revisit, now } = args;
     let config_file = lake.config.clone().or_else(|| Some(PathBuf::from("config.toml")).filter(|p| p.exists()));
     let (mut config, lake) = lake.resolve()?;
     let shard = lake.as_ref().map_or(Shard::WHOLE, |l| l.shard);
@@ -253,7 +273,7 @@ fn crawl_command(args: CrawlArgs) -> Result<Exit> {
     let kept: HashSet<&str> = plan.hosts.iter().flat_map(|h| h.seeds.iter().map(|s| s.url.as_str())).collect();
     let seeds = list.seeds.iter().filter(|s| kept.contains(s.url.as_str())).cloned().collect();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let options = RunOptions { config_file, only_hosts, lake, seed_lines_skipped: list.problems.clone() };
+    let options = RunOptions { config_file, only_hosts, lake, seed_lines_skipped: list.problems.clone(), now, revisit_all: revisit == Revisit::All };
     let summary = runtime.block_on(crawl::run(config, seeds, &out, options))?;
     print_either(json, &summary, Summary::to_text)?;
     Ok(summary.exit)

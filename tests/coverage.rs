@@ -103,7 +103,8 @@ fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
     drop(web);
     let web = MockWeb::start(portals(true));
     std::fs::write(&setup.config, web.config(&hosts, &format!("[crawl]\nproxy = \"none\"\n{config}"))).unwrap();
-    let (ok, log) = setup.crawl();
+    // Every page asked again, as when its revisit is due (tests/revisit.rs has the schedule).
+    let (ok, log) = setup.crawl_with(&["--revisit", "all"]);
     assert!(ok, "{log}");
     let next_night = seen(&setup);
     let gone = &next_night[&2022];

@@ -192,8 +192,10 @@ fn crawl_three_portals_into_a_dataset() {
         urls
     };
     assert!(with_validators.iter().any(|u| u.ends_with("/zfxxgk/zfxxgknb/")), "list pages keep their validators: {with_validators:?}");
+    // Every page asked again (`--revisit all`, as when due): revalidation, not the
+    // schedule (tests/revisit.rs), is tested here.
     let before = web.hits().len();
-    let (ok, log) = run(&["crawl", "--seeds", seeds.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let (ok, log) = run(&["crawl", "--seeds", seeds.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--revisit", "all"]);
     assert!(ok, "second crawl failed:\n{log}");
     let second = &web.hits()[before..];
     let conditional = |h: &&support::mock_web::Hit| h.request_headers.iter().any(|(n, _)| n == "if-none-match");

@@ -110,8 +110,9 @@ fn the_json_summary_is_printed_and_kept_and_a_second_run_finds_the_report_unchan
     assert!(host["bytes"].as_u64().unwrap() > 10_000, "{host}");
     assert_eq!(host["statuses"]["200"], host["pages"]);
 
-    // The second run: the report answers 304 and is counted unchanged.
-    let second = setup.command().arg("--json").output().unwrap();
+    // The second run, the report asked again (`--revisit all`): it answers 304 and is
+    // counted unchanged.
+    let second = setup.command().args(["--json", "--revisit", "all"]).output().unwrap();
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     let second: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(second["reports"], serde_json::json!({"new": 0, "changed": 0, "unchanged": 1}));
@@ -140,7 +141,7 @@ fn logs_off_a_terminal_have_no_colour_and_can_be_json_lines_with_one_line_per_ur
     let summary = String::from_utf8_lossy(&plain.stdout).into_owned();
     assert!(summary.starts_with("run ") && summary.contains(" finished at 20"), "{summary}");
 
-    let json = setup.command().env("NIANBAO_LOG", "nianbao=debug").env("NIANBAO_LOG_FORMAT", "json").output().unwrap();
+    let json = setup.command().args(["--revisit", "all"]).env("NIANBAO_LOG", "nianbao=debug").env("NIANBAO_LOG_FORMAT", "json").output().unwrap();
     let lines: Vec<serde_json::Value> =
         stderr(&json).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     let not_modified = lines

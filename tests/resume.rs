@@ -93,9 +93,10 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     assert_eq!(got_reports, want_reports, "same reports after kill -9 and resume");
     assert!(got_facts == want_facts, "same facts after kill -9 and resume");
 
-    // A second run over unchanged pages: conditional requests, 304s, no new rows.
+    // A second run over unchanged pages, every page asked again (`--revisit all`, as
+    // when due): conditional requests, 304s, no new rows.
     let before = web.hits().len();
-    let (ok, log) = killed.crawl();
+    let (ok, log) = killed.crawl_with(&["--revisit", "all"]);
     assert!(ok, "{log}");
     let rerun = &web.hits()[before..];
     let articles: Vec<_> = rerun.iter().filter(|h| h.path.starts_with("/nb/") && h.path.ends_with(".html")).collect();
@@ -111,7 +112,7 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     let edited = MockWeb::start(sites);
     let config = std::fs::read_to_string(&killed.config).unwrap().replace(&old_addr, &edited.addr.to_string());
     std::fs::write(&killed.config, config).unwrap();
-    let (ok, log) = killed.crawl();
+    let (ok, log) = killed.crawl_with(&["--revisit", "all"]);
     assert!(ok, "{log}");
     let (reports, facts) = dataset(&killed);
     assert_eq!(reports.len(), 60, "still 60 reports");

@@ -118,6 +118,7 @@ impl Crawler {
         for (host, why) in self.fetcher.paused_hosts() {
             state.set_host(&host, HostStatus::Paused, &why, &self.run_id)?;
         }
+        state.remember_robots(self.fetcher.fetched_robots())?;
         let (dataset, unassembled) = build_dataset(&state, layout, &self.tripwire, &self.run_id, Reuse::Extractions, self.config.discover.min_report_year)?;
         let finished_at = Utc::now();
         let mut summary = Summary {
@@ -140,6 +141,7 @@ impl Crawler {
                 not_modified: get(&self.tally.not_modified),
                 conditional: get(&self.tally.conditional),
                 failed: get(&self.tally.errors),
+                not_due: get(&self.tally.not_due),
             },
             pages_by_outcome: state.outcome_counts()?.into_iter().collect(),
             hosts: self.host_summaries(&state, signal)?,

@@ -12,8 +12,9 @@
 //! so a killed run resumes from the state; the dataset is then assembled from the
 //! reports and extractions in the state (see [`crate::rebuild`]).
 //!
-//! A page's path through these files: `run` (here) queues the seeds with the
-//! `scheduler`; a host's `work`er takes its next page, `fetching` gets it, and hands
+//! A page's path through these files: `run` (here) has `queue` record the seeds and
+//! queue the pages due on the revisit schedule with the `scheduler`; a host's
+//! `work`er takes its next page, `fetching` gets it, and hands
 //! it to `handle`, which records it and queues what it links to; every read and write
 //! of the state goes to the state's own thread; when no host has pages
 //! left, `ending` writes the dataset (with [`crate::rebuild`]) and the run's
@@ -24,6 +25,7 @@ mod fetching;
 mod handle;
 pub mod plan;
 mod progress;
+mod queue;
 mod scheduler;
 mod summary;
 mod tally;
@@ -43,14 +45,14 @@ pub use summary::{Ended, Finish, HostSummary, ReportChanges, Settings, Summary, 
 
 use crate::backlog::Backlog;
 use crate::config::Config;
-use crate::discover::{PageKind, Target, canonical::canonical};
+use crate::discover::PageKind;
 use crate::exit::{Exit, Signal};
 use crate::fetch::{Archive, Fetcher, scope::Scope};
 use crate::lake::handoff::{HandedOver, Handoff, Outbox};
 use crate::layout::Layout;
 use crate::seeds::Seed;
 use crate::shard::Shard;
-use crate::state::{CommitFailure, Job, State, StateWriter, run_id};
+use crate::state::{CommitFailure, Job, Schedule, State, StateWriter, run_id};
 use crate::tripwire::Tripwire;
 use progress::Progress;
 use scheduler::{Next, Scheduler};
@@ -109,6 +111,10 @@ pub struct RunOptions {
     pub lake: Option<crate::lake::Target>,
     /// Seed file lines skipped, with why, for the run's summary.
     pub seed_lines_skipped: Vec<String>,
+    /// The time the revisit schedule reckons with (`--now`); the clock's when None.
+    pub now: Option<DateTime<Utc>>,
+    /// Ask for every page, due or not (`--revisit all`).
+    pub revisit_all: bool,
 }
 
 /// Crawls `seeds` into `out` and writes the dataset (and commits it to the lake,
@@ -133,13 +139,14 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
 async fn crawl(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions, started_at: DateTime<Utc>, handed_in: Vec<Handoff>) -> Result<(Summary, HandedOver)> {
     let layout = Layout::new(out);
     let run_id = run_id(started_at);
-    let (state, resumed) = open_state(layout.clone(), run_id.clone()).await?;
+    let schedule = Schedule::new(options.now.unwrap_or(started_at).timestamp(), &config.revisit);
+    let (state, resumed) = open_state(layout.clone(), run_id.clone(), schedule).await?;
     let (writer, state_thread, commit_failure) = StateWriter::start(state)?;
     let config = Arc::new(config);
     // Pages handed in were found from other shards' seeds: those seeds are known too.
     let known: Vec<Seed> = seeds.iter().chain(handed_in.iter().map(|h| &h.seed)).cloned().collect();
     let (crawler, spawned) = Crawler::new(config.clone(), writer, &known, &layout, &run_id, &options)?;
-    crawler.queue_seeds(seeds, handed_in).await?;
+    crawler.queue_seeds(seeds, handed_in, options.revisit_all).await?;
 
     let progress = Progress::start(crawler.tally.clone());
     let committer = tokio::spawn(crawler.clone().stop_if_a_commit_fails(commit_failure));
@@ -176,12 +183,13 @@ async fn crawl(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions
     Ok((summary, crawler.outbox.as_ref().map(Outbox::take).unwrap_or_default()))
 }
 
-/// Opens the state and begins the run, off the async workers; whether it resumes
-/// an unfinished one.
-async fn open_state(layout: Layout, run_id: String) -> Result<(State, bool)> {
+/// Opens the state and begins the run with its revisit schedule, off the async
+/// workers; whether it resumes an unfinished one.
+async fn open_state(layout: Layout, run_id: String, schedule: Schedule) -> Result<(State, bool)> {
     tokio::task::spawn_blocking(move || {
         let state = State::open(&layout.state())?;
         let resumed = state.begin_run(&run_id)?;
+        state.set_schedule(schedule);
         if resumed {
             tracing::info!("the last run did not finish: resuming it");
         }
@@ -231,44 +239,6 @@ impl Crawler {
             tripwire: Tripwire::open(&layout.state())?,
         });
         Ok((crawler, spawned))
-    }
-
-    /// Records the seeds and queues what this run crawls: the pending pages of its
-    /// seeds (of its hosts, with `--only-host` or `--shard`), and the pages other
-    /// shards handed over, with the seeds they were found from. Pages of seeds from
-    /// earlier lists stay pending in the state, untouched.
-    async fn queue_seeds(&self, seeds: Vec<Seed>, handed_in: Vec<Handoff>) -> Result<()> {
-        let run_id = self.run_id.clone();
-        let (pending, earlier) = self
-            .state
-            .ask(move |state| {
-                for seed in &seeds {
-                    state.add_seed(seed, &run_id)?;
-                    let url = Url::parse(&seed.url)?;
-                    let target = Target { url: seed.url.clone(), kind: PageKind::Portal, ..Target::default() };
-                    state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target })?;
-                }
-                for Handoff { seed, target } in &handed_in {
-                    let Ok(url) = Url::parse(&target.url) else { continue };
-                    state.add_seed(seed, &run_id)?;
-                    state.add_job(&Job { canonical: canonical(&url), host: host_of(&url), seed: seed.url.clone(), target: target.clone() })?;
-                }
-                let listed: HashSet<&str> = seeds.iter().chain(handed_in.iter().map(|h| &h.seed)).map(|s| s.url.as_str()).collect();
-                let earlier = state.seed_urls()?.into_iter().filter(|u| !listed.contains(u.as_str())).count();
-                let mut pending = state.pending_jobs()?;
-                pending.retain(|job| listed.contains(job.seed.as_str()));
-                Ok((pending, earlier))
-            })
-            .await?;
-        if earlier > 0 {
-            tracing::warn!(
-                "{earlier} seeds of earlier runs in this output are not in this seed list: not crawled this run; their reports stay in the dataset"
-            );
-        }
-        for job in pending {
-            self.push(job);
-        }
-        Ok(())
     }
 
     /// Runs every host's workers until no host has pages left (or the run stops).

@@ -77,6 +77,9 @@ pub struct RequestCounts {
     /// Sent with an earlier fetch's validators (If-None-Match / If-Modified-Since).
     pub conditional: u64,
     pub failed: u64,
+    /// Pages not asked for: not due on the revisit schedule (`[revisit]`; `--revisit
+    /// all` asks for every page).
+    pub not_due: u64,
 }
 
 /// One host's part of the run.
@@ -138,7 +141,8 @@ impl Summary {
         let share = failed as f64 / seeds.max(1) as f64;
         match signal {
             Some(signal) => Exit::Interrupted(signal),
-            None if self.collected() == 0 => Exit::Unavailable,
+            // Nothing answered is an outage, unless nothing was asked: no page was due.
+            None if self.collected() == 0 && (self.requests.failed > 0 || self.requests.not_due == 0) => Exit::Unavailable,
             None if share > self.settings.config.crawl.max_failed_hosts => Exit::Unavailable,
             None if !self.unassembled.is_empty() => Exit::Partial,
             None => Exit::Ok,
@@ -205,8 +209,8 @@ impl Summary {
         let d = &self.dataset;
         let r = &self.requests;
         out.push_str(&format!(
-            "requests: {} fetched, {} not modified ({} sent conditional), {} failed\n",
-            r.fetched, r.not_modified, r.conditional, r.failed
+            "requests: {} fetched, {} not modified ({} sent conditional), {} failed; {} pages not due\n",
+            r.fetched, r.not_modified, r.conditional, r.failed, r.not_due
         ));
         out.push_str(&format!("dataset: {} reports, {} facts in {} partitions\npages by outcome:\n", d.reports, d.facts, d.partitions));
         let mut outcomes: Vec<_> = self.pages_by_outcome.iter().collect();
@@ -312,6 +316,13 @@ mod tests {
         lenient.unassembled.push("http://a.gov.cn/r.html: record lost".into());
         assert_eq!(lenient.status(None).code(), 1);
         assert_eq!(ok.status(Some(Signal::Terminate)).code(), 143);
+        // A night on which no page was due asked for nothing and lost nothing; one
+        // whose due pages all failed is an outage, whatever was not due.
+        let mut quiet = summary(&[("a.gov.cn", 0, Finish::Done)]);
+        quiet.requests.not_due = 40;
+        assert_eq!(quiet.status(None), Exit::Ok);
+        quiet.requests.failed = 3;
+        assert_eq!(quiet.status(None), Exit::Unavailable);
     }
 
     proptest::proptest! {

@@ -20,6 +20,8 @@ pub struct Tally {
     pub not_modified: AtomicU64,
     /// Pages asked for with the validators of an earlier fetch.
     pub conditional: AtomicU64,
+    /// Pages not asked for: not due on the revisit schedule.
+    pub not_due: AtomicU64,
     pub reports: AtomicU64,
     pub errors: AtomicU64,
     pub hosts_total: AtomicU64,
@@ -40,6 +42,8 @@ pub struct HostTally {
     pub not_modified: u64,
     /// Pages that failed (unreachable, blocked, too large, HTTP errors, robots).
     pub failed: u64,
+    /// Pages not asked for: not due on the revisit schedule.
+    pub not_due: u64,
     /// Report pages found (new, changed or unchanged).
     pub reports: u64,
     /// Body bytes received, after decompression.
@@ -86,6 +90,12 @@ impl Tally {
             t.bytes += bytes;
             *t.statuses.entry(status).or_default() += 1;
         });
+    }
+
+    /// A page not asked for this run: not due on the revisit schedule.
+    pub fn not_due(&self, host: &str) {
+        add(&self.not_due);
+        self.hosts.lock().unwrap().entry(host.to_string()).or_default().not_due += 1;
     }
 
     pub fn not_modified(&self, host: &str) {

@@ -138,6 +138,11 @@ pub struct Fetcher {
     scope: Scope,
     archive: Archive,
     robots: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Rules>, Failure>>>>>,
+    /// robots.txt files an earlier run fetched within the day, by host (None: the host
+    /// has none): used instead of asking again.
+    robots_kept: Mutex<HashMap<String, Option<Vec<u8>>>>,
+    /// robots.txt files this run fetched, to keep for the next runs.
+    robots_fetched: Mutex<Vec<(String, Option<Vec<u8>>)>>,
     health: Mutex<HashMap<String, HostHealth>>,
     /// Hosts reached over http after https failed this run, with why https failed.
     fell_back: Mutex<HashMap<String, String>>,
@@ -174,6 +179,8 @@ impl Fetcher {
             scope,
             archive,
             robots: Mutex::new(HashMap::new()),
+            robots_kept: Mutex::new(HashMap::new()),
+            robots_fetched: Mutex::new(Vec::new()),
             health: Mutex::new(HashMap::new()),
             fell_back: Mutex::new(HashMap::new()),
             proxy,

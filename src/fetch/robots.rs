@@ -1,4 +1,5 @@
-//! robots.txt, fetched once per host per run and cached.
+//! robots.txt, fetched once per host per run and cached; one an earlier run fetched
+//! within the day (`[revisit] robots_hours`, RFC 9309 §2.4) is used again unasked.
 //!
 //! Most .gov.cn hosts have none (404 → everything allowed, with our own rate still
 //! applying). Crawl-delay slows the host's gate, clamped to `max_crawl_delay_secs`.
@@ -49,7 +50,19 @@ pub fn agent_token(user_agent: &str) -> &str {
 }
 
 impl Fetcher {
-    /// The host's robots.txt rules, fetched on first use in this run.
+    /// Robots.txt files an earlier run fetched within the day, by host (None for a
+    /// host that has none): this run uses them instead of asking again.
+    pub fn keep_robots(&self, kept: Vec<(String, Option<Vec<u8>>)>) {
+        self.robots_kept.lock().unwrap().extend(kept);
+    }
+
+    /// The robots.txt files this run fetched, to keep for the next runs.
+    pub fn fetched_robots(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        std::mem::take(&mut *self.robots_fetched.lock().unwrap())
+    }
+
+    /// The host's robots.txt rules: kept from an earlier run within the day, or
+    /// fetched on first use in this run.
     pub(super) async fn rules(&self, url: &Url, host: &str) -> Result<Arc<Rules>, Failure> {
         let cell = self.robots.lock().unwrap().entry(host.to_string()).or_default().clone();
         cell.get_or_init(|| async {
@@ -58,6 +71,13 @@ impl Fetcher {
             robots_url.set_query(None);
             robots_url.set_fragment(None);
             let token = agent_token(&self.config.crawl.user_agent);
+            let kept = self.robots_kept.lock().unwrap().remove(host);
+            if let Some(body) = kept {
+                tracing::debug!(target: "nianbao::crawl_log", url = %robots_url, kind = "robots", outcome = "kept from an earlier run within the day");
+                let rules = body.map_or(Rules::AllowAll, |b| Rules::parse(token, &b));
+                self.apply_crawl_delay(host, &rules);
+                return Ok(Arc::new(rules));
+            }
             let fetched = self.with_fallback(&robots_url, host, Ask { limit: BodyLimit::Robots, ..Ask::default() }).await;
             let (status, bytes, ms, outcome) = match &fetched {
                 Ok(Hop::Done(Fetch::Page(p))) => (Some(p.status), p.body.len(), p.took_ms, "rules".to_string()),
@@ -70,9 +90,13 @@ impl Fetcher {
                 Ok(Hop::Done(Fetch::Page(p))) if (200..300).contains(&p.status) => {
                     let rules = Rules::parse(token, &p.body);
                     self.apply_crawl_delay(host, &rules);
+                    self.robots_fetched.lock().unwrap().push((host.to_string(), Some(p.body)));
                     Ok(Arc::new(rules))
                 }
-                Ok(_) | Err(Failure::Http(400..=499)) => Ok(Arc::new(Rules::AllowAll)),
+                Ok(_) | Err(Failure::Http(400..=499)) => {
+                    self.robots_fetched.lock().unwrap().push((host.to_string(), None));
+                    Ok(Arc::new(Rules::AllowAll))
+                }
                 Err(failure) => {
                     tracing::warn!(host, %failure, "robots.txt unavailable: host skipped for this run");
                     Err(match failure {

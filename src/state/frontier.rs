@@ -4,8 +4,9 @@
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::revisits::{Seen, reschedule, unschedule};
 use super::{Outcome, State};
-use crate::discover::Target;
+use crate::discover::{PageKind, Target};
 use crate::fetch::{Earlier, RecordRef, Validators};
 
 /// A frontier entry waiting to be fetched.
@@ -51,15 +52,23 @@ impl State {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Marks a page failed (or skipped) with its outcome.
+    /// Marks a page failed (or skipped, or answered 304) with its outcome.
     pub fn finish_job(&self, canonical: &str, outcome: Outcome) -> Result<()> {
-        self.write(|db| set_status(db, canonical, outcome))
+        let schedule = self.schedule.get();
+        self.write(|db| {
+            set_status(db, canonical, outcome)?;
+            match outcome {
+                Outcome::NotModified => reschedule(db, canonical, Seen::Unchanged, schedule),
+                _ if !outcome.is_done() => unschedule(db, canonical),
+                _ => Ok(()),
+            }
+        })
     }
 
     /// Forgets what the crawl knows of the pages stored at `records`, when the raw
     /// archive cannot give them back (a WARC cut short by a kill): their validators
-    /// go, so the portal cannot answer 304, and they are pending, so the next run
-    /// fetches them whole. Returns how many pages that was.
+    /// go, so the portal cannot answer 304, and they are pending and due, so the next
+    /// run fetches them whole. Returns how many pages that was.
     pub fn forget_archived(&self, records: &[RecordRef]) -> Result<usize> {
         self.write(|db| {
             let mut forgotten = 0;
@@ -70,6 +79,8 @@ impl State {
                      WHERE canonical IN (SELECT canonical FROM pages WHERE record=?1)",
                 )?
                 .execute([&record])?;
+                // Due this run whatever the schedule said: the archive must get them back.
+                db.prepare_cached("DELETE FROM revisits WHERE canonical IN (SELECT canonical FROM pages WHERE record=?1)")?.execute([&record])?;
                 forgotten += db.prepare_cached("UPDATE pages SET etag=NULL, last_modified=NULL WHERE record=?1")?.execute([&record])?;
             }
             Ok(forgotten)
@@ -96,10 +107,13 @@ impl State {
     /// Completes a navigation page in one unit: its stored page, the pages it links
     /// to, its outcome (followed, or forwarded). Returns the linked pages that were new.
     pub fn complete_navigation(&self, canonical: &str, page: &PageRecord, found: Vec<Job>, outcome: Outcome) -> Result<Vec<Job>> {
+        let schedule = self.schedule.get();
         self.write(|db| {
-            record_page(db, canonical, page)?;
+            let seen = record_page(db, canonical, page)?;
             let new = insert_jobs(db, found)?;
             set_status(db, canonical, outcome)?;
+            let led = seen != Seen::First && new.iter().any(|job| job.target.kind == PageKind::Article);
+            reschedule(db, canonical, if led { Seen::LedToNewReport } else { seen }, schedule)?;
             Ok(new)
         })
     }
@@ -134,7 +148,14 @@ pub(super) fn set_status(db: &Connection, canonical: &str, outcome: Outcome) -> 
     Ok(())
 }
 
-pub(super) fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<()> {
+/// Stores what a fetch gave for a page; returns how it compares with the last fetch.
+pub(super) fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> Result<Seen> {
+    let before: Option<String> = db.prepare_cached("SELECT sha256 FROM pages WHERE canonical=?1")?.query_row([canonical], |r| r.get(0)).optional()?;
+    let seen = match before {
+        None => Seen::First,
+        Some(sha) if sha == p.sha256 => Seen::Unchanged,
+        Some(_) => Seen::Changed,
+    };
     db.prepare_cached(
         "INSERT INTO pages(canonical, url, status, etag, last_modified, sha256, record, fetched_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -153,5 +174,5 @@ pub(super) fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> R
             p.fetched_at
         ],
     )?;
-    Ok(())
+    Ok(seen)
 }

@@ -15,7 +15,8 @@
 //! This file holds the connection, the lock and the batches; the tables' reads and
 //! writes are in `frontier` (pages to fetch and what they gave), `reports` (reports,
 //! their versions, extractions and sightings), `runs` (runs, seeds, host statuses)
-//! and `walks` (how far each portal was walked, for the coverage table). During a
+//! `walks` (how far each portal was walked, for the coverage table) and `revisits`
+//! (when each page is due again, and the robots.txt files kept a day). During a
 //! crawl the state lives on its own thread (`writer`), which every write goes through.
 
 use std::cell::Cell;
@@ -31,6 +32,7 @@ use crate::exit::Exit;
 mod frontier;
 mod outcome;
 mod reports;
+mod revisits;
 mod runs;
 mod walks;
 mod writer;
@@ -38,6 +40,7 @@ mod writer;
 pub use frontier::{Job, PageRecord};
 pub use outcome::Outcome;
 pub use reports::{Attachment, Change, Extracted, ReportEntry};
+pub use revisits::Schedule;
 pub use runs::{HostRecord, HostStatus, RunRecord, run_id};
 pub use walks::{ColumnWalk, Established, FailedArticle, PortalWalk, Sighting};
 pub use writer::{CommitFailure, StateThread, StateWriter};
@@ -46,6 +49,8 @@ pub struct State {
     db: Connection,
     /// When the batch of writes not yet committed began, if there is one.
     batch: Cell<Option<Instant>>,
+    /// The run's clock and revisit intervals, once a crawl set them.
+    schedule: Cell<Option<Schedule>>,
     _lock: File,
 }
 
@@ -82,6 +87,8 @@ CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, started_at TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS coverage_established(
     seed TEXT NOT NULL, agency TEXT NOT NULL, year INTEGER NOT NULL, status TEXT NOT NULL, evidence TEXT NOT NULL,
     column_url TEXT, run_id TEXT NOT NULL, PRIMARY KEY(seed, agency, year));
+CREATE TABLE IF NOT EXISTS revisits(canonical TEXT PRIMARY KEY, interval INTEGER NOT NULL, due INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS robots(host TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, body BLOB);
 ";
 
 /// The state's database file in its directory.
@@ -106,7 +113,7 @@ impl State {
         db.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         db.execute_batch(SCHEMA).context("cannot create the crawl state tables")?;
-        Ok(State { db, batch: Cell::new(None), _lock: lock })
+        Ok(State { db, batch: Cell::new(None), schedule: Cell::new(None), _lock: lock })
     }
 
     /// Runs one unit of writes (a page's, say) inside the open batch, starting one if

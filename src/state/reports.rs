@@ -5,6 +5,7 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::frontier::{insert_jobs, record_page, set_status};
+use super::revisits::reschedule;
 use super::{Job, Outcome, PageRecord, State};
 use crate::fetch::RecordRef;
 use crate::seeds::Seed;
@@ -72,8 +73,9 @@ impl State {
         linked: Vec<Job>,
         outcome: Outcome,
     ) -> Result<(Vec<Job>, Option<Change>)> {
+        let schedule = self.schedule.get();
         self.write(|db| {
-            record_page(db, canonical, page)?;
+            let visit = record_page(db, canonical, page)?;
             let mut change = None;
             if let Some((report, extracted)) = report {
                 let (version, changed) = insert_report(db, report)?;
@@ -88,6 +90,7 @@ impl State {
             }
             let new = insert_jobs(db, linked)?;
             set_status(db, canonical, outcome)?;
+            reschedule(db, canonical, visit, schedule)?;
             Ok((new, change))
         })
     }
@@ -121,8 +124,9 @@ impl State {
         (year, extracted): (Option<i32>, &Extracted),
         outcome: Outcome,
     ) -> Result<()> {
+        let schedule = self.schedule.get();
         self.write(|db| {
-            record_page(db, canonical, page)?;
+            let visit = record_page(db, canonical, page)?;
             db.prepare_cached(
                 "INSERT INTO attachments(report_id, url, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(report_id, url) DO UPDATE SET record=excluded.record",
@@ -132,7 +136,8 @@ impl State {
                 "INSERT OR REPLACE INTO attachment_extractions(report_id, url, year, extractor, data) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![report_id, page.url, year, extracted.extractor, extracted.data])?;
-            set_status(db, canonical, outcome)
+            set_status(db, canonical, outcome)?;
+            reschedule(db, canonical, visit, schedule)
         })
     }
 

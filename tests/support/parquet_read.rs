@@ -40,3 +40,9 @@ pub fn int(batch: &RecordBatch, column: &str, row: usize) -> Option<i64> {
     let col = batch.column_by_name(column).unwrap().as_primitive::<arrow_array::types::Int64Type>();
     (!col.is_null(row)).then(|| col.value(row))
 }
+
+/// A timestamp column's value, in microseconds since the epoch.
+pub fn timestamp(batch: &RecordBatch, column: &str, row: usize) -> Option<String> {
+    let col = batch.column_by_name(column).unwrap().as_primitive::<arrow_array::types::TimestampMicrosecondType>();
+    (!col.is_null(row)).then(|| col.value(row).to_string())
+}

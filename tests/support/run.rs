@@ -36,7 +36,13 @@ impl CrawlSetup {
 
     /// Runs a crawl to its end: (exit status was 0, the log then the summary).
     pub fn crawl(&self) -> (bool, String) {
-        let out = self.command().output().unwrap();
+        self.crawl_with(&[])
+    }
+
+    /// A crawl with more flags, such as `--revisit all` for a test of what a revisit
+    /// does rather than of which pages are due.
+    pub fn crawl_with(&self, args: &[&str]) -> (bool, String) {
+        let out = self.command().args(args).output().unwrap();
         let said = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
         (out.status.success(), said)
     }
