@@ -2,9 +2,11 @@
 //! adaptive fetch schedule and HTTP's heuristic freshness (RFC 9111 §4.2.2).
 //!
 //! `revisits` holds, per page an earlier run fetched, its interval and when it is
-//! next due (Unix seconds of the run's clock). A page found unchanged (304, or the
-//! same bytes) waits twice as long next time, up to the maximum; a changed one half
-//! as long, down to the first interval. A column's first list page is due every run,
+//! next due (Unix seconds of the run's clock): the interval and up to half of it
+//! again, by the page's URL, so that what one night found is not all due on one
+//! night later. A page found unchanged (304, or the same bytes) waits twice as long
+//! next time, up to the maximum; a changed one half as long, down to the first
+//! interval. A column's first list page is due every run,
 //! and so is a page whose last visit led to a new report. A failed page has no row:
 //! it is due the next run. `robots` keeps each host's robots.txt for reuse within a
 //! day (RFC 9309 §2.4).
@@ -95,9 +97,18 @@ pub(super) fn reschedule(db: &Connection, canonical: &str, seen: Seen, schedule:
         .optional()?;
     let Some((kind, page, previous)) = row else { return Ok(()) };
     let next = interval(class(&kind, page), seen, previous, &schedule);
+    let due = schedule.now.saturating_add(next).saturating_add(spread(canonical, next));
     db.prepare_cached("INSERT OR REPLACE INTO revisits(canonical, interval, due) VALUES (?1, ?2, ?3)")?
-        .execute(params![canonical, next, schedule.now.saturating_add(next)])?;
+        .execute(params![canonical, next, due])?;
     Ok(())
+}
+
+/// Up to half an interval more, the same for a page every time (a hash of its URL):
+/// the pages a first night found are not all due again on one night a week later.
+fn spread(canonical: &str, interval: i64) -> i64 {
+    // FNV-1a: stable across runs and builds, unlike the standard library's hasher.
+    let hash = canonical.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    interval / 512 * (hash % 256) as i64
 }
 
 /// A page that failed (or was not fetched) is due the next run.
@@ -177,5 +188,16 @@ mod tests {
         assert_eq!(interval(Class::Navigation, Seen::Unchanged, Some(0), &s), days(3));
         assert_eq!(interval(Class::EveryRun, Seen::Unchanged, Some(days(3)), &s), 0);
         assert_eq!((class("list", 0), class("list", 2), class("portal", 0), class("attachment", 0)), (Class::EveryRun, Class::Navigation, Class::Navigation, Class::Report));
+    }
+
+    #[test]
+    fn pages_found_together_are_due_over_half_an_interval() {
+        let week = 7 * DAY;
+        let spreads: Vec<i64> = (0..200).map(|n| spread(&format!("http://www.zt.gov.cn/zwgk/xxgknb/t2024_{n}.html"), week)).collect();
+        assert!(spreads.iter().all(|&s| (0..week / 2).contains(&s)));
+        let days: std::collections::BTreeSet<i64> = spreads.iter().map(|s| s / DAY).collect();
+        assert_eq!(days.len(), 4, "spread over the 3.5 days after the week: {days:?}");
+        assert_eq!(spread("http://www.zt.gov.cn/", 0), 0, "a page due every run stays so");
+        assert_eq!(spread("http://www.zt.gov.cn/a.html", week), spread("http://www.zt.gov.cn/a.html", week));
     }
 }
