@@ -6,10 +6,9 @@
 //! again, by the page's URL, so that what one night found is not all due on one
 //! night later. A page found unchanged (304, or the same bytes) waits twice as long
 //! next time, up to the maximum; a changed one half as long, down to the first
-//! interval. A column's first list page is due every run,
-//! and so is a page whose last visit led to a new report. A failed page has no row:
-//! it is due the next run. `robots` keeps each host's robots.txt for reuse within a
-//! day (RFC 9309 §2.4).
+//! interval. A column's entry page is due every run, and so is a page whose last
+//! visit led to a new report. A failed page has no row: it is due the next run.
+//! `robots` keeps each host's robots.txt for reuse within a day (RFC 9309 §2.4).
 
 use std::collections::HashSet;
 
