@@ -68,9 +68,8 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<PdfPage>> {
             None if base.is_empty() => location,
             None => format!("{base}/{location}"),
         };
-        let page = read_page(&part(&mut zip, &path)?, size).with_context(|| format!("page {path}"))?;
+        let page = read_page(&part(&mut zip, &path)?, size, MAX_OPERATIONS - glyphs).with_context(|| format!("page {path}"))?;
         glyphs += page.glyphs.len() + page.rules.len();
-        ensure!(glyphs <= MAX_OPERATIONS, "OFD file draws more than {MAX_OPERATIONS} glyphs and shapes: not read");
         read.push(page);
     }
     ensure!(read.iter().any(|p| !p.glyphs.is_empty()), "OFD file without text: tables only as images");
@@ -132,8 +131,10 @@ enum Open {
     PathData { boundary: Boundary, outline: bool },
 }
 
-/// One page's glyphs and rules, in points with y upwards on a page of `size`.
-fn read_page(xml: &str, size: Boundary) -> Result<PdfPage> {
+/// One page's glyphs and rules, in points with y upwards on a page of `size`. A page
+/// drawing more than `budget` glyphs and rules is refused as it is read (its XML may
+/// hold millions of characters), before the glyphs are made.
+fn read_page(xml: &str, size: Boundary, budget: usize) -> Result<PdfPage> {
     let mut reader = XmlReader::from_str(xml);
     let mut page = PdfPage::default();
     let mut open = Open::Nothing;
@@ -148,7 +149,9 @@ fn read_page(xml: &str, size: Boundary) -> Result<PdfPage> {
             Event::End(e) => open = closed(e.local_name().into_inner(), open),
             Event::Text(t) => match &mut open {
                 Open::Code { boundary, size, x, y, deltas } => {
-                    pen = place_glyphs(&mut page, &t.xml10_content(), (*boundary, *size, *x, *y, deltas), height);
+                    let text = t.xml10_content();
+                    ensure!(page.glyphs.len() + text.chars().count() <= budget, "OFD file draws more than {MAX_OPERATIONS} glyphs and shapes: not read");
+                    pen = place_glyphs(&mut page, &text, (*boundary, *size, *x, *y, deltas), height);
                 }
                 Open::PathData { boundary, outline } => page.add_rules(segments(&t.xml10_content(), *boundary, *outline, height)),
                 _ => {}
@@ -156,6 +159,7 @@ fn read_page(xml: &str, size: Boundary) -> Result<PdfPage> {
             Event::Eof => return Ok(page),
             _ => {}
         }
+        ensure!(page.glyphs.len() + page.rules.len() <= budget, "OFD file draws more than {MAX_OPERATIONS} glyphs and shapes: not read");
     }
 }
 
@@ -287,6 +291,15 @@ mod tests {
         assert_eq!(placed, vec![("共".to_string(), 11.0), ("1".to_string(), 15.5), ("2".to_string(), 17.0)]);
         assert!((page.glyphs[0].y - 275.0 * PT).abs() < 1e-9, "y upwards from the page's foot");
         assert_eq!(pen, (10.0, 2.0));
+    }
+
+    #[test]
+    fn a_page_of_more_characters_than_the_budget_is_refused_before_they_are_placed() {
+        let code = format!("<ofd:TextObject Size=\"3\"><ofd:TextCode X=\"0\" Y=\"3\">{}</ofd:TextCode></ofd:TextObject>", "数".repeat(1000));
+        let xml = format!("<ofd:Page><ofd:Content><ofd:Layer>{code}{code}</ofd:Layer></ofd:Content></ofd:Page>");
+        assert_eq!(read_page(&xml, A4, 2000).unwrap().glyphs.len(), 2000);
+        let why = read_page(&xml, A4, 1999).unwrap_err().to_string();
+        assert!(why.contains("glyphs and shapes: not read"), "{why}");
     }
 
     #[test]

@@ -81,6 +81,8 @@ fn read_stream(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, name: &str, file_len
 struct Fields {
     /// One entry per open field: whether its result has begun.
     open: Vec<bool>,
+    /// Open fields still in their instructions: text is kept only when none is.
+    in_instructions: usize,
 }
 
 impl Fields {
@@ -88,16 +90,22 @@ impl Fields {
     /// character (pictures, footnote references, optional hyphens).
     fn keep(&mut self, unit: u16) -> Option<u16> {
         match unit {
-            0x13 => self.open.push(false),
+            0x13 => {
+                self.open.push(false);
+                self.in_instructions += 1;
+            }
             0x14 => {
-                if let Some(result) = self.open.last_mut() {
+                if let Some(result) = self.open.last_mut().filter(|result| !**result) {
                     *result = true;
+                    self.in_instructions -= 1;
                 }
             }
             0x15 => {
-                self.open.pop();
+                if self.open.pop() == Some(false) {
+                    self.in_instructions -= 1;
+                }
             }
-            _ if self.open.iter().any(|result| !result) => {}
+            _ if self.in_instructions > 0 => {}
             0x09 | 0x0B => return Some(u16::from(b' ')),
             0x1E => return Some(u16::from(b'-')),
             0x00..=0x1F => {}

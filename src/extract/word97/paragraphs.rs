@@ -82,7 +82,14 @@ impl<'a> Paragraphs<'a> {
     /// The `grpprl` of the PAPX covering `fc`, its style index skipped.
     fn papx(&self, fc: u32) -> Option<&'a [u8]> {
         let bound = |i: usize| u32_at(self.plc, i * 4).unwrap_or(u32::MAX);
-        let i = (0..self.pages).rev().find(|&i| bound(i) <= fc)?;
+        // The last page starting at or before `fc`, by binary search: a document has
+        // as many marks as a page table has pages, and a scan for each is quadratic.
+        let (mut low, mut high) = (0, self.pages);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if bound(mid) <= fc { low = mid + 1 } else { high = mid }
+        }
+        let i = low.checked_sub(1)?;
         if fc >= bound(i + 1) {
             return None;
         }
@@ -179,6 +186,25 @@ mod tests {
         let ttp = paragraphs.at(0, (0x19 << 1) | (1 << 8));
         assert!(ttp.row_end && !ttp.in_table);
         assert!(!paragraphs.at(0, 0).in_table);
+    }
+
+    #[test]
+    fn a_marks_properties_come_from_the_page_and_run_that_cover_its_offset() {
+        // Two FKP pages: bytes 0–99 (no properties) and 100–199 (in a table).
+        let mut word = vec![0u8; 1024];
+        for (pn, (start, end, in_table)) in [(0u32, 100u32, false), (100, 200, true)].into_iter().enumerate() {
+            let page = &mut word[pn * 512..(pn + 1) * 512];
+            page[0..4].copy_from_slice(&start.to_le_bytes());
+            page[4..8].copy_from_slice(&end.to_le_bytes());
+            if in_table {
+                page[8] = 200; // the PAPX at byte 400: cb 3 (5 bytes: istd, sprmPFInTable 1)
+                page[400..406].copy_from_slice(&[3, 0, 0, 0x16, 0x24, 1]);
+            }
+            page[511] = 1;
+        }
+        let plc: Vec<u8> = [0u32, 100, 200, 0, 1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let paragraphs = Paragraphs::new(&word, &[], &plc, &[]);
+        assert_eq!([50, 150, 99, 100, 250].map(|fc| paragraphs.at(fc, 0).in_table), [false, true, false, true, false]);
     }
 
     #[test]

@@ -78,7 +78,9 @@ fn laid_out(rows: Vec<Row>) -> WordTable {
     let mut grid: Vec<i32> = rows.iter().flat_map(|r| r.def.iter().flat_map(|d| d.edges.iter().map(|&e| i32::from(e)))).collect();
     grid.sort_unstable();
     grid.dedup_by(|later, kept| *later - *kept <= SAME_EDGE);
-    let line = |edge: i16| grid.iter().position(|&g| (g - i32::from(edge)).abs() <= SAME_EDGE).unwrap_or(0);
+    // The grid line an edge was merged into: the first at most SAME_EDGE before it
+    // (the lines lie further apart than that), found by binary search.
+    let line = |edge: i16| grid.partition_point(|&g| g < i32::from(edge) - SAME_EDGE).min(grid.len().saturating_sub(1));
     let mut table = WordTable::default();
     for row in rows {
         let mut cells: Vec<WordCell> = Vec::with_capacity(row.cells.len());
