@@ -166,15 +166,16 @@ fn as_html(kind: SourceType, body: &[u8], content_type: Option<&str>, host: Opti
     }
 }
 
-/// A Word document in a compound file, or why it cannot be read.
+/// A Word document in a compound file, or why it cannot be read: the container is
+/// looked into again only when the reader fails, to name a file that is no document.
 fn compound_document_html(body: &[u8]) -> Result<(String, String), String> {
-    if let Some(compound) = Compound::of(body).filter(|c| !c.word) {
-        return Err(match compound.kingsoft {
-            true => "a Kingsoft WPS file in Kingsoft's own format (not Word- or Excel-compatible): not read; saved as .doc or .docx it would be".to_string(),
-            false => "a compound (OLE) file holding neither a Word document nor a workbook: not read".to_string(),
-        });
-    }
-    doc_to_html(body).map(|h| (h, "binary".into())).map_err(|e| format!("unreadable Word 97-2003 file: {e:#}"))
+    doc_to_html(body).map(|h| (h, "binary".into())).map_err(|e| match Compound::of(body).filter(|c| !c.word) {
+        Some(Compound { kingsoft: true, .. }) => {
+            "a Kingsoft WPS file in Kingsoft's own format (not Word- or Excel-compatible): not read; saved as .doc or .docx it would be".to_string()
+        }
+        Some(_) => "a compound (OLE) file holding neither a Word document nor a workbook: not read".to_string(),
+        None => format!("unreadable Word 97-2003 file: {e:#}"),
+    })
 }
 
 #[cfg(test)]
