@@ -19,6 +19,7 @@ pub struct Config {
     pub scope: Scope,
     pub discover: Discover,
     pub revisit: Revisit,
+    pub ocr: Ocr,
     pub lake: Lake,
     /// Host → "ip:port": pins a host's address, like curl's `--resolve`.
     pub resolve: HashMap<String, String>,
@@ -91,6 +92,17 @@ pub struct Revisit {
     /// Hours a host's robots.txt is used for before it is fetched again (RFC 9309
     /// §2.4: at most 24).
     pub robots_hours: u32,
+}
+
+/// Reading tables published as pictures (a nianbao built with `--features ocr`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ocr {
+    /// The folder `scripts/ocr-models.sh` fetched the models into.
+    pub models: std::path::PathBuf,
+    /// Pictures (a screenshot, a scanned page) one run reads at most; the rest are
+    /// read by a later `nianbao extract`.
+    pub pictures_per_run: u64,
 }
 
 /// The Delta Lake a run also commits to (`--lake` overrides `uri`). Credentials and
@@ -178,6 +190,12 @@ impl Default for Revisit {
     }
 }
 
+impl Default for Ocr {
+    fn default() -> Self {
+        Ocr { models: "models/ocr".into(), pictures_per_run: 2000 }
+    }
+}
+
 impl Default for Lake {
     fn default() -> Self {
         Lake { uri: String::new(), lease_secs: 600, keep_out: false }
@@ -191,6 +209,7 @@ impl Default for Config {
             scope: Scope::default(),
             discover: Discover::default(),
             revisit: Revisit::default(),
+            ocr: Ocr::default(),
             lake: Lake::default(),
             resolve: HashMap::new(),
             hosts: HashMap::new(),

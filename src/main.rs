@@ -128,6 +128,8 @@ impl LakeArgs {
     /// The settings, and the lake the run commits to (None without one).
     fn resolve(&self) -> Result<(Config, Option<lake::Target>)> {
         let config = Config::load(self.config.as_deref())?;
+        #[cfg(feature = "ocr")]
+        nianbao::extract::configure_ocr(config.ocr.models.clone(), config.ocr.pictures_per_run);
         let uri = self.lake.clone().unwrap_or_else(|| config.lake.uri.clone());
         let target = match (uri.is_empty(), self.shard) {
             (true, None) => None,

@@ -3,7 +3,7 @@
 //! runs repeated thousands of times, pieces of other fixtures and markup tokens
 //! spliced in, files cut short) and fed to decode, the `<meta>` prescan, link
 //! discovery (Hanweb datastores and TRS pagers included), report metadata, table
-//! extraction, the Word, Excel and PDF readers, robots.txt and seed lists.
+//! extraction, the Word, Excel, PDF and picture readers, robots.txt and seed lists.
 //!
 //! Every input must come back without a panic; the slowest input is reported. The test
 //! runs a few thousand inputs; the campaign size is set with NIANBAO_FUZZ_INPUTS, e.g.
@@ -124,6 +124,11 @@ fn targets() -> Vec<Fuzzed> {
         Fuzzed { name: "pdf", share: 1, seeds: fixtures("extract", &["pdf"]), mutate: in_place, run: |b| {
             let _ = nianbao::extract::extract_pdf(b, Some(2024));
         } },
+        // Pictures (PNG and a scanned PDF page): decoded within their pixel bound,
+        // straightened and their rules found; with the `ocr` feature the fuzz run points
+        // the models at an empty folder, so that the recognizer itself is not run.
+        Fuzzed { name: "picture", share: 2, seeds: fixtures("extract", &["png"]), mutate: in_place, run: read_file },
+        Fuzzed { name: "scanned_pdf", share: 1, seeds: vec![std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_review_table_scanned.pdf")).unwrap()], mutate: in_place, run: read_file },
         Fuzzed { name: "pdf_filters", share: 1, seeds: vec![Vec::new()], mutate: filter_chain, run: |b| {
             let _ = nianbao::extract::extract_pdf(b, Some(2024));
         } },
@@ -284,6 +289,8 @@ fn campaign() {
     let total: u64 = std::env::var("NIANBAO_FUZZ_INPUTS").ok().and_then(|n| n.parse().ok()).unwrap_or(3000);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz");
     std::fs::create_dir_all(&dir).unwrap();
+    #[cfg(feature = "ocr")]
+    nianbao::extract::configure_ocr(dir.join("no-models"), u64::MAX);
     let targets = targets();
     let shares: u32 = targets.iter().map(|t| t.share).sum();
     let mut rng = Rng(0x6e69_616e_6261_6f21);

@@ -169,14 +169,18 @@ impl Crawler {
             Some(r) => (Some(r), Outcome::Report),
             None => (None, Outcome::NotAReport),
         };
+        let read = report.as_ref().map(|r| read_report(&self.tripwire, job, page, r, doc.as_ref().zip(html)));
         let attached = match (&report, &doc) {
-            (Some(r), Some(doc)) => self.attachments(job, r, doc, &page.url, framed),
+            (Some(r), Some(doc)) => {
+                // An article with no template table may show its tables as pictures.
+                let unread = read.as_ref().is_some_and(|read| read.extraction.facts.is_empty());
+                let shown = (unread && extract::READS_PICTURES).then(|| extract::article_pictures(doc));
+                let pictures = shown.unwrap_or_default().into_iter().filter_map(|src| page.url.join(&src).ok());
+                self.attachments(job, r, discover::attachments(doc, &page.url, framed).into_iter().chain(pictures), &page.url)
+            }
             _ => Vec::new(),
         };
-        let extracted = match &report {
-            Some(r) => Some(kept(&read_report(&self.tripwire, job, page, r, doc.as_ref().zip(html)))?),
-            None => None,
-        };
+        let extracted = read.as_ref().map(kept).transpose()?;
         drop(doc);
         let canonical = job.canonical.clone();
         let (new, change) = self.state.ask_blocking(move |state| {
@@ -213,10 +217,12 @@ impl Crawler {
         Ok(outcome)
     }
 
-    /// A report article's attached files, to fetch too: they often hold the tables.
-    fn attachments(&self, job: &Job, report: &ReportEntry, doc: &crate::html::Page, page_url: &Url, framed: &[Url]) -> Vec<Job> {
-        discover::attachments(doc, page_url, framed)
-            .into_iter()
+    /// A report article's attached files (and pictures), to fetch too: they often hold
+    /// the tables. Each once.
+    fn attachments(&self, job: &Job, report: &ReportEntry, files: impl Iterator<Item = Url>, page_url: &Url) -> Vec<Job> {
+        let mut seen = std::collections::HashSet::new();
+        files
+            .filter(|u| seen.insert(u.clone()))
             .filter_map(|u| {
                 let target = Target {
                     url: u.to_string(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use arrow_array::builder::{Float64Builder, ListBuilder, StringBuilder, StructBuilder};
-use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
@@ -86,6 +86,8 @@ pub fn facts_schema() -> SchemaRef {
         Field::new("raw", DataType::Utf8, false),
         Field::new("value", DataType::Float64, true),
         Field::new("unit", DataType::Utf8, true),
+        Field::new("read_by", DataType::Utf8, false),
+        Field::new("confidence", DataType::Float32, true),
     ]))
 }
 
@@ -213,6 +215,8 @@ pub fn facts_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
         strings(facts().map(|(_, f)| f.raw.as_str())),
         Arc::new(facts().map(|(_, f)| f.value).collect::<Float64Array>()),
         optional_strings(facts().map(|(_, f)| f.unit.as_deref())),
+        strings(facts().map(|(_, f)| f.read_by.as_str())),
+        Arc::new(facts().map(|(_, f)| f.confidence).collect::<Float32Array>()),
     ];
     Ok(RecordBatch::try_new(facts_schema(), columns)?)
 }

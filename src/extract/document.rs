@@ -1,5 +1,5 @@
 //! The article as the extractor sees it: its plain text, its data tables in order,
-//! the section heading that precedes each table, and how many images it shows.
+//! the section heading that precedes each table, and the pictures it shows.
 //!
 //! Layout tables (a table holding other tables) are walked through, not read as data.
 //! Page chrome is left out by starting from the article container when one of the
@@ -30,7 +30,8 @@ pub struct Document {
     /// Each data table with the section its nearest preceding heading names
     /// (`Some(None)` after a heading that ends the tables, like 五、存在的主要问题).
     pub tables: Vec<(Option<Option<Section>>, Table)>,
-    pub images: usize,
+    /// The `src` of each picture, as written.
+    pub pictures: Vec<String>,
 }
 
 impl Document {
@@ -40,7 +41,7 @@ impl Document {
             .into_iter()
             .find_map(|found| found.into_iter().max_by_key(|&e| page.text_len(e)))
             .unwrap_or(Page::ROOT);
-        let mut walk = Walk { page, doc: Document { text: String::new(), tables: Vec::new(), images: 0 }, since_table: 0 };
+        let mut walk = Walk { page, doc: Document { text: String::new(), tables: Vec::new(), pictures: Vec::new() }, since_table: 0 };
         walk.element(root);
         walk.doc.text = tidy_lines(&walk.doc.text);
         walk.doc
@@ -63,7 +64,7 @@ impl Walk<'_> {
                 Kind::Element { name, .. } => {
                     match name.as_ref() {
                         "script" | "style" | "noscript" | "template" => {}
-                        "img" => self.doc.images += 1,
+                        "img" => self.doc.pictures.extend(page.attr(child, "src").map(str::to_string)),
                         "br" => self.doc.text.push('\n'),
                         "table" if !has_nested_table(page, child) => self.table(child),
                         "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "tr" | "section"

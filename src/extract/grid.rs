@@ -6,6 +6,7 @@
 
 use crate::html::{Kind, NodeId, Page};
 
+use super::ReadBy;
 use crate::decode::normalize::{fold, fold_compact};
 
 /// The largest span honoured; beyond it a span is treated as this many. Real
@@ -23,6 +24,10 @@ pub struct Cell {
     pub text: String,
     /// The text folded for matching: full-width to ASCII, no whitespace at all.
     pub key_text: String,
+    /// Read by OCR (a table rebuilt from a picture marks its cells `data-ocr`), with
+    /// the recognizer's confidence when the cell has text.
+    pub read_by: ReadBy,
+    pub confidence: Option<f32>,
 }
 
 /// A table as a grid of slots, each pointing at the printed cell that covers it.
@@ -57,7 +62,10 @@ impl Table {
                 let colspan = span(page, td, "colspan").min(MAX_COLUMNS - c);
                 let raw = cell_text(page, td);
                 let id = t.cells.len();
-                t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw) });
+                let ocr = page.attr(td, "data-ocr");
+                let read_by = if ocr.is_some() { ReadBy::Ocr } else { ReadBy::Text };
+                let confidence = ocr.and_then(|c| c.parse().ok());
+                t.cells.push(Cell { text: fold(&raw), key_text: fold_compact(&raw), read_by, confidence });
                 for rr in r..r + rowspan {
                     while t.grid.len() <= rr {
                         t.grid.push(Vec::new());

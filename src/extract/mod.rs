@@ -23,6 +23,8 @@ mod word97;
 mod pdf_glyphs;
 mod pdf_grid;
 mod pdf_filters;
+mod pdf_pictures;
+mod picture;
 mod pdf_prepare;
 mod pdf_text;
 mod quietly;
@@ -35,6 +37,9 @@ mod values;
 pub use checks::CheckFailure;
 pub use keys::Format;
 pub use source::{SourceType, extract_file};
+#[cfg(feature = "ocr")]
+pub use picture::configure as configure_ocr;
+pub use picture::READS_PICTURES;
 pub use office::{docx_to_html, workbook_to_html};
 pub use pdf_glyphs::layout_text as pdf_layout_text;
 pub use pdf_text::extract_pdf_text;
@@ -66,6 +71,30 @@ pub struct Fact {
     pub raw: String,
     pub value: Option<f64>,
     pub unit: Option<String>,
+    /// How the cell was read: from the report's text, or by OCR from a picture.
+    pub read_by: ReadBy,
+    /// For a cell read by OCR, the recognizer's confidence in its text (the least of
+    /// its lines'); None for a blank cell and for text the report carries.
+    pub confidence: Option<f32>,
+}
+
+/// How a fact's cell was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ReadBy {
+    /// From the text the report carries (HTML, Word, Excel, a PDF's text layer).
+    #[default]
+    Text,
+    /// By OCR, from a picture of the table (a screenshot, a scanned page).
+    Ocr,
+}
+
+impl ReadBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadBy::Text => "text",
+            ReadBy::Ocr => "ocr",
+        }
+    }
 }
 
 impl Fact {
@@ -152,8 +181,8 @@ pub fn extract_page(page: &Page, year: Option<i32>) -> Extraction {
     }
     let mut warnings = std::mem::take(&mut out.warnings);
     if out.facts.is_empty() {
-        warnings.push(if doc.tables.is_empty() && doc.images > 0 {
-            "tables only as images: no facts extracted".to_string()
+        warnings.push(if doc.tables.is_empty() && !doc.pictures.is_empty() {
+            picture::unread()
         } else if doc.tables.is_empty() {
             "tables missing: no table in the report".to_string()
         } else if sections.is_empty() {
@@ -176,11 +205,26 @@ pub fn extract_page(page: &Page, year: Option<i32>) -> Extraction {
     Extraction { format, facts: out.facts, checks_failed, warnings, text: doc.text }
 }
 
+/// The pictures an article shows, each `src` as written: where an article has no
+/// template table, its tables may be in them.
+pub fn article_pictures(page: &Page) -> Vec<String> {
+    Document::read(page).pictures
+}
+
 /// Extracts a PDF report: from its ruled tables, rebuilt as HTML for the extractor
 /// every other format goes through, or from its text laid out by position where that
 /// reads more cells (tables drawn without rules). Err says why nothing can be read.
 pub fn extract_pdf(pdf: &[u8], year: Option<i32>) -> Result<Extraction, String> {
-    Ok(extract_pages(&pdf_glyphs::read(pdf)?, "PDF", year))
+    let (pages, warnings) = picture::with_scans_read(pdf_glyphs::read(pdf)?)?;
+    let mut extraction = extract_pages(&pages, "PDF", year);
+    extraction.warnings.splice(0..0, warnings);
+    Ok(extraction)
+}
+
+/// Extracts a report published as a picture of its table (a PNG or JPEG file, as an
+/// article shows it) by OCR.
+pub fn extract_picture(bytes: &[u8], year: Option<i32>) -> Result<Extraction, String> {
+    Ok(extract_pages(&[picture::read_file(bytes)?], "picture", year))
 }
 
 /// Extracts an OFD report, as a PDF is: from its ruled tables or its laid-out text.
@@ -192,7 +236,12 @@ pub fn extract_ofd(ofd: &[u8], year: Option<i32>) -> Result<Extraction, String> 
 /// Extracts a report from its pages' positioned glyphs and rules: a PDF's, or those
 /// of another fixed-layout `format`.
 fn extract_pages(pages: &[pdf_glyphs::PdfPage], format: &str, year: Option<i32>) -> Extraction {
-    let by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(pages), year);
+    let mut by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(pages), year);
+    // Text laid out by position keeps no cell's provenance: with any page read by OCR,
+    // every cell read so is said to be (its confidence unknown).
+    if pages.iter().flat_map(|p| &p.glyphs).any(|g| g.confidence.is_some()) {
+        by_text.facts.iter_mut().for_each(|f| f.read_by = ReadBy::Ocr);
+    }
     let printed = |e: &Extraction| e.facts.iter().filter(|f| !f.raw.is_empty()).count();
     match pdf_grid::to_html(pages).map(|html| extract_html(&html, year)) {
         Some(mut by_grid) if printed(&by_grid) >= printed(&by_text) && !by_grid.facts.is_empty() => {

@@ -16,6 +16,7 @@
 //! operations (a Form XObject drawn 2^40 times stops at the budget, not at the end of
 //! time), and a panic inside the reader becomes the report's warning (`quietly`).
 
+use super::pdf_pictures::{PagePicture, page_pictures};
 use super::quietly::quietly;
 use super::pdf_prepare::{MAX_INFLATED, decode_within_budget, forms_nest_boundedly, loaded_streams_within, unicode_cmaps_as_identity};
 use pdf_extract::{ColorSpace, Document, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
@@ -33,6 +34,8 @@ pub(super) struct Glyph {
     pub width: f64,
     pub size: f64,
     pub text: String,
+    /// How sure OCR was of `text` (a line read from a picture); None for text the file carries.
+    pub confidence: Option<f32>,
 }
 
 /// A straight line drawn on a page, horizontal or vertical: a table's ruling.
@@ -51,6 +54,8 @@ pub(super) struct Rule {
 pub(super) struct PdfPage {
     pub glyphs: Vec<Glyph>,
     pub rules: Vec<Rule>,
+    /// Its page-sized pictures: on a page with no glyphs, a scan of it.
+    pub pictures: Vec<PagePicture>,
 }
 
 /// Collects the glyphs and rules of each page.
@@ -143,7 +148,7 @@ impl OutputDev for Collector {
         self.count()?;
         // The glyph's size and advance in user space: the text matrix scales both.
         let scale = (trm.m11 * trm.m11 + trm.m12 * trm.m12).sqrt();
-        let glyph = Glyph { x: trm.m31, y: trm.m32, width: (width * font_size + spacing) * scale, size: font_size * scale, text: text.to_string() };
+        let glyph = Glyph { x: trm.m31, y: trm.m32, width: (width * font_size + spacing) * scale, size: font_size * scale, text: text.to_string(), confidence: None };
         if let Some(page) = self.pages.last_mut()
             && !glyph.text.trim().is_empty()
         {
@@ -175,16 +180,23 @@ impl OutputDev for Collector {
 /// The PDF's text with each line's glyphs placed by position, pages one after another;
 /// or why it cannot be read (encrypted, broken, over budget, no text layer).
 pub fn layout_text(pdf: &[u8]) -> Result<String, String> {
-    Ok(pages_text(&read(pdf)?))
+    let pages = read(pdf)?;
+    if pages.iter().all(|p| p.glyphs.is_empty()) {
+        return Err(NO_TEXT_LAYER.to_string());
+    }
+    Ok(pages_text(&pages))
 }
+
+/// What a PDF with no glyph on any page is.
+pub(super) const NO_TEXT_LAYER: &str = "scanned, no text layer: tables only as images";
 
 /// [`layout_text`] of pages already read.
 pub(super) fn pages_text(pages: &[PdfPage]) -> String {
     pages.iter().map(|page| lay_out(&page.glyphs)).collect::<Vec<_>>().join("\n\u{c}\n")
 }
 
-/// Every page's glyphs and rules; or why the PDF cannot be read (encrypted, broken,
-/// over budget, no text layer).
+/// Every page's glyphs, rules and page-sized pictures; or why the PDF cannot be read
+/// (encrypted, broken, over budget).
 pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
     let read = quietly(|| -> Result<Collector, String> {
         loaded_streams_within(pdf, MAX_INFLATED)?;
@@ -193,11 +205,19 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
             return Err("encrypted PDF: not read".to_string());
         }
         forms_nest_boundedly(&doc)?;
+        // Before the reader's preparation empties them.
+        let pictures = page_pictures(&doc);
         decode_within_budget(&mut doc)?;
         unicode_cmaps_as_identity(&mut doc);
         let mut collector = Collector::default();
         match pdf_extract::output_doc(&doc, &mut collector) {
-            Ok(()) => Ok(collector),
+            Ok(()) => {
+                // The reader walks the pages in the order `page_pictures` does.
+                for (page, pictures) in collector.pages.iter_mut().zip(pictures) {
+                    page.pictures = pictures;
+                }
+                Ok(collector)
+            }
             Err(_) if collector.operations > MAX_OPERATIONS => {
                 Err(format!("PDF draws more than {MAX_OPERATIONS} glyphs and shapes: not read"))
             }
@@ -205,9 +225,6 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
         }
     });
     let collector = read.map_err(|_| "unreadable PDF: the reader failed on it".to_string())??;
-    if collector.pages.iter().all(|p| p.glyphs.is_empty()) {
-        return Err("scanned, no text layer: tables only as images".to_string());
-    }
     Ok(collector.pages)
 }
 
@@ -273,7 +290,7 @@ mod tests {
 
     fn glyph(x: f64, y: f64, text: &str) -> Glyph {
         let width = if text.is_ascii() { 5.0 } else { 10.0 };
-        Glyph { x, y, width, size: 10.0, text: text.to_string() }
+        Glyph { x, y, width, size: 10.0, text: text.to_string(), confidence: None }
     }
 
     #[test]
@@ -393,7 +410,7 @@ mod tests {
         assert!(read(&nested_forms(3, true)).unwrap_err().contains("draw themselves"));
         assert!(read(&nested_forms(40, false)).unwrap_err().contains("nested more than 32"));
         // A page of lines and no text is a scan as far as tables go.
-        assert!(read(&nested_forms(2, false)).unwrap_err().contains("scanned, no text layer"));
+        assert!(layout_text(&nested_forms(2, false)).unwrap_err().contains("scanned, no text layer"));
     }
 
     /// A one-page PDF with one more stream: `filter` and `params`, over `content`.

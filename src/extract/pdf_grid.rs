@@ -63,6 +63,17 @@ pub(super) fn to_html(pages: &[PdfPage]) -> Option<String> {
     Some(html)
 }
 
+/// Every merged cell the rules draw, as (left, right, bottom, top) in PDF space.
+pub(super) fn ruled_cells(rules: &[Rule]) -> Vec<(f64, f64, f64, f64)> {
+    let mut out = Vec::new();
+    for table in tables(rules) {
+        for &(r, c, rs, cs) in &table.cells {
+            out.push((table.xs[c], table.xs[c + cs], table.ys[r + rs], table.ys[r]));
+        }
+    }
+    out
+}
+
 /// Groups the rules into tables: rules that touch belong to one.
 fn tables(rules: &[Rule]) -> Vec<Table> {
     if rules.len() > MAX_RULES {
@@ -189,9 +200,12 @@ fn page_html(page: &PdfPage, tables: &[Table], html: &mut String) {
     }
 }
 
+/// A table as HTML. A table read by OCR says so of every cell (`data-ocr`), with the
+/// recognizer's least confidence among the cell's text lines (empty for a blank cell).
 fn table_html(table: &Table, glyphs: &[Vec<&Glyph>]) -> String {
     let mut html = String::from("<table>\n");
     let rows = table.ys.len() - 1;
+    let by_ocr = glyphs.iter().flatten().any(|g| g.confidence.is_some());
     for r in 0..rows {
         html.push_str("<tr>");
         for (i, &(row, _, rs, cs)) in table.cells.iter().enumerate() {
@@ -199,7 +213,12 @@ fn table_html(table: &Table, glyphs: &[Vec<&Glyph>]) -> String {
                 continue;
             }
             let text = cell_text(&glyphs[i]);
-            let _ = write!(html, "<td rowspan=\"{rs}\" colspan=\"{cs}\">{}</td>", escape(&text));
+            let _ = write!(html, "<td rowspan=\"{rs}\" colspan=\"{cs}\"");
+            if by_ocr {
+                let least = glyphs[i].iter().filter_map(|g| g.confidence).reduce(f32::min);
+                let _ = write!(html, " data-ocr=\"{}\"", least.map(|c| format!("{c:.3}")).unwrap_or_default());
+            }
+            let _ = write!(html, ">{}</td>", escape(&text));
         }
         html.push_str("</tr>\n");
     }
@@ -224,7 +243,7 @@ mod tests {
         Rule { horizontal: false, at: x, from, to }
     }
     fn glyph(x: f64, y: f64, text: &str) -> Glyph {
-        Glyph { x, y, width: 10.0, size: 10.0, text: text.to_string() }
+        Glyph { x, y, width: 10.0, size: 10.0, text: text.to_string(), confidence: None }
     }
 
     #[test]
@@ -251,7 +270,7 @@ mod tests {
             glyph(110.0, 245.0, "3"),
             glyph(0.0, 400.0, "二"),
         ];
-        let html = to_html(&[PdfPage { glyphs, rules }]).unwrap();
+        let html = to_html(&[PdfPage { glyphs, rules, pictures: Vec::new() }]).unwrap();
         assert_eq!(
             html,
             "<html><body>\n<p>二</p>\n<table>\n\

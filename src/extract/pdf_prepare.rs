@@ -160,7 +160,7 @@ pub(super) fn decode_within_budget(doc: &mut Document) -> Result<(), String> {
 
 /// An object with references replaced by what they point at, itself and, for an
 /// array, its items (a filter array may refer to its names or parameters).
-fn resolved(doc: &Document, object: &Object) -> Object {
+pub(super) fn resolved(doc: &Document, object: &Object) -> Object {
     let deref = |o: &Object| match o {
         Object::Reference(id) => doc.get_object(*id).cloned().unwrap_or(Object::Null),
         other => other.clone(),

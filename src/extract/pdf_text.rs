@@ -202,5 +202,7 @@ fn fact(section: &'static str, row: &'static str, column: &'static str, label: &
         raw: raw.to_string(),
         value,
         unit: value.and(unit.map(str::to_string)),
+        read_by: super::ReadBy::Text,
+        confidence: None,
     }
 }

@@ -20,7 +20,7 @@ use super::{Extraction, SourceType, extract_file};
 /// The extractor a stored extraction came from: this version of nianbao, and the
 /// form its extractions are kept in (raised when `Extraction` changes shape, so kept
 /// ones of another form are extracted again rather than misread).
-pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"), ", extraction form 3");
+pub const EXTRACTOR: &str = concat!("nianbao ", env!("CARGO_PKG_VERSION"), ", extraction form 4");
 
 /// What the crawl read from a report page or file, with what the dataset needs of it.
 #[derive(Debug, Serialize, Deserialize)]

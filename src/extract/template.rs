@@ -39,6 +39,8 @@ impl Collector {
             raw: if parsed.is_some() { cell.text.clone() } else { String::new() },
             value: parsed.as_ref().and_then(|v| v.value),
             unit: parsed.and_then(|v| v.unit.or_else(|| v.value.and(unit.map(str::to_string)))),
+            read_by: cell.read_by,
+            confidence: cell.confidence,
         };
         if self.keys.insert(key) {
             self.facts.push(fact);

@@ -21,7 +21,7 @@ use super::{Kind, Node, NodeId, Page};
 pub(super) const MAX_OPEN: usize = 256;
 
 /// The attributes the readers of report pages use; the rest are not kept.
-const KEPT_ATTRIBUTES: &[&str] = &["appendix", "class", "colspan", "content", "href", "id", "name", "rowspan"];
+const KEPT_ATTRIBUTES: &[&str] = &["appendix", "class", "colspan", "content", "data-ocr", "href", "id", "name", "rowspan", "src"];
 
 pub(super) fn parse(html: &str) -> Page {
     let html = &*few_attributes(html);

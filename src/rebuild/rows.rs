@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate};
 use url::Url;
 
 use crate::dataset::{Partition, ReportRow, ReportWithFacts};
-use crate::extract::Extraction;
+use crate::extract::{Extraction, SourceType};
 use crate::extract::stored::Stored;
 use crate::place::{Division, admin_level, division_of_body};
 use crate::state::{Attachment, ReportEntry};
@@ -54,8 +54,9 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, read: Stored) 
 
 /// A report's extraction: its page's, unless the page has no tables and one of its
 /// attached files has (an article often attaches its tables as a PDF, Word or Excel
-/// file): then the first such file's, after the page's text. `attachment` reads
-/// each file, in the order linked, until one has tables.
+/// file): then the first such file's, after the page's text. Failing that, the
+/// pictures the article shows, read by OCR, all together (each is one of its
+/// tables). `attachment` reads each file, in the order linked, until one has tables.
 pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl FnMut(&Attachment) -> Result<Stored>) -> Result<Stored> {
     let mut read = page;
     // The pages the article continues on are the same report: read with the page.
@@ -77,6 +78,7 @@ pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl
     if !read.extraction.facts.is_empty() {
         return Ok(read);
     }
+    let mut pictures = Vec::new();
     for file in entry.attachments.iter().filter(|a| !continued.iter().any(|(_, c)| c.url == a.url)) {
         let from_file = attachment(file)?;
         let mut extraction = from_file.extraction;
@@ -84,11 +86,22 @@ pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl
             read.extraction.warnings.extend(extraction.warnings.into_iter().map(|w| format!("attachment: {w}")));
             continue;
         }
+        if from_file.source_type == SourceType::Image {
+            pictures.push(extraction);
+            continue;
+        }
         extraction.warnings.insert(0, format!("tables read from the attached {} file: {}", from_file.source_type.as_str(), file.url));
         extraction.text = format!("{}\n{}", read.extraction.text, extraction.text);
         read.extraction = extraction;
         read.source_type = from_file.source_type;
-        break;
+        return Ok(read);
+    }
+    if !pictures.is_empty() {
+        let count = pictures.len();
+        let text = std::mem::replace(&mut read.extraction, Extraction::nothing(read.source_type, ""));
+        read.extraction = Extraction::merged(std::iter::once(text).chain(pictures).collect());
+        read.extraction.warnings.insert(0, format!("tables read by OCR from the {count} pictures the article shows: their cells say so (read_by, confidence)"));
+        read.source_type = SourceType::Image;
     }
     Ok(read)
 }
