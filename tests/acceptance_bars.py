@@ -26,6 +26,21 @@ for source in ["html", "docx", "pdf", "doc"]:
     at_least.append((f"{source} non-blank cells exact", by["exact_nonblank"], 0.995))
     if by.get("blank_rows") is not None:
         at_least.append((f"{source} blank cells as null rows", by["blank_rows"], 0.99))
+# Tables read by OCR (the release binary is built with `--features ocr`). Scanned PDFs
+# draw every table. Pictures in the article do not: the web draws each section as a
+# picture of its first table only (build_web.py, `(grids.get(sec) or [None])[0]`), so
+# the second table of a section split in two (quirks split-active, split-requests) is
+# in the truth but never shown: 298 of its 998 expected cells. For pictures, the bars
+# are therefore on the cells nianbao wrote, and on finding every cell shown (700/998).
+scan = facts["by"].get("source_type:scan")
+if scan is not None:
+    at_least.append(("scan non-blank cells exact", scan["exact_nonblank"], 0.98))
+    if scan.get("blank_rows") is not None:
+        at_least.append(("scan blank cells as null rows", scan["blank_rows"], 0.95))
+image = facts["by"].get("source_type:image")
+if image is not None:
+    at_least.append(("image cells written exact", image["exact_match_of_present"], 0.98))
+    at_least.append(("image cells found, of those the web shows (700/998 = 0.7014)", image["recall"], 0.70))
 # (name, value): value must be 0.
 none = [
     ("robots violations", requests["robots_violations"]),
