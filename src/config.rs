@@ -98,7 +98,8 @@ pub struct Revisit {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Ocr {
-    /// The folder `scripts/ocr-models.sh` fetched the models into.
+    /// The folder `scripts/ocr-models.sh` fetched the models into; relative to the
+    /// config file's folder (to the working directory with no file).
     pub models: std::path::PathBuf,
     /// Pictures (a screenshot, a scanned page) one run reads at most; the rest are
     /// read by a later `nianbao extract`.
@@ -226,11 +227,19 @@ impl Config {
             None => (Path::new("config.toml"), false),
         };
         let loaded = match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text).with_context(|| format!("bad config file {}", path.display())),
+            Ok(text) => Config::parse(&text).with_context(|| format!("bad config file {}", path.display())).map(|c| c.beside(path)),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read config file {}", path.display())),
         };
         loaded.context(Exit::Config)
+    }
+
+    /// Paths in the file, when relative, are relative to the file's folder.
+    fn beside(mut self, file: &Path) -> Config {
+        if let Some(folder) = file.parent() {
+            self.ocr.models = folder.join(&self.ocr.models);
+        }
+        self
     }
 
     pub fn parse(text: &str) -> Result<Config> {
@@ -339,6 +348,17 @@ mod tests {
         assert_eq!(format!("{:?}", shipped.crawl), format!("{:?}", default.crawl));
         assert_eq!(format!("{:?}", shipped.scope), format!("{:?}", default.scope));
         assert_eq!(format!("{:?}", shipped.discover), format!("{:?}", default.discover));
+        assert_eq!(format!("{:?}", shipped.ocr), format!("{:?}", default.ocr));
+    }
+
+    #[test]
+    fn the_ocr_models_folder_is_found_beside_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nightly.toml");
+        std::fs::write(&file, "[ocr]\nmodels = \"models/ocr\"\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().ocr.models, dir.path().join("models/ocr"));
+        std::fs::write(&file, "[ocr]\nmodels = \"/srv/ocr\"\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().ocr.models, std::path::Path::new("/srv/ocr"));
     }
 
     #[test]

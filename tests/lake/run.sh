@@ -55,7 +55,8 @@ else:
 PY
 LAKE=s3://nianbao/lake
 cd "$WORK"  # no config.toml here: built-in settings, and the shards keep their --out in the lake
-printf '[lake]\nkeep_out = true\n' >"$WORK/keep.toml"
+# The OCR models the repository's config.toml names, as the unsharded crawl read them.
+printf '[lake]\nkeep_out = true\n[ocr]\nmodels = "%s"\n' "$(cd "$HERE/../.." && pwd)/models/ocr" >"$WORK/keep.toml"
 
 crawl_shards() {  # $1: night
   local pids=()
