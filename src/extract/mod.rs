@@ -9,8 +9,12 @@
 //! and ruling lines are read by `pdf_glyphs`, an OFD file's by `ofd`; ruled tables
 //! become HTML (`pdf_grid`), and for tables drawn without rules the glyphs are laid
 //! out as text, whose rows `pdf_text` reads. Third-party readers run `quietly`.
+//! Tables published as pictures (a screenshot, a PDF page that is a scan, whose
+//! pictures `pdf_pictures` keeps) are read by OCR into glyphs and rules (`picture`,
+//! feature `ocr`) and go the PDF's way; every fact says how it was read ([`ReadBy`]).
 //!
-//! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network or disk.
+//! Pure: bytes or text in, [`Extraction`] out. Nothing here touches the network, nor
+//! the disk but to load the OCR models once.
 
 mod checks;
 mod document;
@@ -238,7 +242,7 @@ pub fn extract_ofd(ofd: &[u8], year: Option<i32>) -> Result<Extraction, String> 
 fn extract_pages(pages: &[pdf_glyphs::PdfPage], format: &str, year: Option<i32>) -> Extraction {
     let mut by_text = pdf_text::extract_pdf_text(&pdf_glyphs::pages_text(pages), year);
     // Text laid out by position keeps no cell's provenance: with any page read by OCR,
-    // every cell read so is said to be (its confidence unknown).
+    // every cell read from the layout is taken as read by OCR (its confidence unknown).
     if pages.iter().flat_map(|p| &p.glyphs).any(|g| g.confidence.is_some()) {
         by_text.facts.iter_mut().for_each(|f| f.read_by = ReadBy::Ocr);
     }

@@ -190,13 +190,18 @@ pub(super) fn read_file(_bytes: &[u8]) -> Result<PdfPage, String> {
     Err(unread())
 }
 
-/// A PDF's pages, each page with no text but a page-sized picture read by OCR in its
-/// place, with a warning for each scanned page left unread; Err when no page has
-/// text or a readable scan, with why.
+/// Glyphs a page must have for its text layer to be the page: a scan may carry a
+/// page number or a stamp's name as text, and a typed line or two.
+const USABLE_TEXT: usize = 20;
+
+/// A PDF's pages, each page with no usable text but a page-sized picture read by OCR
+/// in its place (its few glyphs dropped), with a warning for each scanned page left
+/// unread; Err when no page has text or a readable scan, with why.
 pub(super) fn with_scans_read(mut pages: Vec<PdfPage>) -> Result<(Vec<PdfPage>, Vec<String>), String> {
     let mut warnings = Vec::new();
     let mut read = 0;
-    for (n, page) in pages.iter_mut().enumerate().filter(|(_, p)| p.glyphs.is_empty() && !p.pictures.is_empty()) {
+    let scanned = |p: &PdfPage| p.glyphs.len() < USABLE_TEXT && !p.pictures.is_empty();
+    for (n, page) in pages.iter_mut().enumerate().filter(|(_, p)| scanned(p)) {
         match read_scan(&page.pictures) {
             Ok(scanned) => {
                 *page = scanned;

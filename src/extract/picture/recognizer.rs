@@ -59,6 +59,7 @@ fn load() -> Result<OcrEngine, String> {
         // high and half its cells go unseen.
         .det_limit_type(DetLimitType::Min)
         .det_limit_side_len(64)
+        // rapidocr's box threshold: at PaddleOCR's 0.6 lone digits in small print go.
         .det_box_threshold(0.5)
         .det_model_bytes(read(DETECTION)?)
         .rec_model_bytes(recognition)
@@ -91,7 +92,7 @@ pub(super) fn read(picture: Gray, purpose: Purpose) -> Result<PdfPage, String> {
     let mut boxes = cells::within_cells(lines, &ruling, level.height as f64);
     // What the detector missed on the whole picture, read again cell by cell, at a
     // few sizes: a lone thin digit is found at one and missed at the next.
-    for area in cells::unread(&level, &ruling, &boxes) {
+    for area in cells::unread(&level, &ruling, &boxes).into_iter().take(MAX_CELL_READS) {
         for (scale, margin) in CELL_READINGS {
             let cut = cells::cut(&level, area, margin).scaled(scale);
             let (dx, dy) = (area.left as f64 - margin as f64, area.top as f64 - margin as f64);
@@ -106,6 +107,10 @@ pub(super) fn read(picture: Gray, purpose: Purpose) -> Result<PdfPage, String> {
     tracing::debug!(width = level.width, height = level.height, scale, lines = boxes.len(), ms, "picture read by OCR");
     Ok(page(&level, ruling, boxes))
 }
+
+/// Cells one picture has read on their own, at most (a template table has ~250 in
+/// all; each reading costs tens of milliseconds).
+const MAX_CELL_READS: usize = 300;
 
 /// How a cell is read on its own: enlarged so many times, with so many pixels of
 /// white around it (the detector wants a margin), each tried until one finds text.
