@@ -56,7 +56,8 @@ pub fn assemble(entry: &ReportEntry, division: Option<&Division>, read: Stored) 
 /// attached files has (an article often attaches its tables as a PDF, Word or Excel
 /// file): then the first such file's, after the page's text. Failing that, the
 /// pictures the article shows, read by OCR, all together (each is one of its
-/// tables). `attachment` reads each file, in the order linked, until one has tables.
+/// tables). `attachment` reads each file, in the order linked, until one that is no
+/// picture has tables.
 pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl FnMut(&Attachment) -> Result<Stored>) -> Result<Stored> {
     let mut read = page;
     // The pages the article continues on are the same report: read with the page.
