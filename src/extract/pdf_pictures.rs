@@ -4,28 +4,28 @@
 
 use pdf_extract::{Document, Object};
 
-use super::pdf_filters::{self, Undecoded};
+use super::pdf_filters::{self, Step, Undecoded};
 use super::pdf_prepare::{MAX_INFLATED, resolved};
 
 /// A picture smaller than this on either side is a logo, a stamp or a photo, not a
 /// scanned page (an A4 page at 100 dpi is 827 × 1169).
 const MIN_SIDE: i64 = 400;
 
-/// One page's picture, still as the PDF stores it (read only with the `ocr` feature).
+/// One page's picture, still as the PDF stores it (read only with the `ocr` feature):
+/// its filters are run only when the page turns out to be a scan.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "ocr"), allow(dead_code))]
 pub(super) enum PagePicture {
     /// A JPEG (DCTDecode), as scanners write colour and grey pages.
     Jpeg(Vec<u8>),
-    /// 8-bit samples, decoded from their filters: `channels` per pixel.
-    Samples { width: u64, height: u64, channels: usize, data: Vec<u8> },
+    /// 8-bit samples, `channels` per pixel, behind the decoding `steps` of its filters.
+    Samples { width: u64, height: u64, channels: usize, steps: Vec<Step>, content: Vec<u8> },
     /// A picture in a codec not read here (CCITT fax, JBIG2, JPEG 2000), by its name.
     Unread(String),
 }
 
 /// The large pictures of each page, in page order.
 pub(super) fn page_pictures(doc: &Document) -> Vec<Vec<PagePicture>> {
-    let mut budget = MAX_INFLATED;
     doc.get_pages()
         .values()
         .map(|&page| {
@@ -38,8 +38,9 @@ pub(super) fn page_pictures(doc: &Document) -> Vec<Vec<PagePicture>> {
                     if filters.iter().any(|f| f == "DCTDecode") {
                         return PagePicture::Jpeg(image.content.to_vec());
                     }
-                    samples(doc, image.origin_dict, image.content, image.bits_per_component, &mut budget)
-                        .map(|(channels, data)| PagePicture::Samples { width: image.width as u64, height: image.height as u64, channels, data })
+                    let (width, height, content) = (image.width as u64, image.height as u64, image.content.to_vec());
+                    samples(doc, image.origin_dict, image.bits_per_component)
+                        .map(|(channels, steps)| PagePicture::Samples { width, height, channels, steps, content })
                         .unwrap_or_else(|why| PagePicture::Unread(if filters.is_empty() { why } else { filters.join(", ") }))
                 })
                 .collect()
@@ -47,9 +48,16 @@ pub(super) fn page_pictures(doc: &Document) -> Vec<Vec<PagePicture>> {
         .collect()
 }
 
-/// An image's samples through its filters, with the channels its colour space has;
-/// only 8-bit grey and RGB pictures.
-fn samples(doc: &Document, dict: &pdf_extract::Dictionary, content: &[u8], bits: Option<i64>, budget: &mut u64) -> Result<(usize, Vec<u8>), String> {
+/// A [`PagePicture::Samples`]'s samples: its filters run within the PDF's inflation budget.
+#[cfg_attr(not(feature = "ocr"), allow(dead_code))]
+pub(super) fn inflated(steps: &[Step], content: &[u8]) -> Result<Vec<u8>, String> {
+    let mut budget = MAX_INFLATED;
+    pdf_filters::decode(content, steps, &mut budget).map_err(undecoded)
+}
+
+/// The channels of an image's colour space and the steps of its filters; only 8-bit
+/// grey and RGB pictures.
+fn samples(doc: &Document, dict: &pdf_extract::Dictionary, bits: Option<i64>) -> Result<(usize, Vec<Step>), String> {
     let space = dict.get(b"ColorSpace").ok().map(|c| resolved(doc, c));
     let channels = match space.as_ref() {
         Some(Object::Name(name)) if name == b"DeviceGray" => 1,
@@ -61,14 +69,12 @@ fn samples(doc: &Document, dict: &pdf_extract::Dictionary, content: &[u8], bits:
     }
     let filter = dict.get(b"Filter").ok().map(|f| resolved(doc, f));
     let params = dict.get(b"DecodeParms").ok().map(|p| resolved(doc, p));
-    let steps = pdf_filters::steps(filter.as_ref(), params.as_ref()).map_err(undecoded)?;
-    let data = pdf_filters::decode(content, &steps, budget).map_err(undecoded)?;
-    Ok((channels, data))
+    Ok((channels, pdf_filters::steps(filter.as_ref(), params.as_ref()).map_err(undecoded)?))
 }
 
 fn undecoded(why: Undecoded) -> String {
     match why {
-        Undecoded::OverBudget => format!("pictures inflating past {MAX_INFLATED} bytes"),
+        Undecoded::OverBudget => format!("a picture inflating past {MAX_INFLATED} bytes"),
         Undecoded::Unsupported(why) => why,
     }
 }

@@ -31,6 +31,8 @@ pub use recognizer::configure;
 
 use super::pdf_glyphs::{Glyph, NO_TEXT_LAYER, PdfPage, Rule};
 use super::pdf_grid::ruled_cells as pdf_grid_cells;
+#[cfg(feature = "ocr")]
+use super::pdf_pictures::inflated;
 use super::pdf_pictures::PagePicture;
 
 /// The largest picture read, in pixels: an A4 page scanned at 600 dpi has 35 million.
@@ -225,7 +227,9 @@ pub(super) fn with_scans_read(mut pages: Vec<PdfPage>) -> Result<(Vec<PdfPage>, 
 fn read_scan(pictures: &[PagePicture]) -> Result<PdfPage, String> {
     let decoded = |p: &PagePicture| match p {
         PagePicture::Jpeg(bytes) => decode::picture(bytes),
-        PagePicture::Samples { width, height, channels, data } => decode::samples(*width, *height, *channels, data),
+        PagePicture::Samples { width, height, channels, steps, content } => {
+            decode::samples(*width, *height, *channels, &inflated(steps, content)?)
+        }
         PagePicture::Unread(codec) => Err(format!("a picture in {codec}, a codec not read")),
     };
     let mut decoded: Vec<Gray> = pictures.iter().map(decoded).collect::<Result<_, _>>()?;
