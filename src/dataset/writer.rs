@@ -1,13 +1,14 @@
 //! Writing the partitions: atomically, and replacing what a partition held before.
 //!
-//! Each partition's file is written into a staging tree beside the tables
-//! (`.staging/`, which readers of `reports/` and `facts/` never list), a chunk of
-//! reports at a time so memory does not grow with a partition, then fsynced. The
-//! staged partition directory then takes the place of the published one in one step
-//! (Linux `renameat2` with `RENAME_EXCHANGE`); the old files, now in the staging
-//! tree, are removed when the whole rebuild is done. A partition's file has the same
-//! name in every rebuild ([`PART_FILE`]; the run is in its metadata), so a path a
-//! reader listed before a swap names the new file after it. So a reader, even during a
+//! Each partition's file is written beside the file it replaces, under a hidden
+//! temporary name (`.part-0.parquet.tmp`: a dot first and no `.parquet` last, so no
+//! reader lists it), a chunk of reports at a time so memory does not grow with a
+//! partition. Once every table is written, the new files are made durable together
+//! (Linux `syncfs`, one flush of the disk; elsewhere each file is fsynced), and only
+//! then is each renamed over its partition's file, which replaces it in one step. A
+//! partition's file has the same name in every rebuild ([`PART_FILE`]; the run is in
+//! its metadata), so a path a reader listed before a rebuild names the new file after
+//! it, and a file it had opened stays readable to the end. So a reader, even during a
 //! rebuild or after a kill, finds every partition, and every file it listed, whole:
 //! either as it was or as it is now, never half a file, never the old and the new
 //! file side by side (duplicate rows). A reader that lists the tables while a rebuild
@@ -60,19 +61,7 @@ pub fn write<E>(
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
     coverage: impl FnOnce() -> Result<BTreeMap<Partition, Vec<CoverageRecord>>>,
 ) -> Result<Written> {
-    let staging = out.join(STAGING);
-    // What a killed rebuild staged is not published: start from nothing.
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
-    }
-    let mut build = Build {
-        out: out.to_path_buf(),
-        staging,
-        file_name: PART_FILE.to_string(),
-        provenance: provenance(run_id),
-        kept: BTreeSet::new(),
-        written: Written::default(),
-    };
+    let mut build = Build { out: out.to_path_buf(), provenance: provenance(run_id), staged: Vec::new(), written: Written::default() };
     for (partition, entries) in &partitions {
         build.reports(&partition.dir(), entries, &mut assemble)?;
     }
@@ -80,51 +69,42 @@ pub fn write<E>(
     for (partition, records) in coverage()? {
         build.coverage(&partition.dir(), &records)?;
     }
-    for table in TABLES.iter().map(|(table, ..)| *table).chain([COVERAGE]) {
-        remove_stale(&out.join(table), &build.kept)?;
-    }
-    let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, &build.provenance);
+    let mut keys = PartFile::new(out.to_path_buf(), "keys.parquet", 1024, Codec::Snappy, &build.provenance);
     keys.write(&keys_batch()?)?;
-    keys.finish()?;
-    let _ = std::fs::remove_dir_all(&build.staging);
-    Ok(build.written)
+    build.staged.extend(keys.finish()?);
+    build.publish()
 }
 
-/// One rebuild of the dataset: where it stages and publishes, and what it wrote.
+/// One rebuild of the dataset: where it publishes, and what it wrote.
 struct Build {
     out: PathBuf,
-    staging: PathBuf,
-    file_name: String,
     provenance: Vec<KeyValue>,
-    /// The part files published by this rebuild: every other one is stale.
-    kept: BTreeSet<PathBuf>,
+    /// The files written under their temporary names, to be put in place together.
+    staged: Vec<Staged>,
     written: Written,
 }
 
 impl Build {
     /// One partition's reports, facts and wide rows, a chunk of reports at a time.
     fn reports<E>(&mut self, sub: &Path, entries: &[E], assemble: &mut impl FnMut(&E) -> Option<ReportWithFacts>) -> Result<()> {
-        let mut files = TABLES.map(|(table, rows, _)| PartFile::new(self.staging.join(table).join(sub), &self.file_name, rows, &self.provenance));
+        let mut files = TABLES.map(|table| PartFile::new(self.out.join(table.name).join(sub), PART_FILE, table.row_group_rows, table.codec, &self.provenance));
         for chunk in entries.chunks(CHUNK) {
             let items: Vec<ReportWithFacts> = chunk.iter().filter_map(&mut *assemble).collect();
             if items.is_empty() {
                 continue;
             }
             let refs: Vec<&ReportWithFacts> = items.iter().collect();
-            for (file, (_, _, batch)) in files.iter_mut().zip(TABLES) {
-                file.write(&batch(&refs)?)?;
+            for (file, table) in files.iter_mut().zip(TABLES) {
+                file.write(&(table.batch)(&refs)?)?;
             }
             self.written.reports += items.len();
             self.written.facts += items.iter().map(|i| i.facts.len()).sum::<usize>();
         }
-        let mut finished = false;
+        let before = self.staged.len();
         for file in &mut files {
-            finished |= file.finish()?;
+            self.staged.extend(file.finish()?);
         }
-        if finished {
-            for (table, ..) in TABLES {
-                self.publish(table, sub)?;
-            }
+        if self.staged.len() > before {
             self.written.partitions += 1;
         }
         Ok(())
@@ -132,10 +112,10 @@ impl Build {
 
     /// One partition of the coverage table.
     fn coverage(&mut self, sub: &Path, records: &[CoverageRecord]) -> Result<()> {
-        let mut file = PartFile::new(self.staging.join(COVERAGE).join(sub), &self.file_name, 64 * 1024, &self.provenance);
+        let mut file = PartFile::new(self.out.join(COVERAGE).join(sub), PART_FILE, 64 * 1024, Codec::Snappy, &self.provenance);
         file.write(&coverage_batch(&records.iter().collect::<Vec<_>>())?)?;
-        if file.finish()? {
-            self.publish(COVERAGE, sub)?;
+        if let Some(staged) = file.finish()? {
+            self.staged.push(staged);
             self.written.coverage_rows += records.len();
             for record in records {
                 *self.written.coverage_by_status.entry(record.row.status.as_str()).or_default() += 1;
@@ -144,21 +124,64 @@ impl Build {
         Ok(())
     }
 
-    /// Puts a staged partition of `table` in place (see [`publish`]).
-    fn publish(&mut self, table: &str, sub: &Path) -> Result<()> {
-        publish(&self.staging.join(table).join(sub), &self.out.join(table).join(sub))?;
-        self.kept.insert(self.out.join(table).join(sub).join(&self.file_name));
-        Ok(())
+    /// Makes every staged file durable, puts each in place of its partition's file,
+    /// removes the files of partitions no report is in any more, and makes that
+    /// durable too; what was written.
+    fn publish(self) -> Result<Written> {
+        sync_files(&self.out, self.staged.iter().map(|s| s.tmp.as_path()))?;
+        let mut kept = BTreeSet::new();
+        for staged in &self.staged {
+            std::fs::rename(&staged.tmp, &staged.path).with_context(|| format!("cannot publish {}", staged.path.display()))?;
+            kept.insert(staged.path.clone());
+        }
+        for table in TABLES.iter().map(|table| table.name).chain([COVERAGE]) {
+            remove_stale(&self.out.join(table), &kept)?;
+        }
+        sync_directories(&self.out, self.staged.iter().filter_map(|s| s.path.parent()))?;
+        Ok(self.written)
     }
+}
+
+/// A partitioned table, as its files are written.
+struct Table {
+    name: &'static str,
+    /// Rows per row group: report rows carry whole texts, and small row groups keep
+    /// the writer's buffer small.
+    row_group_rows: usize,
+    /// zstd where a column chunk holds many bytes (texts, a row per figure); Snappy
+    /// where a partition's columns are many and short, as setting up zstd (about four
+    /// contexts per column chunk) costs more than it saves there.
+    codec: Codec,
+    batch: Batch,
 }
 
 /// A table's batch of rows for a chunk of reports.
 type Batch = fn(&[&ReportWithFacts]) -> Result<RecordBatch>;
 
-/// The partitioned tables, each with its rows per row group (report rows carry whole
-/// texts: small row groups keep the writer's buffer small) and its batch.
-const TABLES: [(&str, usize, Batch); 3] =
-    [("reports", 256, reports_batch), ("facts", 32 * 1024, facts_batch), ("report_tables", 4096, report_tables_batch)];
+/// How a table's pages are compressed.
+#[derive(Debug, Clone, Copy)]
+enum Codec {
+    /// zstd at level 3: small files, fast to read.
+    Zstd,
+    /// Snappy: larger files, nothing to set up, read by every Parquet reader.
+    Snappy,
+}
+
+impl Codec {
+    fn parquet(self) -> Compression {
+        match self {
+            Codec::Zstd => Compression::ZSTD(ZstdLevel::try_new(3).expect("3 is a zstd level")),
+            Codec::Snappy => Compression::SNAPPY,
+        }
+    }
+}
+
+/// The tables with a row per report or per figure.
+const TABLES: [Table; 3] = [
+    Table { name: "reports", row_group_rows: 256, codec: Codec::Zstd, batch: reports_batch },
+    Table { name: "facts", row_group_rows: 32 * 1024, codec: Codec::Zstd, batch: facts_batch },
+    Table { name: "report_tables", row_group_rows: 4096, codec: Codec::Snappy, batch: report_tables_batch },
+];
 
 /// The coverage table, partitioned like the others by its bodies' provinces and years.
 const COVERAGE: &str = "coverage";
@@ -167,45 +190,55 @@ const COVERAGE: &str = "coverage";
 /// it before a rebuild opens the rebuilt file at the same path.
 pub const PART_FILE: &str = "part-0.parquet";
 
-/// The staging tree under the output directory: hidden, beside the tables.
-const STAGING: &str = ".staging";
+/// A file written under its temporary name, and the name it is published under.
+struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+}
 
-/// Puts the staged partition directory `staged` in the place of `published` in one
-/// step; what `published` held is left at `staged`, removed with the staging tree once
-/// every partition is written, so that a reader who listed the old files can still
-/// read them. A partition published for the first time is renamed into place.
-fn publish(staged: &Path, published: &Path) -> Result<()> {
-    let parent = published.parent().expect("a partition has a province directory");
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    if published.exists() {
-        exchange(staged, published).with_context(|| format!("cannot swap in {}", published.display()))?;
-    } else {
-        std::fs::rename(staged, published).with_context(|| format!("cannot publish {}", published.display()))?;
+/// Makes the contents of `files`, all under `out`, durable.
+#[cfg(target_os = "linux")]
+fn sync_files<'a>(out: &Path, _files: impl Iterator<Item = &'a Path>) -> Result<()> {
+    syncfs(out)
+}
+
+/// Elsewhere, each file is synced on its own.
+#[cfg(not(target_os = "linux"))]
+fn sync_files<'a>(_out: &Path, files: impl Iterator<Item = &'a Path>) -> Result<()> {
+    for file in files {
+        File::open(file).and_then(|f| f.sync_all()).with_context(|| format!("cannot sync {}", file.display()))?;
     }
-    File::open(parent)?.sync_all()?;
     Ok(())
 }
 
-/// Swaps two directories atomically.
+/// Makes the renames and removals in `directories`, all under `out`, durable.
 #[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
-    let (a, b) = (c(a)?, c(b)?);
-    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
-    let done = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
-    if done == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+fn sync_directories<'a>(out: &Path, _directories: impl Iterator<Item = &'a Path>) -> Result<()> {
+    syncfs(out)
 }
 
-/// Elsewhere, the old files go first: a reader may briefly see the partition empty,
-/// never twice over.
+/// Elsewhere, each directory is synced on its own.
 #[cfg(not(target_os = "linux"))]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    let old = b.with_extension("old");
-    std::fs::rename(b, &old)?;
-    std::fs::rename(a, b)?;
-    std::fs::rename(&old, a)
+fn sync_directories<'a>(_out: &Path, directories: impl Iterator<Item = &'a Path>) -> Result<()> {
+    for dir in directories.collect::<BTreeSet<_>>() {
+        File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// One flush of the file system that holds `path`: a rebuild's thousand small files
+/// cost one disk flush instead of one each.
+#[cfg(target_os = "linux")]
+fn syncfs(path: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let dir = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // SAFETY: the descriptor is open for the duration of the call.
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        let error = std::io::Error::last_os_error();
+        Err(anyhow::Error::new(error).context(format!("cannot write {} to disk (disk full?)", path.display())).context(crate::exit::Exit::Io))
+    }
 }
 
 /// What every file says of where it came from, as Parquet key-value metadata: what
@@ -228,6 +261,7 @@ struct PartFile {
     dir: PathBuf,
     name: String,
     row_group_rows: usize,
+    codec: Codec,
     provenance: Vec<KeyValue>,
     writer: Option<ArrowWriter<File>>,
 }
@@ -240,8 +274,8 @@ fn without_dictionary(column: &str) -> bool {
 }
 
 impl PartFile {
-    fn new(dir: PathBuf, name: &str, row_group_rows: usize, provenance: &[KeyValue]) -> PartFile {
-        PartFile { dir, name: name.to_string(), row_group_rows, provenance: provenance.to_vec(), writer: None }
+    fn new(dir: PathBuf, name: &str, row_group_rows: usize, codec: Codec, provenance: &[KeyValue]) -> PartFile {
+        PartFile { dir, name: name.to_string(), row_group_rows, codec, provenance: provenance.to_vec(), writer: None }
     }
 
     fn path(&self) -> PathBuf {
@@ -257,7 +291,7 @@ impl PartFile {
             std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
             let file = File::create(self.tmp()).with_context(|| format!("cannot create {}", self.tmp().display()))?;
             let mut props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+                .set_compression(self.codec.parquet())
                 .set_dictionary_enabled(true)
                 .set_statistics_enabled(EnabledStatistics::Page)
                 .set_max_row_group_row_count(Some(self.row_group_rows))
@@ -272,16 +306,13 @@ impl PartFile {
         writer.write(batch).with_context(|| format!("cannot write {} (disk full?)", self.tmp().display()))
     }
 
-    /// Closes, syncs and renames the file into place; false when nothing was written.
-    fn finish(&mut self) -> Result<bool> {
-        let Some(writer) = self.writer.take() else { return Ok(false) };
+    /// Closes the file, still under its temporary name; None when nothing was written.
+    fn finish(&mut self) -> Result<Option<Staged>> {
+        let Some(writer) = self.writer.take() else { return Ok(None) };
         // Closing writes the footer and flushes: what fails here is the disk, though
         // the Parquet error no longer carries the I/O error underneath.
-        let file = writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", self.tmp().display())).context(crate::exit::Exit::Io)?;
-        file.sync_all()?;
-        std::fs::rename(self.tmp(), self.path())?;
-        File::open(&self.dir)?.sync_all()?;
-        Ok(true)
+        writer.into_inner().with_context(|| format!("cannot finish {} (disk full?)", self.tmp().display())).context(crate::exit::Exit::Io)?;
+        Ok(Some(Staged { tmp: self.tmp(), path: self.path() }))
     }
 }
 
@@ -335,6 +366,15 @@ mod tests {
             partition: Partition { province: province.into(), year: Some(year) },
         };
         ReportWithFacts { report, facts: vec![] }
+    }
+
+    /// Every file under `dir`, at any depth.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] })
+            .collect()
     }
 
     fn write_items(out: &Path, run_id: &str, items: Vec<ReportWithFacts>) -> Written {
@@ -424,6 +464,7 @@ mod tests {
             (poller.join().unwrap(), runs)
         });
         assert!(seen > runs, "the reader looked {seen} times during {runs} rebuilds");
-        assert!(!out.path().join(STAGING).exists());
+        let hidden: Vec<_> = files_under(out.path()).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.')).collect();
+        assert!(hidden.is_empty(), "no temporary file is left: {hidden:?}");
     }
 }
