@@ -54,6 +54,9 @@ pub struct State {
     _lock: File,
 }
 
+/// Prepared statements kept for reuse: more than the state's distinct statements.
+const STATEMENTS: usize = 64;
+
 /// How old a batch of writes may grow before it is committed: what a kill may lose.
 pub const BATCH_AGE: Duration = Duration::from_millis(100);
 
@@ -112,6 +115,9 @@ impl State {
         // SQLite's lock for the whole run spares two fcntl calls per transaction.
         db.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
+        // A page's writes use a few dozen statements in turn: rusqlite's default cache
+        // of 16 would prepare most of them again every time.
+        db.set_prepared_statement_cache_capacity(STATEMENTS);
         db.execute_batch(SCHEMA).context("cannot create the crawl state tables")?;
         Ok(State { db, batch: Cell::new(None), schedule: Cell::new(None), _lock: lock })
     }
