@@ -44,7 +44,7 @@ fn report_page(fixture: &str, title: &str, pad: usize) -> String {
 fn portal(i: usize, reports: usize) -> (Site, String) {
     let host = format!("www.county{i:05}.gov.cn");
     let agency = format!("第{i}县人民政府");
-    let gbk = i % 3 == 0;
+    let gbk = i.is_multiple_of(3);
     let mut site = Site::empty(&host);
     site.gbk = gbk;
     let mut items = String::new();
@@ -105,6 +105,8 @@ fn crawl(hosts: usize, reports: usize, rps: f64) -> Run {
         }
         None => Command::new(env!("CARGO_BIN_EXE_nianbao")),
     };
+    // Reaped by wait_with_rusage (wait4 on its pid), which also reads its CPU time.
+    #[allow(clippy::zombie_processes)]
     let child = command
         .args(["crawl", "--seeds"])
         .arg(&seeds)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::Exit;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub crawl: Crawl,
@@ -200,21 +200,6 @@ impl Default for Ocr {
 impl Default for Lake {
     fn default() -> Self {
         Lake { uri: String::new(), lease_secs: 600, keep_out: false }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            crawl: Crawl::default(),
-            scope: Scope::default(),
-            discover: Discover::default(),
-            revisit: Revisit::default(),
-            ocr: Ocr::default(),
-            lake: Lake::default(),
-            resolve: HashMap::new(),
-            hosts: HashMap::new(),
-        }
     }
 }
 

@@ -160,7 +160,7 @@ pub fn coverage(inputs: &Inputs) -> Vec<Row> {
 }
 
 /// `items` by the seed they were found from.
-fn by_seed<'a, T>(items: &'a [T], seed: impl Fn(&T) -> &String) -> HashMap<&'a str, Vec<&'a T>> {
+fn by_seed<T>(items: &[T], seed: impl Fn(&T) -> &String) -> HashMap<&str, Vec<&T>> {
     let mut by: HashMap<&str, Vec<&T>> = HashMap::new();
     for item in items {
         by.entry(seed(item).as_str()).or_default().push(item);

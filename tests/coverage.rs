@@ -121,7 +121,7 @@ fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
     let out = setup.command().output().unwrap();
     assert_eq!(out.status.code(), Some(69));
     let after = seen(&setup);
-    let statuses = |rows: &BTreeMap<i64, (String, Option<i64>, Option<i64>, Option<i64>)>| rows.iter().map(|(y, r)| (*y, r.0.clone())).collect::<Vec<_>>();
+    let statuses = |rows: &Seen| rows.iter().map(|(y, r)| (*y, r.0.clone())).collect::<Vec<_>>();
     assert_eq!(statuses(&after), statuses(&before));
     let mut evidence = BTreeMap::new();
     for (_, year, batch) in read_table(setup.out(), "coverage") {
@@ -135,7 +135,9 @@ fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
 }
 
 /// 甲县's rows by year: (status, first_seen, last_seen, removed_at) in microseconds.
-fn seen(setup: &CrawlSetup) -> BTreeMap<i64, (String, Option<i64>, Option<i64>, Option<i64>)> {
+type Seen = BTreeMap<i64, (String, Option<i64>, Option<i64>, Option<i64>)>;
+
+fn seen(setup: &CrawlSetup) -> Seen {
     let mut rows = BTreeMap::new();
     for (_, year, batch) in read_table(setup.out(), "coverage") {
         for i in 0..batch.num_rows() {

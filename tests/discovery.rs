@@ -123,8 +123,8 @@ fn build() -> Web {
                 rec(&records[..3])
             ),
         )
-        .html(&"/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3".to_string(), &format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><datastore><totalrecord>{total}</totalrecord><recordset>{}</recordset></datastore>", rec(&records[3..12])))
-        .html(&"/module/web/jpage/dataproxy.jsp?startrecord=13&endrecord=21&perpage=3".to_string(), &format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><datastore><totalrecord>{total}</totalrecord><recordset>{}</recordset></datastore>", rec(&records[12..])));
+        .html("/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3", &format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><datastore><totalrecord>{total}</totalrecord><recordset>{}</recordset></datastore>", rec(&records[3..12])))
+        .html("/module/web/jpage/dataproxy.jsp?startrecord=13&endrecord=21&perpage=3", &format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><datastore><totalrecord>{total}</totalrecord><recordset>{}</recordset></datastore>", rec(&records[12..])));
     w.sites.push(site);
     w.seed(host, agency, "530111");
 
@@ -179,7 +179,7 @@ fn build() -> Web {
     let mut hub = String::new();
     for (d, dep) in departments.iter().enumerate() {
         hub.push_str(&format!("<li><a href=\"/zwgk/bm/{d}/\">{dep}</a></li>"));
-        site = site.html(&format!("/zwgk/bm/{d}/"), &format!("<a href=\"./jgzn/\">机构职能</a><a href=\"./xxgknb/\">政府信息公开年报</a>"));
+        site = site.html(&format!("/zwgk/bm/{d}/"), "<a href=\"./jgzn/\">机构职能</a><a href=\"./xxgknb/\">政府信息公开年报</a>");
         let mut items = Vec::new();
         for year in 2019..(2021 + (d as u32 % 2)) {
             let title = if d % 3 == 0 { format!("{year}年政府信息公开工作年度报告") } else { format!("{dep}{year}年政府信息公开工作年度报告") };
@@ -206,9 +206,9 @@ fn build() -> Web {
         w.expect(format!("http://{host}/zfxxgk/xxgknb/{}", &href[2..]), agency, year, "云南省");
         pages[k % 2].push((href, title));
     }
-    for k in 0..2 {
+    for (k, page) in pages.iter_mut().enumerate() {
         let t = w.near("盘龙区", k + 1, 2023);
-        pages[k].push((format!("./2024/n{k}.shtml"), t));
+        page.push((format!("./2024/n{k}.shtml"), t));
     }
     for (n, items) in pages.iter().enumerate() {
         let path = if n == 0 { "/zfxxgk/xxgknb/".to_string() } else { format!("/zfxxgk/xxgknb/index_{n}.shtml") };

@@ -188,8 +188,8 @@ fn crawl_three_portals_into_a_dataset() {
     let with_validators: BTreeSet<String> = {
         let state = rusqlite::Connection::open(out.join("state/nianbao.sqlite")).unwrap();
         let mut rows = state.prepare("SELECT url FROM pages WHERE etag IS NOT NULL").unwrap();
-        let urls = rows.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
-        urls
+        
+        rows.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
     };
     assert!(with_validators.iter().any(|u| u.ends_with("/zfxxgk/zfxxgknb/")), "list pages keep their validators: {with_validators:?}");
     // Every page asked again (`--revisit all`, as when due): revalidation, not the

@@ -39,7 +39,7 @@ fn portals(changed: bool) -> (Vec<Site>, Vec<String>) {
 type Facts = BTreeMap<(String, i64, String), String>;
 
 /// report_id → versions, and every fact by (report_id, version, key) → raw.
-fn dataset(setup: &CrawlSetup) -> (BTreeMap<String, Vec<(i64, bool)>>, Facts) {
+fn dataset(setup: &CrawlSetup) -> Dataset {
     let mut reports: BTreeMap<String, Vec<(i64, bool)>> = BTreeMap::new();
     for (_, _, batch) in read_table(setup.out(), "reports") {
         let versions = batch.column_by_name("version").unwrap().as_any().downcast_ref::<arrow_array::Int64Array>().unwrap().clone();
@@ -131,8 +131,11 @@ fn killed_runs_resume_to_the_same_dataset_and_reruns_add_nothing() {
     assert!(dataset(&killed) == (reports, facts), "the same dataset from the stored extractions");
 }
 
+/// A dataset in short: each report's versions (number, is_current), and the facts.
+type Dataset = (BTreeMap<String, Vec<(i64, bool)>>, Facts);
+
 /// The twenty portals crawled once: the web, the crawl, and the dataset it gave.
-fn crawled_once() -> (MockWeb, CrawlSetup, (BTreeMap<String, Vec<(i64, bool)>>, Facts)) {
+fn crawled_once() -> (MockWeb, CrawlSetup, Dataset) {
     let (sites, hosts) = portals(false);
     let web = MockWeb::start(sites);
     let setup = setup_for(&web, &hosts);

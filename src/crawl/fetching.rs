@@ -50,7 +50,7 @@ impl Crawler {
         match self.fetcher.fetch(&url, ask).await {
             Ok(Fetch::Page(page)) => {
                 self.tally.fetched(&job.host, page.status, page.body.len() as u64);
-                Ok(Some(Got::Fresh(page)))
+                Ok(Some(Got::Fresh(*page)))
             }
             Ok(Fetch::NotModified) => {
                 self.tally.not_modified(&job.host);

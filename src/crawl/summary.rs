@@ -258,6 +258,27 @@ fn duration(secs: f64) -> String {
     }
 }
 
+/// One line on what a run committed to its lake.
+pub fn lake_line(lake: &Pushed) -> String {
+    let tables: Vec<String> = lake
+        .tables
+        .iter()
+        .map(|t| match t.version {
+            Some(v) => format!("{} v{v} (+{} −{} files)", t.table, t.files_added, t.files_removed),
+            None => format!("{} (already committed)", t.table),
+        })
+        .collect();
+    format!(
+        "lake {} as shard {}: {} in {:.1} s; {} pages handed to other shards, {} taken in",
+        lake.root,
+        lake.shard,
+        tables.join(", "),
+        lake.elapsed_ms as f64 / 1000.0,
+        lake.handed_over,
+        lake.taken_in
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,25 +389,4 @@ mod tests {
         assert_eq!(json["settings"]["config"]["crawl"]["per_host_rps"], 1.0);
         assert!(json["hosts"][0].get("started").is_none());
     }
-}
-
-/// One line on what a run committed to its lake.
-pub fn lake_line(lake: &Pushed) -> String {
-    let tables: Vec<String> = lake
-        .tables
-        .iter()
-        .map(|t| match t.version {
-            Some(v) => format!("{} v{v} (+{} −{} files)", t.table, t.files_added, t.files_removed),
-            None => format!("{} (already committed)", t.table),
-        })
-        .collect();
-    format!(
-        "lake {} as shard {}: {} in {:.1} s; {} pages handed to other shards, {} taken in",
-        lake.root,
-        lake.shard,
-        tables.join(", "),
-        lake.elapsed_ms as f64 / 1000.0,
-        lake.handed_over,
-        lake.taken_in
-    )
 }

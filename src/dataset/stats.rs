@@ -207,25 +207,6 @@ fn count_lists(batch: &RecordBatch, column: &str, current: &arrow_array::Boolean
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_grid_lines_up_chinese_names_by_display_width() {
-        let counts = BTreeMap::from([
-            ("云南省".to_string(), BTreeMap::from([("2023".to_string(), 2), ("2024".to_string(), 12)])),
-            ("内蒙古自治区".to_string(), BTreeMap::from([("2024".to_string(), 1)])),
-        ]);
-        let text = grid(counts.into_iter());
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], format!("{}{}", " ".repeat(14), "  2023  2024  total"));
-        assert_eq!(lines[1], format!("  云南省{}{}", " ".repeat(6), "     2    12     14"));
-        assert_eq!(lines[2], "  内蒙古自治区     .     1      1");
-        assert!(lines.iter().all(|l| l.width() == lines[0].width()));
-    }
-}
-
 /// `(path, province, year)` of every `part-*.parquet` under a table directory.
 pub fn part_files(table: &Path) -> Result<Vec<(std::path::PathBuf, String, String)>> {
     let mut out = Vec::new();
@@ -244,4 +225,23 @@ pub fn part_files(table: &Path) -> Result<Vec<(std::path::PathBuf, String, Strin
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_lines_up_chinese_names_by_display_width() {
+        let counts = BTreeMap::from([
+            ("云南省".to_string(), BTreeMap::from([("2023".to_string(), 2), ("2024".to_string(), 12)])),
+            ("内蒙古自治区".to_string(), BTreeMap::from([("2024".to_string(), 1)])),
+        ]);
+        let text = grid(counts.into_iter());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("{}{}", " ".repeat(14), "  2023  2024  total"));
+        assert_eq!(lines[1], format!("  云南省{}{}", " ".repeat(6), "     2    12     14"));
+        assert_eq!(lines[2], "  内蒙古自治区     .     1      1");
+        assert!(lines.iter().all(|l| l.width() == lines[0].width()));
+    }
 }

@@ -57,8 +57,11 @@ impl reqwest::cookie::CookieStore for HostJar {
     }
 }
 
+/// A `Set-Cookie` header read: the name, the value, and the attributes.
+type SetCookie = (String, String, Vec<(String, String)>);
+
 /// `name=value; Attr=…; Flag` → the name, the value, and the attributes (lower-cased names).
-fn parse(header: &str) -> Option<(String, String, Vec<(String, String)>)> {
+fn parse(header: &str) -> Option<SetCookie> {
     let mut parts = header.split(';');
     let (name, value) = parts.next()?.split_once('=')?;
     let name = name.trim();

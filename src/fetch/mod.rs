@@ -79,9 +79,12 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
+/// A host's robots.txt rules, read once by the first request that needs them.
+type RobotsCell = Arc<OnceCell<Result<Arc<Rules>, Failure>>>;
+
 /// What a fetch gave.
 pub enum Fetch {
-    Page(Fetched),
+    Page(Box<Fetched>),
     /// 304: the stored copy is current.
     NotModified,
 }
@@ -137,7 +140,7 @@ pub struct Fetcher {
     politeness: Politeness,
     scope: Scope,
     archive: Archive,
-    robots: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Rules>, Failure>>>>>,
+    robots: Mutex<HashMap<String, RobotsCell>>,
     /// robots.txt files an earlier run fetched within the day, by host (None: the host
     /// has none): used instead of asking again.
     robots_kept: Mutex<HashMap<String, Option<Vec<u8>>>>,
@@ -355,16 +358,13 @@ impl Fetcher {
             return Attempt::Done(Err(Failure::Blocked(why)));
         }
         let location = header(&header_list, "location");
-        match (status, location.and_then(|l| final_url.join(l).ok())) {
-            (301 | 302 | 303 | 307 | 308, Some(next)) => return Attempt::Redirect(next),
-            _ => {}
-        }
+        if let (301 | 302 | 303 | 307 | 308, Some(next)) = (status, location.and_then(|l| final_url.join(l).ok())) { return Attempt::Redirect(next) }
         match status {
             304 => Attempt::Done(Ok(Fetch::NotModified)),
             408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
             200..=299 => {
                 let took_ms = sent.elapsed().as_millis() as u64;
-                Attempt::Done(Ok(Fetch::Page(Fetched { url: final_url, status, headers: header_list, body, fetched_at, took_ms, record, notes: Vec::new() })))
+                Attempt::Done(Ok(Fetch::Page(Box::new(Fetched { url: final_url, status, headers: header_list, body, fetched_at, took_ms, record, notes: Vec::new() }))))
             }
             _ => Attempt::Done(Err(Failure::Http(status))),
         }

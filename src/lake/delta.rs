@@ -79,7 +79,7 @@ pub async fn commit(table: &mut DeltaTable, name: &str, local: &[DataFile], shar
         let committed = CommitBuilder::from(properties).with_actions(actions(&changes)).build(Some(snapshot), table.log_store(), operation).await;
         match committed {
             Ok(done) => {
-                result.version = Some(done.version() as u64);
+                result.version = Some(done.version());
                 (result.files_added, result.files_removed) = (changes.adds.len(), changes.removes.len());
                 return Ok(result);
             }

@@ -89,7 +89,7 @@ impl Divisions {
         }
         // A historical name (沾益县, 2008-2015) stands for its first successor in force.
         for f in csv_rows(historical) {
-            if let Some(successor) = f[8].split(|c| c == ';' || c == ' ').next()
+            if let Some(successor) = f[8].split([';', ' ']).next()
                 && by_code.contains_key(successor)
             {
                 names.push((f[1].to_string(), successor.to_string()));

@@ -103,11 +103,10 @@ fn serve(state: State, commands: mpsc::Receiver<Message>, failed: oneshot::Sende
             Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return state,
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if let Err(e) = state.commit_if_older_than(BATCH_AGE) {
-            if let Some(tell) = failed.take() {
+        if let Err(e) = state.commit_if_older_than(BATCH_AGE)
+            && let Some(tell) = failed.take() {
                 let _ = tell.send(e);
             }
-        }
     }
 }
 
