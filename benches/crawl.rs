@@ -58,7 +58,10 @@ fn portal(i: usize, reports: usize) -> (Site, String) {
     }
     let list = match i % 3 {
         0 => format!("<ul>{items}</ul><script>createPageHTML(1, 0, \"index\", \"html\");</script>"),
-        1 => format!("<script type=\"text/xml\"><datastore><recordset>{}</recordset></datastore></script>", items.replace("<li>", "<record><![CDATA[<li>").replace("</li>", "</li>]]></record>")),
+        1 => format!(
+            "<script type=\"text/xml\"><datastore><recordset>{}</recordset></datastore></script>",
+            items.replace("<li>", "<record><![CDATA[<li>").replace("</li>", "</li>]]></record>")
+        ),
         _ => format!("<ul class=\"list\">{items}</ul>"),
     };
     let site = site

@@ -112,10 +112,7 @@ mod discover {
     fn classify_twenty_titles(bencher: Bencher) {
         let titles: Vec<String> = (0..10)
             .flat_map(|i| {
-                [
-                    format!("昭通市人民政府办公室202{i}年政府信息公开工作年度报告"),
-                    format!("关于做好202{i}年政府信息公开工作年度报告编制发布工作的通知"),
-                ]
+                [format!("昭通市人民政府办公室202{i}年政府信息公开工作年度报告"), format!("关于做好202{i}年政府信息公开工作年度报告编制发布工作的通知")]
             })
             .collect();
         bencher.counter(ItemsCount::new(titles.len())).bench(|| titles.iter().for_each(|t| _ = divan::black_box(classify_title(divan::black_box(t)))));
@@ -238,8 +235,8 @@ mod dataset {
     fn write_ten_thousand_facts(bencher: Bencher) {
         let partitions = reports();
         let out = tempfile::tempdir().unwrap();
-        bencher.counter(ItemsCount::new(10_000usize)).bench(|| {
-            nianbao::dataset::write(out.path(), "bench", partitions.clone(), |item| Some(item.clone()), || Ok(BTreeMap::new())).unwrap()
-        });
+        bencher
+            .counter(ItemsCount::new(10_000usize))
+            .bench(|| nianbao::dataset::write(out.path(), "bench", partitions.clone(), |item| Some(item.clone()), || Ok(BTreeMap::new())).unwrap());
     }
 }

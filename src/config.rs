@@ -288,8 +288,7 @@ impl Config {
             }
         }
         for (host, addr) in &self.resolve {
-            addr.parse::<std::net::SocketAddr>()
-                .with_context(|| format!("resolve.{host} = {addr:?} is not an ip:port address"))?;
+            addr.parse::<std::net::SocketAddr>().with_context(|| format!("resolve.{host} = {addr:?} is not an ip:port address"))?;
         }
         Ok(())
     }

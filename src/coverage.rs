@@ -139,8 +139,7 @@ pub fn coverage(inputs: &Inputs) -> Vec<Row> {
         let seed_columns = columns_of.get(url).map_or(&[][..], Vec::as_slice);
         for body in bodies(seed, seed_columns, reports) {
             let columns: Vec<&ColumnWalk> = seed_columns.iter().copied().filter(|c| c.department == body.department).collect();
-            let failed: Vec<&FailedArticle> =
-                failed_of.get(url).into_iter().flatten().copied().filter(|a| a.department == body.department).collect();
+            let failed: Vec<&FailedArticle> = failed_of.get(url).into_iter().flatten().copied().filter(|a| a.department == body.department).collect();
             let (agency, column_url): (Arc<str>, Option<Arc<str>>) = (body.name.as_str().into(), columns.first().map(|c| c.url.as_str().into()));
             for year in inputs.years.clone() {
                 let found = reports.iter().filter(|r| r.agency == body.name && r.year == Some(year)).min_by_key(|r| (r.published, &r.report_id));

@@ -31,23 +31,23 @@
 //! report file whose reading killed the process from killing every later run.
 //! [`digest`] holds the SHA-256 and hex helpers the archive and the dataset share.
 
+pub mod backlog;
+pub mod config;
+pub mod coverage;
+pub mod crawl;
+pub mod dataset;
 pub mod decode;
 pub mod digest;
-pub mod html;
-pub mod extract;
-pub mod place;
-pub mod config;
-pub mod fetch;
-pub mod seeds;
 pub mod discover;
-pub mod backlog;
-pub mod crawl;
-pub mod rebuild;
-pub mod coverage;
-pub mod dataset;
-pub mod lake;
-pub mod shard;
-pub mod layout;
-pub mod state;
 pub mod exit;
+pub mod extract;
+pub mod fetch;
+pub mod html;
+pub mod lake;
+pub mod layout;
+pub mod place;
+pub mod rebuild;
+pub mod seeds;
+pub mod shard;
+pub mod state;
 pub mod tripwire;

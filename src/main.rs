@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
 use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
 
 use nianbao::crawl::{self, RunOptions, Summary, plan::Plan};
 use nianbao::dataset::{self, stats::Stats};
@@ -103,7 +103,9 @@ enum Revisit {
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-08T02:00:00Z ({e})"))
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-08T02:00:00Z ({e})"))
 }
 
 /// Where the dataset is also committed, and as which shard.
@@ -133,7 +135,9 @@ impl LakeArgs {
         let uri = self.lake.clone().unwrap_or_else(|| config.lake.uri.clone());
         let target = match (uri.is_empty(), self.shard) {
             (true, None) => None,
-            (true, Some(_)) => return Err(anyhow::anyhow!("--shard needs a lake to meet the other shards in: give --lake (or [lake] uri)").context(Exit::Usage)),
+            (true, Some(_)) => {
+                return Err(anyhow::anyhow!("--shard needs a lake to meet the other shards in: give --lake (or [lake] uri)").context(Exit::Usage));
+            }
             // Refused before anything runs, so that a dry run says it too.
             (false, _) if !cfg!(feature = "lake") => return Err(anyhow::anyhow!("--lake {uri}: {}", lake::NOT_BUILT).context(Exit::Usage)),
             (false, shard) => Some(lake::Target::new(&uri, shard.unwrap_or(Shard::WHOLE), config.lake.lease_secs, config.lake.keep_out).context(Exit::Usage)?),

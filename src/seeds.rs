@@ -54,7 +54,11 @@ fn text_of(bytes: &[u8], source: &str, list: &mut SeedList) -> String {
         Ok(text) => text.to_string(),
         Err(_) => {
             let (text, _, malformed) = encoding_rs::GB18030.decode(bytes);
-            let why = if malformed { "neither UTF-8 nor GB18030: read as GB18030 with replacement characters" } else { "read as GB18030 (GBK), as Excel saves it on Chinese Windows" };
+            let why = if malformed {
+                "neither UTF-8 nor GB18030: read as GB18030 with replacement characters"
+            } else {
+                "read as GB18030 (GBK), as Excel saves it on Chinese Windows"
+            };
             list.problems.push(format!("{source}: not UTF-8: {why}; save it as \"CSV UTF-8\" to be sure"));
             text.into_owned()
         }
@@ -71,7 +75,13 @@ pub fn parse(text: &str, source: &str, list: &mut SeedList) {
     }
     // A first line with commas (or tabs, as Excel's text export has) is a header; it
     // must name its url column.
-    let delimiter = if first.contains(',') { Some(b',') } else if first.contains('\t') { Some(b'\t') } else { None };
+    let delimiter = if first.contains(',') {
+        Some(b',')
+    } else if first.contains('\t') {
+        Some(b'\t')
+    } else {
+        None
+    };
     let names_url = |d: u8| first.split(d as char).any(|h| h.trim().trim_matches('"').eq_ignore_ascii_case("url"));
     if let Some(d) = delimiter.filter(|&d| !names_url(d)) {
         let kind = if d == b',' { "CSV" } else { "tab-separated file" };
@@ -129,7 +139,8 @@ fn parse_csv(text: &str, source: &str, delimiter: u8, list: &mut SeedList) {
 
 fn push(list: &mut SeedList, source: &str, line: usize, url: &str, agency: Option<&str>, code: Option<&str>) {
     // A bare host (www.zt.gov.cn, www.zt.gov.cn/zwgk/) is its http:// portal, as a browser's address bar takes it.
-    let bare = !url.contains("://") && url.split('/').next().is_some_and(|h| h.contains('.') && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)));
+    let bare =
+        !url.contains("://") && url.split('/').next().is_some_and(|h| h.contains('.') && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)));
     let url = &if bare { format!("http://{url}") } else { url.to_string() };
     let parsed = match Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
@@ -188,7 +199,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gbk = encoding_rs::GBK.encode("url,agency\nwww.zt.gov.cn,昭通市人民政府\n").0.into_owned();
         std::fs::write(dir.path().join("gbk.csv"), gbk).unwrap();
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("url\tagency\r\nhttp://www.yn.gov.cn/\t云南省人民政府\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("url\tagency\r\nhttp://www.yn.gov.cn/\t云南省人民政府\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         std::fs::write(dir.path().join("unicode.txt"), utf16).unwrap();
         let list = load(&[dir.path().join("gbk.csv"), dir.path().join("unicode.txt")]).unwrap();
         let seeds: Vec<(&str, Option<&str>)> = list.seeds.iter().map(|s| (s.url.as_str(), s.agency.as_deref())).collect();

@@ -35,7 +35,10 @@ const HOME: &str = "<a href=\"/xxgk/nb/\">政府信息公开年报</a>";
 fn portals(removed: bool) -> Vec<Site> {
     let mut ontime = Site::empty("www.jia.gov.cn")
         .page("/", Page::html(200, HOME))
-        .page("/xxgk/nb/", Page::html(200, &format!("<ul>{}{}</ul>", link("/xxgk/nb/a23.html", "甲县人民政府", 2023), link("/xxgk/nb/a22.html", "甲县人民政府", 2022))))
+        .page(
+            "/xxgk/nb/",
+            Page::html(200, &format!("<ul>{}{}</ul>", link("/xxgk/nb/a23.html", "甲县人民政府", 2023), link("/xxgk/nb/a22.html", "甲县人民政府", 2022))),
+        )
         .page("/xxgk/nb/a23.html", report("甲县人民政府", 2023, "2024-03-05"));
     if !removed {
         ontime = ontime.page("/xxgk/nb/a22.html", report("甲县人民政府", 2022, "2023-01-20"));
@@ -44,7 +47,10 @@ fn portals(removed: bool) -> Vec<Site> {
     let waf = Site::empty("www.bing.gov.cn").page("/", Page::html(412, "<script>var $_ts=window['$_ts'];$_ts.nsd=1;</script>"));
     let cut = Site::empty("www.ding.gov.cn")
         .page("/", Page::html(200, HOME))
-        .page("/xxgk/nb/", Page::html(200, &format!("<ul>{}</ul><a href=\"/xxgk/nb/index_1.html\">下一页</a>", link("/xxgk/nb/a24.html", "丁县人民政府", 2024))))
+        .page(
+            "/xxgk/nb/",
+            Page::html(200, &format!("<ul>{}</ul><a href=\"/xxgk/nb/index_1.html\">下一页</a>", link("/xxgk/nb/a24.html", "丁县人民政府", 2024))),
+        )
         .page("/xxgk/nb/index_1.html", Page::html(200, &format!("<ul>{}</ul>", link("/xxgk/nb/a21.html", "丁县人民政府", 2021))))
         .page("/xxgk/nb/a24.html", report("丁县人民政府", 2024, "2025-01-10"))
         .page("/xxgk/nb/a21.html", report("丁县人民政府", 2021, "2022-01-10"));
@@ -56,10 +62,16 @@ fn portals(removed: bool) -> Vec<Site> {
 fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
     let hosts = ["www.jia.gov.cn", "www.yi.gov.cn", "www.bing.gov.cn", "www.ding.gov.cn", "www.wu.gov.cn"];
     let web = MockWeb::start(portals(false));
-    let seeds: Vec<String> = [("www.jia.gov.cn", "甲县人民政府"), ("www.yi.gov.cn", "乙县人民政府"), ("www.bing.gov.cn", "丙县人民政府"), ("www.ding.gov.cn", "丁县人民政府"), ("www.wu.gov.cn", "戊县人民政府")]
-        .iter()
-        .map(|(host, agency)| format!("http://{host}/,{agency},530600"))
-        .collect();
+    let seeds: Vec<String> = [
+        ("www.jia.gov.cn", "甲县人民政府"),
+        ("www.yi.gov.cn", "乙县人民政府"),
+        ("www.bing.gov.cn", "丙县人民政府"),
+        ("www.ding.gov.cn", "丁县人民政府"),
+        ("www.wu.gov.cn", "戊县人民政府"),
+    ]
+    .iter()
+    .map(|(host, agency)| format!("http://{host}/,{agency},530600"))
+    .collect();
     // Two of five hosts fail: not an outage here.
     let config = "per_host_rps = 50.0\nretries = 0\nmax_failed_hosts = 1.0\n[discover]\nmin_report_year = 2021\nmax_list_pages = 1";
     let setup = CrawlSetup::new(&web, &hosts, &seeds, config);
@@ -130,7 +142,10 @@ fn every_body_and_year_has_a_row_that_says_what_the_crawl_knows() {
         }
     }
     let not_listed = &evidence[&("甲县人民政府".to_string(), 2024)];
-    assert!(not_listed.starts_with("walked to the end") && not_listed.contains("the last attempt, run ") && not_listed.contains("failed: host unreachable"), "{not_listed}");
+    assert!(
+        not_listed.starts_with("walked to the end") && not_listed.contains("the last attempt, run ") && not_listed.contains("failed: host unreachable"),
+        "{not_listed}"
+    );
     assert!(evidence[&("戊县人民政府".to_string(), 2024)].contains("no report column found"), "no_column is kept too");
 }
 

@@ -13,7 +13,9 @@ use support::run::CrawlSetup;
 
 /// A report article (or near miss) as a plain page with the report's sections.
 fn article(title: &str, publisher: Option<&str>) -> String {
-    let meta = publisher.map(|p| format!("<table class=\"xxgk\"><tr><td>索引号：</td><td>11530600MB0000</td><td>发布机构：</td><td>{p}</td></tr></table>")).unwrap_or_default();
+    let meta = publisher
+        .map(|p| format!("<table class=\"xxgk\"><tr><td>索引号：</td><td>11530600MB0000</td><td>发布机构：</td><td>{p}</td></tr></table>"))
+        .unwrap_or_default();
     format!(
         "<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>{meta}<h1>{title}</h1><div class=\"TRS_Editor\">\
          <p>一、总体情况</p><p>二、主动公开政府信息情况</p><p>三、收到和处理政府信息公开申请情况</p><p>四、政府信息公开行政复议、行政诉讼情况</p>\
@@ -159,7 +161,8 @@ fn build() -> Web {
     for (k, year) in (2015..2021).enumerate() {
         let agency = if year < 2016 { "沾益县人民政府" } else { "沾益区人民政府" };
         let title = format!("{agency}{year}年政府信息公开工作年度报告");
-        let (path, body) = if k % 2 == 0 { (format!("/uploads/nb{year}.pdf"), b"%PDF-1.4\n%scan\n".to_vec()) } else { (format!("/uploads/nb{year}.docx"), docx.clone()) };
+        let (path, body) =
+            if k % 2 == 0 { (format!("/uploads/nb{year}.pdf"), b"%PDF-1.4\n%scan\n".to_vec()) } else { (format!("/uploads/nb{year}.docx"), docx.clone()) };
         site = site.page(&path, Page { body, ..Page::html(200, "") }.header("Content-Type", "application/octet-stream"));
         w.expect(format!("http://{host}{path}"), agency, year, "云南省");
         items.push((path, title));
@@ -182,7 +185,11 @@ fn build() -> Web {
         site = site.html(&format!("/zwgk/bm/{d}/"), "<a href=\"./jgzn/\">机构职能</a><a href=\"./xxgknb/\">政府信息公开年报</a>");
         let mut items = Vec::new();
         for year in 2019..(2021 + (d as u32 % 2)) {
-            let title = if d % 3 == 0 { format!("{year}年政府信息公开工作年度报告") } else { format!("{dep}{year}年政府信息公开工作年度报告") };
+            let title = if d % 3 == 0 {
+                format!("{year}年政府信息公开工作年度报告")
+            } else {
+                format!("{dep}{year}年政府信息公开工作年度报告")
+            };
             let path = format!("/zwgk/bm/{d}/xxgknb/{year}.html");
             site = site.html(&path, &article(&title, (d == 3).then_some(dep)));
             w.expect(format!("http://{host}{path}"), dep, year, "云南省");
@@ -246,7 +253,8 @@ fn build() -> Web {
     for year in 2021..2025 {
         let title = format!("{agency}{year}年政府信息公开工作年度报告");
         let path = format!("/xxgk/nb/{year}/t{year}_1.html");
-        let body = article(&title, None).replace("</div>", &format!("<p><a appendix=\"true\" href=\"./P0{year}.docx\" OLDSRC=\"/protect/P0{year}.docx\">附件</a></p></div>"));
+        let body = article(&title, None)
+            .replace("</div>", &format!("<p><a appendix=\"true\" href=\"./P0{year}.docx\" OLDSRC=\"/protect/P0{year}.docx\">附件</a></p></div>"));
         site = site.html(&path, &body).page(&format!("/xxgk/nb/{year}/P0{year}.docx"), Page { body: docx.clone(), ..Page::html(200, "") });
         w.expect(format!("http://{host}{path}"), agency, year, "云南省");
         items.push((path, title));

@@ -22,8 +22,7 @@ fn portals() -> Vec<Site> {
     vec![
         Site::from_fixtures("www.sxgp.gov.cn", "text/html; charset=gb2312", true)
             .article("/zfxxgk/zfxxgknb/202401/t20240125_1581.html", "gaoping_2023_trs_word_cells"),
-        Site::from_fixtures("www.kmgd.gov.cn", "text/html; charset=UTF-8", false)
-            .article("/art/2025/1/20/art_3260_99001.html", "guandu_2024_hanweb_one_table"),
+        Site::from_fixtures("www.kmgd.gov.cn", "text/html; charset=UTF-8", false).article("/art/2025/1/20/art_3260_99001.html", "guandu_2024_hanweb_one_table"),
         Site::from_fixtures("www.zt.gov.cn", "text/html", false)
             .article("/zwgk/bmxxgk/zwfwglj/xxgknb/202101/t20210128_555.html", "zhaotong_zwfw_2020_format2019_typos")
             .article("/zwgk/xxgknb/202401/30/12345.html", "zhaotong_2023_tables_as_images"),
@@ -77,12 +76,7 @@ fn load(out: &Path) -> Dataset {
 fn expected_facts(fixture: &str) -> BTreeMap<String, (String, Option<f64>)> {
     let text = std::fs::read_to_string(fixtures().join("extract").join(format!("{fixture}.expected.json"))).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["facts"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), (v["raw"].as_str().unwrap().to_string(), v["value"].as_f64())))
-        .collect()
+    json["facts"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), (v["raw"].as_str().unwrap().to_string(), v["value"].as_f64()))).collect()
 }
 
 fn out_dir() -> PathBuf {
@@ -109,8 +103,7 @@ fn crawl_three_portals_into_a_dataset() {
     eprintln!("end-to-end: {} requests in {seconds:.2} s = {:.1} pages/s\n{log}", hits.len(), hits.len() as f64 / seconds);
 
     let data = load(&out);
-    let by_title: BTreeMap<String, (&String, &BTreeMap<&str, String>)> =
-        data.reports.iter().map(|(id, r)| (r["title"].clone(), (id, r))).collect();
+    let by_title: BTreeMap<String, (&String, &BTreeMap<&str, String>)> = data.reports.iter().map(|(id, r)| (r["title"].clone(), (id, r))).collect();
     let titles: BTreeSet<&str> = by_title.keys().map(String::as_str).collect();
     assert_eq!(
         titles,
@@ -124,9 +117,36 @@ fn crawl_three_portals_into_a_dataset() {
     );
 
     let cases = [
-        ("高平市人民政府办公室2023年政府信息公开工作年度报告", "山西省", "2023", "2021", "高平市人民政府办公室", "140581", "GBK", "gaoping_2023_trs_word_cells"),
-        ("昆明市官渡区人民政府2024年政府信息公开工作年度报告", "云南省", "2024", "2021", "昆明市官渡区人民政府", "530111", "UTF-8", "guandu_2024_hanweb_one_table"),
-        ("昭通市政务服务管理局2020年政府信息公开工作年度报告", "云南省", "2020", "2019", "昭通市政务服务管理局", "530600", "UTF-8", "zhaotong_zwfw_2020_format2019_typos"),
+        (
+            "高平市人民政府办公室2023年政府信息公开工作年度报告",
+            "山西省",
+            "2023",
+            "2021",
+            "高平市人民政府办公室",
+            "140581",
+            "GBK",
+            "gaoping_2023_trs_word_cells",
+        ),
+        (
+            "昆明市官渡区人民政府2024年政府信息公开工作年度报告",
+            "云南省",
+            "2024",
+            "2021",
+            "昆明市官渡区人民政府",
+            "530111",
+            "UTF-8",
+            "guandu_2024_hanweb_one_table",
+        ),
+        (
+            "昭通市政务服务管理局2020年政府信息公开工作年度报告",
+            "云南省",
+            "2020",
+            "2019",
+            "昭通市政务服务管理局",
+            "530600",
+            "UTF-8",
+            "zhaotong_zwfw_2020_format2019_typos",
+        ),
     ];
     for (title, province, year, format, agency, code, encoding, fixture) in cases {
         let (id, r) = by_title[title];
@@ -188,14 +208,15 @@ fn crawl_three_portals_into_a_dataset() {
     let with_validators: BTreeSet<String> = {
         let state = rusqlite::Connection::open(out.join("state/nianbao.sqlite")).unwrap();
         let mut rows = state.prepare("SELECT url FROM pages WHERE etag IS NOT NULL").unwrap();
-        
+
         rows.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
     };
     assert!(with_validators.iter().any(|u| u.ends_with("/zfxxgk/zfxxgknb/")), "list pages keep their validators: {with_validators:?}");
     // Every page asked again (`--revisit all`, as when due): revalidation, not the
     // schedule (tests/revisit.rs), is tested here.
     let before = web.hits().len();
-    let (ok, log) = run(&["crawl", "--seeds", seeds.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--revisit", "all"]);
+    let (ok, log) =
+        run(&["crawl", "--seeds", seeds.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--revisit", "all"]);
     assert!(ok, "second crawl failed:\n{log}");
     let second = &web.hits()[before..];
     let conditional = |h: &&support::mock_web::Hit| h.request_headers.iter().any(|(n, _)| n == "if-none-match");

@@ -42,14 +42,9 @@ fn fixtures() -> Vec<(String, Extraction, Value)> {
 #[test]
 fn every_fixture_matches_its_expected_facts_exactly() {
     for (name, got, expected) in fixtures() {
-        let got_facts: BTreeMap<String, (String, Option<f64>)> =
-            got.facts.iter().map(|f| (f.key(), (f.raw.clone(), f.value))).collect();
-        let want_facts: BTreeMap<String, (String, Option<f64>)> = expected["facts"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), (v["raw"].as_str().unwrap().to_string(), v["value"].as_f64())))
-            .collect();
+        let got_facts: BTreeMap<String, (String, Option<f64>)> = got.facts.iter().map(|f| (f.key(), (f.raw.clone(), f.value))).collect();
+        let want_facts: BTreeMap<String, (String, Option<f64>)> =
+            expected["facts"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), (v["raw"].as_str().unwrap().to_string(), v["value"].as_f64()))).collect();
         for (key, want) in &want_facts {
             assert_eq!(got_facts.get(key), Some(want), "{name}: {key}");
         }
@@ -58,11 +53,9 @@ fn every_fixture_matches_its_expected_facts_exactly() {
         assert_eq!(got.facts.len(), got_facts.len(), "{name}: a key was produced twice");
         assert_eq!(got.format.as_str(), expected["format"].as_str().unwrap(), "{name}: format");
 
-        let mut failed: Vec<String> =
-            got.checks_failed.iter().map(|c| format!("{}/{}", c.check, c.scope)).collect();
+        let mut failed: Vec<String> = got.checks_failed.iter().map(|c| format!("{}/{}", c.check, c.scope)).collect();
         failed.sort();
-        let want_failed: Vec<String> =
-            expected["checks_failed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        let want_failed: Vec<String> = expected["checks_failed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(failed, want_failed, "{name}: checks");
         for w in expected["warnings_contain"].as_array().unwrap() {
             let w = w.as_str().unwrap();
@@ -76,10 +69,7 @@ fn every_fixture_matches_its_expected_facts_exactly() {
 
 #[test]
 fn wrong_totals_are_recorded_with_their_numbers() {
-    let html = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_wrong_totals.html"),
-    )
-    .unwrap();
+    let html = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_wrong_totals.html")).unwrap();
     let got = extract_html(&html, Some(2024));
     let balance = got.checks_failed.iter().map(ToString::to_string).find(|c| c.starts_with("requests.balance/total")).unwrap();
     assert_eq!(balance, "requests.balance/total: new_received+carried_over=363 ≠ result.total+carried_forward=367");
@@ -90,10 +80,7 @@ fn wrong_totals_are_recorded_with_their_numbers() {
 
 #[test]
 fn every_printed_template_cell_has_a_fact_blank_ones_with_no_value() {
-    let html = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_blanks_and_marks.html"),
-    )
-    .unwrap();
+    let html = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_blanks_and_marks.html")).unwrap();
     let got = extract_html(&html, Some(2024));
     // A complete 2021-template report has exactly its 200 cells, so a missing row
     // tells "never extracted" apart from "printed blank".

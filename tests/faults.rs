@@ -32,11 +32,7 @@ fn every_fault_is_survived_and_recorded() {
         ("loop", Page::html(302, "").header("Location", "/a/loop2.html"), "failed"),
         ("private", Page::html(302, "").header("Location", "http://10.0.0.5/nb.html"), "failed"),
         ("huge", Page { body: vec![b'a'; 30 << 20], ..Page::html(200, "") }, "too-large"),
-        (
-            "bomb",
-            Page { body: gzip_bomb(64 << 20), ..Page::html(200, "") }.header("Content-Encoding", "gzip"),
-            "too-large",
-        ),
+        ("bomb", Page { body: gzip_bomb(64 << 20), ..Page::html(200, "") }.header("Content-Encoding", "gzip"), "too-large"),
         ("challenge", Page::html(412, "<script>var $_ts=window['$_ts'];$_ts.nsd=1;</script>").header("Set-Cookie", "__jsluid_s=1f2e"), "blocked"),
     ];
     let mut list = String::new();

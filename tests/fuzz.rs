@@ -38,14 +38,47 @@ type Mutator = fn(&mut Rng, &[u8], &[Vec<u8>]) -> Vec<u8>;
 /// Markup that the readers branch on: spliced in whole, it reaches deeper code than
 /// random bytes would.
 const TOKENS: &[&[u8]] = &[
-    b"<table>", b"<tr>", b"<td rowspan=\"3\">", b"<td colspan=\"9\">", b"</td>", b"</tr>", b"</table>", b"<div>",
-    b"<meta charset=\"gbk\">", b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">", b"<!--",
-    b"-->", b"<![CDATA[", b"]]>", b"<datastore>", b"<record>", b"<totalrecord>999999999</totalrecord>",
-    b"createPageHTML(999999, 0, \"index\", \"html\");", b"var countPage = 4294967295//", b"onclick=\"window.open('",
-    b"\xEF\xBB\xBF", b"\xA0", b"\xFF\xFE", b"2024\xE5\xB9\xB4", "政府信息公开工作年度报告".as_bytes(),
-    "（七）总计".as_bytes(), "统计期限为".as_bytes(), "第二十条第（一）项".as_bytes(), b"Disallow: /", b"Crawl-delay: 1e308\n",
-    b"<w:gridSpan w:val=\"4294967295\"/>", b"<w:vMerge/>", b"<c r=\"XFD1048576\"><v>1</v></c>", b"obj << /Type /XObject >>",
-    b"/Length 999999999", b"BT /F1 12 Tf (1) Tj ET", b"\"", b"'", b"<", b">", b"\n",
+    b"<table>",
+    b"<tr>",
+    b"<td rowspan=\"3\">",
+    b"<td colspan=\"9\">",
+    b"</td>",
+    b"</tr>",
+    b"</table>",
+    b"<div>",
+    b"<meta charset=\"gbk\">",
+    b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">",
+    b"<!--",
+    b"-->",
+    b"<![CDATA[",
+    b"]]>",
+    b"<datastore>",
+    b"<record>",
+    b"<totalrecord>999999999</totalrecord>",
+    b"createPageHTML(999999, 0, \"index\", \"html\");",
+    b"var countPage = 4294967295//",
+    b"onclick=\"window.open('",
+    b"\xEF\xBB\xBF",
+    b"\xA0",
+    b"\xFF\xFE",
+    b"2024\xE5\xB9\xB4",
+    "政府信息公开工作年度报告".as_bytes(),
+    "（七）总计".as_bytes(),
+    "统计期限为".as_bytes(),
+    "第二十条第（一）项".as_bytes(),
+    b"Disallow: /",
+    b"Crawl-delay: 1e308\n",
+    b"<w:gridSpan w:val=\"4294967295\"/>",
+    b"<w:vMerge/>",
+    b"<c r=\"XFD1048576\"><v>1</v></c>",
+    b"obj << /Type /XObject >>",
+    b"/Length 999999999",
+    b"BT /F1 12 Tf (1) Tj ET",
+    b"\"",
+    b"'",
+    b"<",
+    b">",
+    b"\n",
 ];
 
 fn fixtures(dir: &str, extensions: &[&str]) -> Vec<Vec<u8>> {
@@ -83,63 +116,141 @@ fn targets() -> Vec<Fuzzed> {
         b"# list\nhttp://www.yn.gov.cn/\nhttps://www.kmgd.gov.cn/  # comment\n".to_vec(),
     ];
     vec![
-        Fuzzed { name: "decode", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            nianbao::decode::decode(b, Some("text/html; charset=gb2312"), Some("www.zt.gov.cn"));
-            nianbao::decode::decode(b, None, Some("www.kmgd.gov.cn"));
-        } },
-        Fuzzed { name: "meta_prescan", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            nianbao::decode::prescan_meta_charset(b);
-        } },
-        Fuzzed { name: "follow_portal", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            let from = Target { kind: PageKind::Portal, ..Target::default() };
-            nianbao::discover::follow(&from, &Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/index.html").unwrap(), &text(b), 4);
-        } },
-        Fuzzed { name: "follow_list_and_hanweb", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };
-            nianbao::discover::follow(&from, &Url::parse("http://www.kmgd.gov.cn/col/col3260/index.html").unwrap(), &text(b), 4);
-            let reply = Url::parse("http://www.kmgd.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3").unwrap();
-            let from = Target { form: Some(vec![("columnid".into(), "3260".into())]), ..from };
-            nianbao::discover::follow(&from, &reply, &text(b), 4);
-        } },
-        Fuzzed { name: "article_metadata", share: 12, seeds: pages.clone(), mutate, run: |b| {
-            let page = nianbao::html::Page::parse(&text(b));
-            let url = Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240126_1.html").unwrap();
-            nianbao::discover::read_article(&url, &page, None);
-            let framed = nianbao::discover::forward(&text(b), &url).to;
-            nianbao::discover::attachments(&page, &url, &framed);
-        } },
-        Fuzzed { name: "extract_tables", share: 12, seeds: pages, mutate, run: |b| {
-            nianbao::extract::extract_html(&text(b), Some(2024));
-        } },
-        Fuzzed { name: "docx", share: 8, seeds: fixtures("extract", &["docx"]), mutate: zipped, run: |b| {
-            let _ = nianbao::extract::docx_to_html(b);
-        } },
-        Fuzzed { name: "xlsx", share: 8, seeds: fixtures("extract", &["xlsx"]), mutate: zipped, run: |b| {
-            let _ = nianbao::extract::workbook_to_html(b);
-        } },
+        Fuzzed {
+            name: "decode",
+            share: 12,
+            seeds: pages.clone(),
+            mutate,
+            run: |b| {
+                nianbao::decode::decode(b, Some("text/html; charset=gb2312"), Some("www.zt.gov.cn"));
+                nianbao::decode::decode(b, None, Some("www.kmgd.gov.cn"));
+            },
+        },
+        Fuzzed {
+            name: "meta_prescan",
+            share: 12,
+            seeds: pages.clone(),
+            mutate,
+            run: |b| {
+                nianbao::decode::prescan_meta_charset(b);
+            },
+        },
+        Fuzzed {
+            name: "follow_portal",
+            share: 12,
+            seeds: pages.clone(),
+            mutate,
+            run: |b| {
+                let from = Target { kind: PageKind::Portal, ..Target::default() };
+                nianbao::discover::follow(&from, &Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/index.html").unwrap(), &text(b), 4);
+            },
+        },
+        Fuzzed {
+            name: "follow_list_and_hanweb",
+            share: 12,
+            seeds: pages.clone(),
+            mutate,
+            run: |b| {
+                let from = Target { kind: PageKind::List, column: Some("年报".into()), ..Target::default() };
+                nianbao::discover::follow(&from, &Url::parse("http://www.kmgd.gov.cn/col/col3260/index.html").unwrap(), &text(b), 4);
+                let reply = Url::parse("http://www.kmgd.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=12&perpage=3").unwrap();
+                let from = Target { form: Some(vec![("columnid".into(), "3260".into())]), ..from };
+                nianbao::discover::follow(&from, &reply, &text(b), 4);
+            },
+        },
+        Fuzzed {
+            name: "article_metadata",
+            share: 12,
+            seeds: pages.clone(),
+            mutate,
+            run: |b| {
+                let page = nianbao::html::Page::parse(&text(b));
+                let url = Url::parse("http://www.zt.gov.cn/zwgk/xxgknb/202401/t20240126_1.html").unwrap();
+                nianbao::discover::read_article(&url, &page, None);
+                let framed = nianbao::discover::forward(&text(b), &url).to;
+                nianbao::discover::attachments(&page, &url, &framed);
+            },
+        },
+        Fuzzed {
+            name: "extract_tables",
+            share: 12,
+            seeds: pages,
+            mutate,
+            run: |b| {
+                nianbao::extract::extract_html(&text(b), Some(2024));
+            },
+        },
+        Fuzzed {
+            name: "docx",
+            share: 8,
+            seeds: fixtures("extract", &["docx"]),
+            mutate: zipped,
+            run: |b| {
+                let _ = nianbao::extract::docx_to_html(b);
+            },
+        },
+        Fuzzed {
+            name: "xlsx",
+            share: 8,
+            seeds: fixtures("extract", &["xlsx"]),
+            mutate: zipped,
+            run: |b| {
+                let _ = nianbao::extract::workbook_to_html(b);
+            },
+        },
         Fuzzed { name: "doc_streams", share: 6, seeds: fixtures("extract", &["doc"]), mutate: streamed, run: read_file },
         Fuzzed { name: "doc_container", share: 2, seeds: fixtures("extract", &["doc"]), mutate: in_place, run: read_file },
         Fuzzed { name: "xls", share: 4, seeds: fixtures("extract", &["xls"]), mutate: streamed, run: read_file },
         Fuzzed { name: "ofd", share: 6, seeds: fixtures("extract", &["ofd"]), mutate: zipped, run: read_file },
-        Fuzzed { name: "pdf", share: 1, seeds: fixtures("extract", &["pdf"]), mutate: in_place, run: |b| {
-            let _ = nianbao::extract::extract_pdf(b, Some(2024));
-        } },
+        Fuzzed {
+            name: "pdf",
+            share: 1,
+            seeds: fixtures("extract", &["pdf"]),
+            mutate: in_place,
+            run: |b| {
+                let _ = nianbao::extract::extract_pdf(b, Some(2024));
+            },
+        },
         // Pictures (PNG and a scanned PDF page): decoded within their pixel bound,
         // straightened and their rules found; with the `ocr` feature the fuzz run points
         // the models at an empty folder, so that the recognizer itself is not run.
         Fuzzed { name: "picture", share: 2, seeds: fixtures("extract", &["png"]), mutate: in_place, run: read_file },
-        Fuzzed { name: "scanned_pdf", share: 1, seeds: vec![std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_review_table_scanned.pdf")).unwrap()], mutate: in_place, run: read_file },
-        Fuzzed { name: "pdf_filters", share: 1, seeds: vec![Vec::new()], mutate: filter_chain, run: |b| {
-            let _ = nianbao::extract::extract_pdf(b, Some(2024));
-        } },
-        Fuzzed { name: "robots", share: 6, seeds: robots, mutate, run: |b| {
-            let rules = nianbao::fetch::robots::Rules::parse("nianbao", b);
-            rules.allowed("http://www.zt.gov.cn/private/a.html");
-            rules.crawl_delay();
-        } },
-        Fuzzed { name: "seed_list", share: 5, seeds, mutate, run: |b| {
-            nianbao::seeds::parse(&text(b), "fuzz.csv", &mut nianbao::seeds::SeedList::default());
-        } },
+        Fuzzed {
+            name: "scanned_pdf",
+            share: 1,
+            seeds: vec![std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/guandu_2024_review_table_scanned.pdf")).unwrap()],
+            mutate: in_place,
+            run: read_file,
+        },
+        Fuzzed {
+            name: "pdf_filters",
+            share: 1,
+            seeds: vec![Vec::new()],
+            mutate: filter_chain,
+            run: |b| {
+                let _ = nianbao::extract::extract_pdf(b, Some(2024));
+            },
+        },
+        Fuzzed {
+            name: "robots",
+            share: 6,
+            seeds: robots,
+            mutate,
+            run: |b| {
+                let rules = nianbao::fetch::robots::Rules::parse("nianbao", b);
+                rules.allowed("http://www.zt.gov.cn/private/a.html");
+                rules.crawl_delay();
+            },
+        },
+        Fuzzed {
+            name: "seed_list",
+            share: 5,
+            seeds,
+            mutate,
+            run: |b| {
+                nianbao::seeds::parse(&text(b), "fuzz.csv", &mut nianbao::seeds::SeedList::default());
+            },
+        },
     ]
 }
 
@@ -222,8 +333,15 @@ fn in_place(rng: &mut Rng, seed: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
 /// decompression bomb can take, each decoded within the reader's budget or refused.
 fn filter_chain(rng: &mut Rng, _: &[u8], _: &[Vec<u8>]) -> Vec<u8> {
     use support::pdf::zlib;
-    const NAMES: &[&str] = &["/FlateDecode", "/Fl", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/AHx", "/RunLengthDecode", "/DCTDecode", "/X", "7", "null"];
-    const PARAMS: &[&str] = &["", "/DecodeParms << /Predictor 12 /Columns 5 >>", "/DecodeParms [null << /Predictor 2 /Colors 3 >>]", "/DecodeParms << /Columns 99999999999 /Predictor 15 >>", "/DecodeParms 9 0 R"];
+    const NAMES: &[&str] =
+        &["/FlateDecode", "/Fl", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/AHx", "/RunLengthDecode", "/DCTDecode", "/X", "7", "null"];
+    const PARAMS: &[&str] = &[
+        "",
+        "/DecodeParms << /Predictor 12 /Columns 5 >>",
+        "/DecodeParms [null << /Predictor 2 /Colors 3 >>]",
+        "/DecodeParms << /Columns 99999999999 /Predictor 15 >>",
+        "/DecodeParms 9 0 R",
+    ];
     let names: Vec<&str> = (0..1 + rng.below(4)).map(|_| NAMES[rng.below(NAMES.len())]).collect();
     let filter = match names.len() == 1 && rng.below(2) == 0 {
         true => names[0].to_string(),

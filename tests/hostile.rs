@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use support::mock_web::{MockWeb, Page, Site};
-use support::pdf::zlib;
 use support::parquet_read::{read_table, string, strings_list};
+use support::pdf::zlib;
 use support::run::CrawlSetup;
 
 const GOOD: &str = "www.good.gov.cn";

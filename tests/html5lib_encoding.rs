@@ -12,7 +12,8 @@ use encoding_rs::{Encoding, WINDOWS_1252};
 use nianbao::decode::prescan_meta_charset;
 
 /// Why nianbao differs, by kind (see decode/meta.rs).
-const CONTENT_WITHOUT_HTTP_EQUIV: &str = "a charset in content= counts without http-equiv=Content-Type, or with it misspelled: portals write httpequiv=ContentType, or leave it out";
+const CONTENT_WITHOUT_HTTP_EQUIV: &str =
+    "a charset in content= counts without http-equiv=Content-Type, or with it misspelled: portals write httpequiv=ContentType, or leave it out";
 const CHARSET_ANYWHERE_IN_META: &str = "any charset=label in a meta tag counts, even inside another attribute's value: the tag text is searched, not parsed";
 const META_ENDS_AT_ITS_FIRST_GT: &str = "a meta tag ends at its first >, quotes or not: an unbalanced quote does not swallow the page";
 const TAG_NAME_RUN_ON: &str = "<metacharset=…> is read as a meta tag: the typo declares what it means";

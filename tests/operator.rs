@@ -94,8 +94,7 @@ fn the_json_summary_is_printed_and_kept_and_a_second_run_finds_the_report_unchan
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let printed: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
     let run_id = printed["run_id"].as_str().unwrap();
-    let kept: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(setup.out().join("runs").join(format!("{run_id}.json"))).unwrap()).unwrap();
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(setup.out().join("runs").join(format!("{run_id}.json"))).unwrap()).unwrap();
     assert_eq!(printed, kept, "runs/<run-id>.json holds what --json printed");
 
     assert_eq!(printed["ended"], "finished");
@@ -142,8 +141,7 @@ fn logs_off_a_terminal_have_no_colour_and_can_be_json_lines_with_one_line_per_ur
     assert!(summary.starts_with("run ") && summary.contains(" finished at 20"), "{summary}");
 
     let json = setup.command().args(["--revisit", "all"]).env("NIANBAO_LOG", "nianbao=debug").env("NIANBAO_LOG_FORMAT", "json").output().unwrap();
-    let lines: Vec<serde_json::Value> =
-        stderr(&json).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let lines: Vec<serde_json::Value> = stderr(&json).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     let not_modified = lines
         .iter()
         .find(|l| l["target"] == "nianbao::crawl_log" && l["fields"]["url"].as_str().is_some_and(|u| u.ends_with(REPORT)))
@@ -152,7 +150,10 @@ fn logs_off_a_terminal_have_no_colour_and_can_be_json_lines_with_one_line_per_ur
     assert_eq!(not_modified["fields"]["outcome"], "not-modified");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(newest_run(setup.out())).unwrap()).unwrap();
     let requests = &summary["requests"];
-    assert!(requests["conditional"].as_u64().unwrap() >= requests["not_modified"].as_u64().unwrap() && requests["not_modified"].as_u64().unwrap() > 0, "{requests}");
+    assert!(
+        requests["conditional"].as_u64().unwrap() >= requests["not_modified"].as_u64().unwrap() && requests["not_modified"].as_u64().unwrap() > 0,
+        "{requests}"
+    );
 }
 
 #[test]

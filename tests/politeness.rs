@@ -78,19 +78,16 @@ fn fifty_hosts_never_exceed_their_budget_and_use_nearly_all_of_it() {
 
 #[test]
 fn robots_crawl_delay_and_retry_after_are_honoured() {
-    let robots = portal("www.robots.gov.cn", "甲县", 2)
-        .page("/robots.txt", Page::html(200, "User-agent: *\nDisallow: /nb/secret\nCrawl-delay: 3\n"))
-        .page(
-            "/nb/",
-            Page::html(
-                200,
-                "<a href=\"/nb/0.html\">甲县人民政府2020年政府信息公开工作年度报告</a>\
+    let robots = portal("www.robots.gov.cn", "甲县", 2).page("/robots.txt", Page::html(200, "User-agent: *\nDisallow: /nb/secret\nCrawl-delay: 3\n")).page(
+        "/nb/",
+        Page::html(
+            200,
+            "<a href=\"/nb/0.html\">甲县人民政府2020年政府信息公开工作年度报告</a>\
                  <a href=\"/nb/secret.html\">甲县人民政府2019年政府信息公开工作年度报告</a>\
                  <a href=\"/nb/1.html\">甲县人民政府2021年政府信息公开工作年度报告</a>",
-            ),
-        );
-    let throttled = portal("www.busy.gov.cn", "乙县", 2)
-        .page("/nb/0.html", Page::html(503, "busy").header("Retry-After", "5"));
+        ),
+    );
+    let throttled = portal("www.busy.gov.cn", "乙县", 2).page("/nb/0.html", Page::html(503, "busy").header("Retry-After", "5"));
     let web = MockWeb::start(vec![robots, throttled]);
     let setup = CrawlSetup::new(
         &web,

@@ -194,7 +194,11 @@ fn a_raw_archive_cut_short_loses_no_report_for_good() {
     // The crawl's kept extractions stand in for the records the archive lost: no
     // report leaves the dataset, and each lost record is named.
     assert_eq!(out.status.code(), Some(0), "{said}");
-    let lost: Vec<&str> = said.lines().filter(|l| l.contains("unreadable: the crawl's extraction of it kept")).filter_map(|l| l.split("url=\"").nth(1)?.split('"').next()).collect();
+    let lost: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("unreadable: the crawl's extraction of it kept"))
+        .filter_map(|l| l.split("url=\"").nth(1)?.split('"').next())
+        .collect();
     assert!(!lost.is_empty(), "the cut archive lost some records:\n{said}");
     assert_eq!(dataset(&setup), want, "every report is still in the dataset");
 

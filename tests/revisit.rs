@@ -61,11 +61,15 @@ fn night(setup: &CrawlSetup, web: &MockWeb, now: &str, args: &[&str]) -> (Vec<St
 fn reports(setup: &CrawlSetup) -> Vec<(String, String, String)> {
     let coverage = read_table(setup.out(), "coverage");
     let last_seen = |id: &str| {
-        coverage.iter().find_map(|(_, _, b)| (0..b.num_rows()).find(|&i| string(b, "report_id", i).as_deref() == Some(id)).and_then(|i| timestamp(b, "last_seen", i)))
+        coverage
+            .iter()
+            .find_map(|(_, _, b)| (0..b.num_rows()).find(|&i| string(b, "report_id", i).as_deref() == Some(id)).and_then(|i| timestamp(b, "last_seen", i)))
     };
     let mut rows: Vec<(String, String, String)> = read_table(setup.out(), "reports")
         .iter()
-        .flat_map(|(_, _, batch)| (0..batch.num_rows()).map(move |i| (string(batch, "url", i).unwrap(), string(batch, "report_id", i).unwrap(), int(batch, "version", i).unwrap())))
+        .flat_map(|(_, _, batch)| {
+            (0..batch.num_rows()).map(move |i| (string(batch, "url", i).unwrap(), string(batch, "report_id", i).unwrap(), int(batch, "version", i).unwrap()))
+        })
         .map(|(url, id, version)| (url, last_seen(&id).unwrap_or_default(), version.to_string()))
         .collect();
     rows.sort();

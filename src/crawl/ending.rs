@@ -17,13 +17,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::summary::{Ended, Finish, HostSummary, ReportChanges, RequestCounts, Settings, Summary};
 use super::tally::get;
 use super::{Crawler, Halt, RunOptions, host_of};
-use crate::rebuild::{Reuse, build_dataset};
 use crate::config::Config;
 use crate::exit::{Exit, Signal};
 use crate::fetch::without_credentials;
 use crate::lake::handoff::{HandedOver, Handoff};
 use crate::lake::{Session, Target};
 use crate::layout::Layout;
+use crate::rebuild::{Reuse, build_dataset};
 use crate::state::{HostStatus, State};
 use url::Url;
 
@@ -88,15 +88,9 @@ impl Crawler {
         };
         let first = next(&mut interrupt, &mut terminate).await;
         if writing {
-            tracing::warn!(
-                "{}: every page is fetched and the dataset is being written: the run finishes first (send it again to stop at once)",
-                first.name()
-            );
+            tracing::warn!("{}: every page is fetched and the dataset is being written: the run finishes first (send it again to stop at once)", first.name());
         } else {
-            tracing::warn!(
-                "{}: stopping; the pages in hand are kept and the dataset written (send it again to stop at once)",
-                first.name()
-            );
+            tracing::warn!("{}: stopping; the pages in hand are kept and the dataset written (send it again to stop at once)", first.name());
             self.halt(Halt::Signal(first));
         }
         let second = next(&mut interrupt, &mut terminate).await;

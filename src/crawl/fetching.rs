@@ -6,8 +6,8 @@ use anyhow::Result;
 use chrono::Utc;
 use url::Url;
 
-use super::handle::crawl_log;
 use super::Crawler;
+use super::handle::crawl_log;
 use super::tally::add;
 use crate::discover::{PageKind, canonical::report_id, names_a_file};
 use crate::fetch::{Ask, BodyLimit, Earlier, Failure, Fetch, Fetched};

@@ -13,8 +13,15 @@ use super::{Crawler, host_of};
 use crate::backlog::{Place, isolated};
 use crate::decode::{Decoded, decode};
 use crate::digest::sha256_hex;
-use crate::discover::{self, Forward, PageKind, Target, canonical::{canonical, report_id}, disposition_filename, names_a_file};
-use crate::extract::{self, SourceType, stored::{self, Stored}};
+use crate::discover::{
+    self, Forward, PageKind, Target,
+    canonical::{canonical, report_id},
+    disposition_filename, names_a_file,
+};
+use crate::extract::{
+    self, SourceType,
+    stored::{self, Stored},
+};
 use crate::fetch::{Fetched, Validators};
 use crate::seeds::Seed;
 use crate::state::{Extracted, Job, Outcome, PageRecord, ReportEntry};
@@ -89,10 +96,7 @@ impl Crawler {
     /// failing, never the page's.
     fn handle(&self, job: &Job, page: Fetched, revalidated: bool) -> Result<()> {
         let sha = sha256_hex(&page.body);
-        let validators = Validators {
-            etag: page.header("etag").map(str::to_string),
-            last_modified: page.header("last-modified").map(str::to_string),
-        };
+        let validators = Validators { etag: page.header("etag").map(str::to_string), last_modified: page.header("last-modified").map(str::to_string) };
         let stored = PageRecord {
             url: page.url.to_string(),
             status: page.status,
@@ -154,7 +158,10 @@ impl Crawler {
             title: meta.title,
             // The title's body; else the body whose column lists it (a department's
             // column names it); the page's publisher only when neither does.
-            agency: meta.agency.or_else(|| job.target.column.as_deref().and_then(discover::classify::agency_in_title)).or_else(|| job.target.department.is_none().then_some(meta.publisher).flatten()),
+            agency: meta
+                .agency
+                .or_else(|| job.target.column.as_deref().and_then(discover::classify::agency_in_title))
+                .or_else(|| job.target.department.is_none().then_some(meta.publisher).flatten()),
             department: job.target.department.clone(),
             column: job.target.column.clone(),
             year: meta.year,
@@ -272,7 +279,6 @@ impl Crawler {
         }
         self.scope.refuse(&url).is_none().then(|| Job { canonical: canonical(&url), host: host_of(&url), seed: seed.to_string(), target })
     }
-
 }
 
 /// What a report holds: its page's tables, or a report file's (linked straight from
@@ -299,12 +305,7 @@ fn kept(read: &Stored) -> Result<Extracted> {
 /// was chosen, and how many sequences were replaced.
 fn damaged_text(decoded: &Decoded) -> Option<String> {
     (decoded.malformed > 0).then(|| {
-        format!(
-            "text damaged: decoded as {} ({}), {} malformed byte sequences replaced",
-            decoded.encoding_name(),
-            decoded.decision.as_str(),
-            decoded.malformed
-        )
+        format!("text damaged: decoded as {} ({}), {} malformed byte sequences replaced", decoded.encoding_name(), decoded.decision.as_str(), decoded.malformed)
     })
 }
 

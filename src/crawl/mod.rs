@@ -122,9 +122,7 @@ pub struct RunOptions {
 /// lists are not crawled (their reports stay in the dataset).
 pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions) -> Result<Summary> {
     let started_at = Utc::now();
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))
-        .context(Exit::CantCreate)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display())).context(Exit::CantCreate)?;
     match options.lake.clone() {
         None => Ok(crawl(config, seeds, out, options, started_at, Vec::new()).await?.0),
         Some(lake) => {
@@ -136,7 +134,14 @@ pub async fn run(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptio
 
 /// The crawl and the dataset, with the pages other shards handed in; the summary, and
 /// the pages found for other shards.
-async fn crawl(config: Config, seeds: Vec<Seed>, out: &Path, options: RunOptions, started_at: DateTime<Utc>, handed_in: Vec<Handoff>) -> Result<(Summary, HandedOver)> {
+async fn crawl(
+    config: Config,
+    seeds: Vec<Seed>,
+    out: &Path,
+    options: RunOptions,
+    started_at: DateTime<Utc>,
+    handed_in: Vec<Handoff>,
+) -> Result<(Summary, HandedOver)> {
     let layout = Layout::new(out);
     let run_id = run_id(started_at);
     let schedule = Schedule::new(options.now.unwrap_or(started_at).timestamp(), &config.revisit);
@@ -337,13 +342,11 @@ impl Crawler {
                         Err(e) => self.stop(format!("{}: {e:#}", job.target.url)),
                     }
                 }
-                Next::Wait => {
-                    match handling.join_next().await {
-                        Some(Ok(Err(why))) => self.stop(why),
-                        Some(Err(e)) => self.stop(format!("a page handler failed: {e}")),
-                        _ => {}
-                    }
-                }
+                Next::Wait => match handling.join_next().await {
+                    Some(Ok(Err(why))) => self.stop(why),
+                    Some(Err(e)) => self.stop(format!("a page handler failed: {e}")),
+                    _ => {}
+                },
                 Next::Done { .. } => return,
             }
         }

@@ -143,14 +143,16 @@ mod tests {
         let zt = plan(&config, Some("config.toml".into()), &seeds, &["WWW.ZT.GOV.CN".into()], Shard::WHOLE);
         assert_eq!(zt.hosts.len(), 1);
         assert_eq!(zt.to_text().lines().nth(3), Some("  www.zt.gov.cn  2 seed(s), 0.5 req/s, 1 at a time, up to 2000 pages (200 per list), http fallback"));
-        let stray = Config::parse("[crawl]\nproxy = \"http://u:p@10.1.1.1:3128\"\n[hosts.\"www.km.gov.cn\"]\nper_host_rps = 0.5\n[resolve]\n\"www.zt.gov.cn\" = \"203.0.113.7:80\"").unwrap();
+        let stray = Config::parse(
+            "[crawl]\nproxy = \"http://u:p@10.1.1.1:3128\"\n[hosts.\"www.km.gov.cn\"]\nper_host_rps = 0.5\n[resolve]\n\"www.zt.gov.cn\" = \"203.0.113.7:80\"",
+        )
+        .unwrap();
         let text = plan(&stray, None, &seeds, &[], Shard::WHOLE).to_text();
         assert!(text.contains("proxy: http://***@10.1.1.1:3128/\n"), "{text}");
         assert!(text.contains("pinned: www.zt.gov.cn = 203.0.113.7:80\n"), "{text}");
         assert!(text.contains("warning: [hosts.\"www.km.gov.cn\"] names no seed's host"), "{text}");
-        let shards: Vec<Vec<String>> = (1..=2)
-            .map(|index| plan(&config, None, &seeds, &[], Shard { index, count: 2 }).hosts.into_iter().map(|h| h.host).collect())
-            .collect();
+        let shards: Vec<Vec<String>> =
+            (1..=2).map(|index| plan(&config, None, &seeds, &[], Shard { index, count: 2 }).hosts.into_iter().map(|h| h.host).collect()).collect();
         assert_eq!(shards.concat().len(), 2, "each host in one shard: {shards:?}");
         assert!(shards.iter().flatten().all(|host| Shard::of(host, 2).owns(host)));
     }

@@ -80,28 +80,14 @@ impl Watch {
             Duration::from_secs_f64(per_host * (hosts_total - hosts_done) as f64)
         });
         let (running, slowest) = tally.running();
-        Snapshot {
-            hosts_done,
-            hosts_total,
-            pages,
-            not_modified,
-            reports: get(&tally.reports),
-            rate_now,
-            running,
-            slowest,
-            errors: tally.errors_by_kind(),
-            eta,
-        }
+        Snapshot { hosts_done, hosts_total, pages, not_modified, reports: get(&tally.reports), rate_now, running, slowest, errors: tally.errors_by_kind(), eta }
     }
 }
 
 impl Snapshot {
     /// The message beside the bar (or the whole log line, with the host counts).
     pub fn message(&self) -> String {
-        let mut line = format!(
-            "pages {} ({} unchanged) · {:.1}/s now · reports {}",
-            self.pages, self.not_modified, self.rate_now, self.reports
-        );
+        let mut line = format!("pages {} ({} unchanged) · {:.1}/s now · reports {}", self.pages, self.not_modified, self.rate_now, self.reports);
         if self.running > 0 {
             line.push_str(&format!(" · {} running", self.running));
             if let Some((host, took)) = &self.slowest {
@@ -131,9 +117,8 @@ impl Progress {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:24}] {pos}/{len} hosts · {wide_msg}")
-                .expect("static template")
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{elapsed_precise} [{bar:24}] {pos}/{len} hosts · {wide_msg}").expect("static template").progress_chars("=> ");
             bar.set_style(style);
             bar
         });

@@ -45,9 +45,7 @@ impl Crawler {
             .await?;
         let pending = self.due(pending, revisit_all).await?;
         if earlier > 0 {
-            tracing::warn!(
-                "{earlier} seeds of earlier runs in this output are not in this seed list: not crawled this run; their reports stay in the dataset"
-            );
+            tracing::warn!("{earlier} seeds of earlier runs in this output are not in this seed list: not crawled this run; their reports stay in the dataset");
         }
         for job in pending {
             self.push(job);

@@ -40,7 +40,9 @@ pub(super) enum Next {
     /// Nothing queued, but pages of the host are still being handled.
     Wait,
     /// Nothing left: this worker ends. `last` when it was the host's last worker.
-    Done { last: bool },
+    Done {
+        last: bool,
+    },
 }
 
 impl Scheduler {

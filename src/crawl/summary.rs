@@ -326,7 +326,11 @@ mod tests {
         assert_eq!(dead_proxy.status(None).code(), 69);
         dead_proxy.exit = dead_proxy.status(None);
         dead_proxy.settings.config.crawl.proxy = "http://ops:pw@10.9.8.7:3128".into();
-        assert!(dead_proxy.to_text().ends_with("exit 69: the run collected nothing through the proxy http://***@10.9.8.7:3128/: 2 of 2 seed hosts failed\n"), "{}", dead_proxy.to_text());
+        assert!(
+            dead_proxy.to_text().ends_with("exit 69: the run collected nothing through the proxy http://***@10.9.8.7:3128/: 2 of 2 seed hosts failed\n"),
+            "{}",
+            dead_proxy.to_text()
+        );
         let mut most_failed = summary(&[("a.gov.cn", 4, Finish::Done), ("b.gov.cn", 1, Finish::Blocked), ("c.gov.cn", 0, Finish::Paused)]);
         assert_eq!(most_failed.status(None), Exit::Unavailable);
         most_failed.exit = Exit::Unavailable;

@@ -39,10 +39,7 @@ const KEYS_CSV: &str = include_str!("../../docs/keys.csv");
 pub fn all() -> &'static [KeyInfo] {
     static KEYS: OnceLock<Vec<KeyInfo>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        csv::Reader::from_reader(KEYS_CSV.as_bytes())
-            .deserialize()
-            .collect::<Result<Vec<KeyInfo>, _>>()
-            .expect("docs/keys.csv is checked by the tests")
+        csv::Reader::from_reader(KEYS_CSV.as_bytes()).deserialize().collect::<Result<Vec<KeyInfo>, _>>().expect("docs/keys.csv is checked by the tests")
     })
 }
 

@@ -176,17 +176,15 @@ pub fn report_tables_batch(items: &[&ReportWithFacts]) -> Result<RecordBatch> {
         Arc::new(r().map(|x: &ReportRow| x.published_date.map(days_since_epoch)).collect::<Date32Array>()),
         strings(r().map(|x| x.url.as_str())),
     ];
-    let values: Vec<FxHashMap<String, f64>> = items
-        .iter()
-        .map(|i| i.facts.iter().filter_map(|f| Some((f.key(), f.value?))).collect())
-        .collect();
+    let values: Vec<FxHashMap<String, f64>> = items.iter().map(|i| i.facts.iter().filter_map(|f| Some((f.key(), f.value?))).collect()).collect();
     for (key, _) in wide_columns() {
         columns.push(Arc::new(values.iter().map(|v| v.get(key).copied()).collect::<Float64Array>()));
     }
     // A subtotal of reasons none of which has a number is null, never 0.
     for (_, rows) in SUBTOTALS {
         let of = |v: &FxHashMap<String, f64>| {
-            let parts: Vec<f64> = v.iter().filter(|(k, _)| k.strip_prefix("requests/").is_some_and(|r| r.starts_with(rows) && r.ends_with("/total"))).map(|(_, x)| *x).collect();
+            let parts: Vec<f64> =
+                v.iter().filter(|(k, _)| k.strip_prefix("requests/").is_some_and(|r| r.starts_with(rows) && r.ends_with("/total"))).map(|(_, x)| *x).collect();
             (!parts.is_empty()).then(|| parts.iter().sum())
         };
         columns.push(Arc::new(values.iter().map(of).collect::<Float64Array>()));

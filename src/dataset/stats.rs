@@ -121,17 +121,14 @@ impl Stats {
         if !self.coverage.is_empty() {
             out.push_str("\nbodies by province and year: found (by the deadline), late, missing, unknown (coverage/):\n");
             out.push_str(&grid(self.coverage.iter().flat_map(|(province, years)| {
-                let kind = |name: &str, get: fn(&CoverageCounts) -> u64| {
-                    (format!("{province} {name}"), years.iter().map(|(y, c)| (y.clone(), get(c))).collect())
-                };
+                let kind =
+                    |name: &str, get: fn(&CoverageCounts) -> u64| (format!("{province} {name}"), years.iter().map(|(y, c)| (y.clone(), get(c))).collect());
                 [kind("found", |c| c.found), kind("late", |c| c.late), kind("missing", |c| c.missing), kind("unknown", |c| c.unknown)]
             })));
         }
-        for (title, map) in [
-            ("facts by section", &self.facts_by_section),
-            ("identity failures (reports)", &self.checks_failed),
-            ("warnings by kind (reports)", &self.warnings),
-        ] {
+        for (title, map) in
+            [("facts by section", &self.facts_by_section), ("identity failures (reports)", &self.checks_failed), ("warnings by kind (reports)", &self.warnings)]
+        {
             out.push_str(&format!("\n{title}:\n"));
             if map.is_empty() {
                 out.push_str("  none\n");
@@ -185,9 +182,7 @@ fn pad(text: &str, width: usize) -> String {
 
 fn read(path: &Path) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?
-        .build()?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).with_context(|| format!("{} is not a readable Parquet file", path.display()))?.build()?;
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -197,8 +192,7 @@ fn count_lists(batch: &RecordBatch, column: &str, current: &arrow_array::Boolean
     let lists = lists.as_list::<i32>();
     for i in (0..lists.len()).filter(|&i| current.value(i)) {
         let row = lists.value(i);
-        let mut names: Vec<String> =
-            row.as_string::<i32>().iter().flatten().map(|s| s.split(':').next().unwrap_or(s).to_string()).collect();
+        let mut names: Vec<String> = row.as_string::<i32>().iter().flatten().map(|s| s.split(':').next().unwrap_or(s).to_string()).collect();
         names.sort();
         names.dedup();
         for name in names {

@@ -29,9 +29,9 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::{CoverageRecord, Partition, ReportWithFacts};
 use super::keys::keys_batch;
 use super::schema::{coverage_batch, facts_batch, report_tables_batch, reports_batch};
+use super::{CoverageRecord, Partition, ReportWithFacts};
 
 /// What a write produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -370,11 +370,7 @@ mod tests {
 
     /// Every file under `dir`, at any depth.
     fn files_under(dir: &Path) -> Vec<PathBuf> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] })
-            .collect()
+        std::fs::read_dir(dir).unwrap().flatten().flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] }).collect()
     }
 
     fn write_items(out: &Path, run_id: &str, items: Vec<ReportWithFacts>) -> Written {

@@ -64,10 +64,7 @@ fn charset_in_tag(tag: &[u8]) -> Option<&'static Encoding> {
     let quoted = after.strip_prefix(b"\"").or_else(|| after.strip_prefix(b"'"));
     // Spaces inside quotes are trimmed, as the spec trims an attribute's value.
     let after = quoted.map_or(after, trim_start);
-    let end = after
-        .iter()
-        .position(|&b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'\t' | b'\n' | b'\r'))
-        .unwrap_or(after.len());
+    let end = after.iter().position(|&b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'\t' | b'\n' | b'\r')).unwrap_or(after.len());
     let label = std::str::from_utf8(&after[..end]).ok()?;
     super::label_to_encoding(label)
 }

@@ -73,10 +73,8 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> D
         return Decoded { text: text.into_owned(), encoding, decision: Decision::Bom, malformed: 0 };
     }
 
-    let declared = [
-        (content_type.and_then(header_charset), Decision::Header),
-        (prescan_meta_charset(&bytes[..bytes.len().min(META_PRESCAN_BYTES)]), Decision::Meta),
-    ];
+    let declared =
+        [(content_type.and_then(header_charset), Decision::Header), (prescan_meta_charset(&bytes[..bytes.len().min(META_PRESCAN_BYTES)]), Decision::Meta)];
     let mut any_declared = false;
     for (encoding, decision) in declared {
         let Some(encoding) = encoding else { continue };
@@ -174,9 +172,7 @@ pub fn label_to_encoding(label: &str) -> Option<&'static Encoding> {
 
 /// Decodes with `encoding` and returns the text only if no byte was malformed.
 fn clean_decode(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
-    encoding
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|text| text.into_owned())
+    encoding.decode_without_bom_handling_and_without_replacement(bytes).map(|text| text.into_owned())
 }
 
 /// Whether the bytes contradict a declaration that nonetheless decodes cleanly:
@@ -309,7 +305,8 @@ mod tests {
     /// A UTF-8 report page of about 15 kB, its footer pasted in GBK.
     fn report_with_gbk_footer(footer: &str) -> Vec<u8> {
         let body = "<tr><td>（一）予以公开</td><td>1234</td></tr>".repeat(250);
-        let mut page = format!("<html><head><meta charset=\"utf-8\"><title>{REPORT}</title></head><body><table>{body}</table><div class=\"footer\">").into_bytes();
+        let mut page =
+            format!("<html><head><meta charset=\"utf-8\"><title>{REPORT}</title></head><body><table>{body}</table><div class=\"footer\">").into_bytes();
         page.extend_from_slice(&gbk(footer));
         page.extend_from_slice(b"</div></body></html>");
         page

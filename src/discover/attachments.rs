@@ -79,12 +79,8 @@ pub fn attachments(page: &Page, base: &Url, framed: &[Url]) -> Vec<Url> {
 /// (percent-encoded) first, else `filename=`, quoted or not, whose raw bytes portals
 /// send in UTF-8 or GBK (decoded as such when the header was read).
 pub fn disposition_filename(value: &str) -> Option<String> {
-    let params: Vec<(String, &str)> = value
-        .split(';')
-        .skip(1)
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
-        .collect();
+    let params: Vec<(String, &str)> =
+        value.split(';').skip(1).filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim())).collect();
     let extended = params.iter().find(|(k, _)| k == "filename*").and_then(|(_, v)| {
         let (charset, rest) = v.split_once('\'')?;
         let encoded = rest.split_once('\'')?.1;
@@ -164,14 +160,14 @@ mod tests {
             <a href="./t20240125_1581_1.html">下一页</a><a href="./t20240125_1582.html">另一篇</a>"#;
         assert_eq!(
             found(page, &[]),
-            vec![
-                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_1.html",
-                "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_2.html"
-            ]
+            vec!["http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_1.html", "http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/202401/t20240125_1581_2.html"]
         );
         let base = Url::parse("http://www.sxgp.gov.cn/a/t1.html").unwrap();
         let at = |u: &str| continues(&base, &Url::parse(u).unwrap());
-        assert_eq!((at("http://www.sxgp.gov.cn/a/t1_2.html"), at("http://www.sxgp.gov.cn/a/t1_x.html"), at("http://other.gov.cn/a/t1_2.html")), (Some(2), None, None));
+        assert_eq!(
+            (at("http://www.sxgp.gov.cn/a/t1_2.html"), at("http://www.sxgp.gov.cn/a/t1_x.html"), at("http://other.gov.cn/a/t1_2.html")),
+            (Some(2), None, None)
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::decode::normalize::fold_compact;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Title {
     /// An annual report, with the year in its title if it has one.
-    Report { year: Option<i32> },
+    Report {
+        year: Option<i32>,
+    },
     /// Looks related but is not a report: why.
     NearMiss(&'static str),
     Other,
@@ -31,8 +33,7 @@ const NEAR_MISSES: &[(&[&str], &str)] = &[
 /// Classifies an article or anchor title.
 pub fn classify_title(title: &str) -> Title {
     let t = fold_compact(title);
-    let about_reports = t.contains("信息公开")
-        && (t.contains("年度报告") || t.contains("年报") || t.contains("年度工作报告") || t.contains("公开工作报告"));
+    let about_reports = t.contains("信息公开") && (t.contains("年度报告") || t.contains("年报") || t.contains("年度工作报告") || t.contains("公开工作报告"));
     if let Some(&(_, why)) = NEAR_MISSES.iter().find(|(words, _)| words.iter().any(|w| t.contains(w))) {
         return Title::NearMiss(why);
     }
@@ -116,7 +117,10 @@ fn first_year(text: &str) -> Option<(usize, i32, usize)> {
 
 /// A digit, in ASCII or as a Chinese numeral (〇, ○ and 零 for zero).
 fn digit(c: char) -> Option<u32> {
-    c.to_digit(10).filter(|_| c.is_ascii()).or_else(|| "〇一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u32)).or_else(|| matches!(c, '○' | '零' | 'O').then_some(0))
+    c.to_digit(10)
+        .filter(|_| c.is_ascii())
+        .or_else(|| "〇一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u32))
+        .or_else(|| matches!(c, '○' | '零' | 'O').then_some(0))
 }
 
 /// The body a report title names: 高平市人民政府办公室 in
@@ -175,8 +179,7 @@ pub fn is_report_column(text: &str, url: &str) -> bool {
     // A short name ending in 年报 is a column of them (历史年报, 往年年报, 年报) unless it
     // names another kind of annual report (统计年报, 企业年报, 财务年报).
     let short_column = t.ends_with("年报") && t.chars().count() <= 6 && !["统计", "企业", "财务", "决算", "报表"].iter().any(|w| t.contains(w));
-    let by_text = (["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报", "公开工作报告"].iter().any(|w| t.contains(w))
-        || short_column)
+    let by_text = (["信息公开年报", "公开年报", "年度报告", "政府信息年度公开", "工作年报", "公开工作报告"].iter().any(|w| t.contains(w)) || short_column)
         && !matches!(classify_title(text), Title::NearMiss(_));
     let by_url = ["xxgknb", "zfxxgknb", "gknb", "/ndbg"].iter().any(|w| u.contains(w)) && !u.contains("wzndbb");
     (by_text || by_url) && year_in(&t).is_none_or(|_| t.chars().count() <= 8)
@@ -198,9 +201,7 @@ pub fn names_a_body(text: &str) -> bool {
     let t = fold_compact(text);
     let n = t.chars().count();
     (3..=24).contains(&n)
-        && ["局", "委员会", "委", "办公室", "办", "中心", "人民政府", "乡", "镇", "街道办事处", "街道", "院", "馆", "厅"]
-            .iter()
-            .any(|s| t.ends_with(s))
+        && ["局", "委员会", "委", "办公室", "办", "中心", "人民政府", "乡", "镇", "街道办事处", "街道", "院", "馆", "厅"].iter().any(|s| t.ends_with(s))
 }
 
 /// Whether the body of a page has the report's numbered sections (for titles that

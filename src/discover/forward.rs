@@ -121,9 +121,8 @@ fn location_target(code: &str) -> Option<&str> {
             let rest = after.strip_prefix(member)?.trim_start();
             rest.strip_prefix('=').filter(|r| !r.starts_with('=')).map(str::trim_start)
         });
-        let value = value.or_else(|| {
-            [".replace", ".assign"].iter().find_map(|call| Some(after.strip_prefix(call)?.trim_start().strip_prefix('(')?.trim_start()))
-        });
+        let value =
+            value.or_else(|| [".replace", ".assign"].iter().find_map(|call| Some(after.strip_prefix(call)?.trim_start().strip_prefix('(')?.trim_start())));
         if let Some(target) = value.and_then(plain_string) {
             return Some(target);
         }
@@ -152,7 +151,14 @@ mod tests {
 
     #[test]
     fn meta_refresh_in_every_spelling_is_a_forward() {
-        for content in ["0;url=/nb/index.html", "0; URL=/nb/index.html", "5 ; url = '/nb/index.html'", "0,Url='/nb/index.html'", "0; /nb/index.html", "3.5;url=http://www.zt.gov.cn/nb/index.html"] {
+        for content in [
+            "0;url=/nb/index.html",
+            "0; URL=/nb/index.html",
+            "5 ; url = '/nb/index.html'",
+            "0,Url='/nb/index.html'",
+            "0; /nb/index.html",
+            "3.5;url=http://www.zt.gov.cn/nb/index.html",
+        ] {
             let page = format!("<html><head><META HTTP-EQUIV=\"Refresh\" CONTENT=\"{content}\"></head><body>页面已迁移</body></html>");
             assert_eq!(to(&page), (vec!["http://www.zt.gov.cn/nb/index.html".to_string()], true), "{content}");
         }

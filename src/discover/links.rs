@@ -53,11 +53,7 @@ pub(super) fn selector(css: &str) -> Selector {
 
 /// The URL a page's relative links resolve against: its `<base href>`, else its own.
 pub fn base_href(doc: &Html, page: &Url) -> Url {
-    doc.select(&selector("base[href]"))
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|h| page.join(h).ok())
-        .unwrap_or_else(|| page.clone())
+    doc.select(&selector("base[href]")).next().and_then(|b| b.value().attr("href")).and_then(|h| page.join(h).ok()).unwrap_or_else(|| page.clone())
 }
 
 /// Anchors, and other elements that open a page by script (`onclick`).

@@ -74,10 +74,8 @@ pub fn read_article(url: &Url, page: &Page, listed: Option<NaiveDate>) -> Option
 
 /// The 发布机构 (or 发文机关 / 来源) field of the page's 索引号 metadata table or byline.
 fn publisher(text: &str) -> Option<String> {
-    const STOPS: [&str; 14] = [
-        "生成日期", "发布日期", "成文日期", "发文日期", "公开方式", "主题分类", "索引号", "文号", "公开时限", "有效性", "发文字号",
-        "时间", "作者", "浏览",
-    ];
+    const STOPS: [&str; 14] =
+        ["生成日期", "发布日期", "成文日期", "发文日期", "公开方式", "主题分类", "索引号", "文号", "公开时限", "有效性", "发文字号", "时间", "作者", "浏览"];
     let t = fold_compact(text);
     ["发布机构", "发文机关", "信息来源", "来源"].iter().find_map(|label| {
         let at = t.find(label)? + label.len();
@@ -152,12 +150,7 @@ fn published_date(page: &Page, text: &str, heading: Option<NodeId>) -> Option<Na
 fn byline_date(page: &Page, heading: NodeId) -> Option<NaiveDate> {
     const BYLINE_CHARS: usize = 60;
     let is_prose = |line: &str| line.chars().count() > BYLINE_CHARS || line.contains([',', '。', ';', '为', '自', '至']);
-    page.text_after(heading)
-        .map(fold)
-        .filter(|line| !line.is_empty())
-        .take(6)
-        .take_while(|line| !is_prose(line))
-        .find_map(|line| date_in(&line))
+    page.text_after(heading).map(fold).filter(|line| !line.is_empty()).take(6).take_while(|line| !is_prose(line)).find_map(|line| date_in(&line))
 }
 
 /// The first date written `2024-01-25`, `2024/1/25`, `2024.01.25` or `2024年1月25日`.

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use attachments::{attachments, continues, disposition_filename, names_a_file};
-pub use forward::{Forward, forward};
 pub use classify::Title;
+pub use forward::{Forward, forward};
 pub use links::Link;
 pub use metadata::{ArticleMeta, read_article, read_linked_file};
 
@@ -179,9 +179,7 @@ fn read_link(from: &Target, page_url: &Url, link: &Link, max_depth: u32) -> Resu
         // A yearless 政府信息公开年报 is a column name far more often than a report;
         // one that names its body, and links to no listing, is a report whose year
         // is printed only in its text.
-        Title::Report { year }
-            if year.is_some() || !is_column || (classify::agency_in_title(&link.text).is_some() && !classify::looks_like_listing(&url)) =>
-        {
+        Title::Report { year } if year.is_some() || !is_column || (classify::agency_in_title(&link.text).is_some() && !classify::looks_like_listing(&url)) => {
             let column = from.column.clone().or_else(|| (from.kind == PageKind::List).then(|| link.text.clone()));
             return Ok(Some(next(PageKind::Article, from.depth, from.department.clone(), column)));
         }
@@ -240,10 +238,7 @@ mod tests {
         let kinds: Vec<(String, PageKind)> = found.targets.iter().map(|t| (t.url.clone(), t.kind)).collect();
         assert_eq!(
             kinds,
-            vec![
-                ("http://www.sxgp.gov.cn/zfxxgk/".to_string(), PageKind::Hub),
-                ("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/".to_string(), PageKind::List)
-            ]
+            vec![("http://www.sxgp.gov.cn/zfxxgk/".to_string(), PageKind::Hub), ("http://www.sxgp.gov.cn/zfxxgk/zfxxgknb/".to_string(), PageKind::List)]
         );
         assert_eq!(found.near_misses.len(), 1);
     }
@@ -276,10 +271,7 @@ mod tests {
         let url = Url::parse("http://www.kmgd.gov.cn/zwgk/bmxxgk/bm01/xxgknb/index.html").unwrap();
         let found = follow(&target(PageKind::List, 2), &url, list, 4);
         let kinds: Vec<(PageKind, Option<NaiveDate>)> = found.targets.iter().map(|t| (t.kind, t.listed)).collect();
-        assert_eq!(
-            kinds,
-            vec![(PageKind::Article, NaiveDate::from_ymd_opt(2023, 3, 2)), (PageKind::List, None), (PageKind::List, None)]
-        );
+        assert_eq!(kinds, vec![(PageKind::Article, NaiveDate::from_ymd_opt(2023, 3, 2)), (PageKind::List, None), (PageKind::List, None)]);
     }
 
     #[test]

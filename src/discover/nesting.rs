@@ -21,8 +21,35 @@ pub(super) const MAX_NESTING: usize = 512;
 /// a navigation page is read for, at any depth.
 const NOT_NESTING: &[&[u8]] = &[
     b"a",
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta", b"param", b"source", b"track", b"wbr",
-    b"li", b"p", b"dt", b"dd", b"tr", b"td", b"th", b"option", b"optgroup", b"tbody", b"thead", b"tfoot", b"colgroup", b"rt", b"rp",
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+    b"li",
+    b"p",
+    b"dt",
+    b"dd",
+    b"tr",
+    b"td",
+    b"th",
+    b"option",
+    b"optgroup",
+    b"tbody",
+    b"thead",
+    b"tfoot",
+    b"colgroup",
+    b"rt",
+    b"rp",
 ];
 
 /// Elements whose content is text up to their end tag.
@@ -94,7 +121,8 @@ mod tests {
     #[test]
     fn tags_past_the_depth_are_blanked_and_their_content_kept() {
         let n = MAX_NESTING + 100;
-        let page = format!("{}<a href=\"/nb/\" title='a > b'>政府信息公开年报</a>{}<script>if (a<b) {{ '<div>' }}</script>", "<div>".repeat(n), "</div>".repeat(n));
+        let page =
+            format!("{}<a href=\"/nb/\" title='a > b'>政府信息公开年报</a>{}<script>if (a<b) {{ '<div>' }}</script>", "<div>".repeat(n), "</div>".repeat(n));
         let (flat, blanked) = flatten_deep(&page);
         assert_eq!(blanked, 200, "100 start tags and their 100 end tags");
         assert_eq!(flat[..flat.find("<script>").unwrap()].matches("<div>").count(), MAX_NESTING);

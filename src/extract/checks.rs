@@ -39,10 +39,7 @@ const REVIEW_PARTS: &[&str] = REVIEW_COLUMNS.split_last().expect("columns").1;
 
 /// Every identity that does not hold, with its numbers.
 pub fn failed(facts: &[Fact]) -> Vec<CheckFailure> {
-    let mut checks = Checks {
-        value: facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect(),
-        failures: Vec::new(),
-    };
+    let mut checks = Checks { value: facts.iter().map(|f| ((f.section, f.row, f.column), f.value)).collect(), failures: Vec::new() };
     // Rows printed wholly blank are not among the result leaves, as rows not printed.
     let mut request_rows: Vec<&str> = facts.iter().filter(|f| f.section == "requests" && !f.raw.is_empty()).map(|f| f.row).collect();
     request_rows.dedup();

@@ -36,11 +36,7 @@ pub struct Document {
 
 impl Document {
     pub fn read(page: &Page) -> Document {
-        let root = page
-            .select_each(CONTAINERS)
-            .into_iter()
-            .find_map(|found| found.into_iter().max_by_key(|&e| page.text_len(e)))
-            .unwrap_or(Page::ROOT);
+        let root = page.select_each(CONTAINERS).into_iter().find_map(|found| found.into_iter().max_by_key(|&e| page.text_len(e))).unwrap_or(Page::ROOT);
         let mut walk = Walk { page, doc: Document { text: String::new(), tables: Vec::new(), pictures: Vec::new() }, since_table: 0 };
         walk.element(root);
         walk.doc.text = tidy_lines(&walk.doc.text);
@@ -61,21 +57,18 @@ impl Walk<'_> {
         for child in page.children(element) {
             match page.kind(child) {
                 Kind::Text(t) => self.doc.text.push_str(t),
-                Kind::Element { name, .. } => {
-                    match name.as_ref() {
-                        "script" | "style" | "noscript" | "template" => {}
-                        "img" => self.doc.pictures.extend(page.attr(child, "src").map(str::to_string)),
-                        "br" => self.doc.text.push('\n'),
-                        "table" if !has_nested_table(page, child) => self.table(child),
-                        "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "tr" | "section"
-                        | "table" => {
-                            self.doc.text.push('\n');
-                            self.element(child);
-                            self.doc.text.push('\n');
-                        }
-                        _ => self.element(child),
+                Kind::Element { name, .. } => match name.as_ref() {
+                    "script" | "style" | "noscript" | "template" => {}
+                    "img" => self.doc.pictures.extend(page.attr(child, "src").map(str::to_string)),
+                    "br" => self.doc.text.push('\n'),
+                    "table" if !has_nested_table(page, child) => self.table(child),
+                    "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "tr" | "section" | "table" => {
+                        self.doc.text.push('\n');
+                        self.element(child);
+                        self.doc.text.push('\n');
                     }
-                }
+                    _ => self.element(child),
+                },
                 _ => {}
             }
         }

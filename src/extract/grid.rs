@@ -154,11 +154,7 @@ fn own_rows(page: &Page, table: NodeId) -> Vec<NodeId> {
 }
 
 fn span(page: &Page, td: NodeId, name: &str) -> usize {
-    page.attr(td, name)
-        .and_then(|v| v.trim().trim_matches('"').parse::<usize>().ok())
-        .filter(|&n| n >= 1)
-        .unwrap_or(1)
-        .min(MAX_SPAN)
+    page.attr(td, name).and_then(|v| v.trim().trim_matches('"').parse::<usize>().ok()).filter(|&n| n >= 1).unwrap_or(1).min(MAX_SPAN)
 }
 
 #[cfg(test)]

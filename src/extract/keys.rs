@@ -104,14 +104,8 @@ pub fn active_unit(column: &str) -> Option<&'static str> {
 
 /// Column key of a section 三 header label (the lowest header cell of a column).
 pub fn requests_column(label: &str) -> Option<&'static str> {
-    const COLUMNS: &[(&str, &str)] = &[
-        ("自然人", "natural_person"),
-        ("商业", "commercial"),
-        ("科研", "research"),
-        ("公益", "nonprofit"),
-        ("法律服务", "legal_service"),
-        ("总计", "total"),
-    ];
+    const COLUMNS: &[(&str, &str)] =
+        &[("自然人", "natural_person"), ("商业", "commercial"), ("科研", "research"), ("公益", "nonprofit"), ("法律服务", "legal_service"), ("总计", "total")];
     if let Some(&(_, key)) = COLUMNS.iter().find(|(word, _)| label.contains(word)) {
         return Some(key);
     }
@@ -183,8 +177,7 @@ fn by_position(parts: &[&str]) -> Option<&'static str> {
         "result.denied.enforcement_files",
         "result.denied.query_matters",
     ];
-    const UNAVAILABLE: [&str; 3] =
-        ["result.unavailable.not_held", "result.unavailable.needs_creation", "result.unavailable.unclear"];
+    const UNAVAILABLE: [&str; 3] = ["result.unavailable.not_held", "result.unavailable.needs_creation", "result.unavailable.unclear"];
     const NOT_PROCESSED: [&str; 5] = [
         "result.not_processed.petition",
         "result.not_processed.duplicate",
@@ -290,10 +283,7 @@ mod tests {
     #[test]
     fn seed_004_typos_match_by_meaning() {
         assert_eq!(requests_row(&["一、本年新收政务信息公开申请数量"]), Some("new_received"));
-        assert_eq!(
-            requests_row(&["三、本年度办理结果", "(二)不分公开(区分处理的,只计这一情形,不计其他情形)"]),
-            Some("result.partial")
-        );
+        assert_eq!(requests_row(&["三、本年度办理结果", "(二)不分公开(区分处理的,只计这一情形,不计其他情形)"]), Some("result.partial"));
         assert_eq!(
             requests_row(&["三、本年度办理结果", "(五)不予处理", "5.要求行政机关确认或重新出具以获取信息"]),
             Some("result.not_processed.confirm_reissue")

@@ -21,32 +21,32 @@ mod document;
 mod grid;
 mod html_table;
 mod keys;
-mod office;
 mod ofd;
-mod word97;
+mod office;
+mod pdf_filters;
 mod pdf_glyphs;
 mod pdf_grid;
-mod pdf_filters;
 mod pdf_pictures;
-mod picture;
 mod pdf_prepare;
 mod pdf_text;
+mod picture;
 mod quietly;
 mod sections;
 mod source;
 pub mod stored;
 mod template;
 mod values;
+mod word97;
 
 pub use checks::CheckFailure;
 pub use keys::Format;
-pub use source::{SourceType, extract_file};
-#[cfg(feature = "ocr")]
-pub use picture::configure as configure_ocr;
-pub use picture::READS_PICTURES;
 pub use office::{docx_to_html, workbook_to_html};
 pub use pdf_glyphs::layout_text as pdf_layout_text;
 pub use pdf_text::extract_pdf_text;
+pub use picture::READS_PICTURES;
+#[cfg(feature = "ocr")]
+pub use picture::configure as configure_ocr;
+pub use source::{SourceType, extract_file};
 pub use values::{CellValue, parse_cell};
 
 use document::Document;

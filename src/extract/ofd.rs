@@ -217,7 +217,14 @@ fn place_glyphs(page: &mut PdfPage, text: &str, (boundary, size, x, y, deltas): 
     for (i, ch) in text.chars().enumerate() {
         let advance = deltas.get(i).copied().unwrap_or(size);
         if !ch.is_whitespace() {
-            let glyph = Glyph { x: (boundary.x + at) * PT, y: (height - boundary.y - y) * PT, width: advance * PT, size: size * PT, text: ch.to_string(), confidence: None };
+            let glyph = Glyph {
+                x: (boundary.x + at) * PT,
+                y: (height - boundary.y - y) * PT,
+                width: advance * PT,
+                size: size * PT,
+                text: ch.to_string(),
+                confidence: None,
+            };
             page.glyphs.push(glyph);
         }
         at += advance;

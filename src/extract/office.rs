@@ -234,10 +234,14 @@ fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Shee
         other => {
             let range = other.worksheet_range(name)?;
             anyhow::ensure!(range.get_size().0 as u64 * range.get_size().1 as u64 <= MAX_AREA, "more than {MAX_AREA} cells: not read");
-            range.cells().filter(|(_, _, v)| !matches!(v, Data::Empty)).map(|(r, c, v)| {
-                let (top, left) = range.start().unwrap_or((0, 0));
-                ((top + r as u32, left + c as u32), cell_text(v))
-            }).collect()
+            range
+                .cells()
+                .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                .map(|(r, c, v)| {
+                    let (top, left) = range.start().unwrap_or((0, 0));
+                    ((top + r as u32, left + c as u32), cell_text(v))
+                })
+                .collect()
         }
     };
     let merges = match &mut *workbook {
@@ -353,9 +357,13 @@ mod tests {
         const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
         const RELS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
         let book = format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets><sheet name="表1" sheetId="1" r:id="rId1"/></sheets></workbook>"#);
-        let rels = format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#);
+        let rels = format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+        );
         let sheet = format!(r#"<worksheet xmlns="{MAIN}"><dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>"#);
-        let package = format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#);
+        let package = format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+        );
         zip(&[
             ("_rels/.rels", package.as_bytes()),
             ("xl/workbook.xml", book.as_bytes()),
@@ -366,7 +374,10 @@ mod tests {
 
     #[test]
     fn a_workbook_reads_as_a_table_from_its_first_used_cell() {
-        let book = workbook("B2:C3", r#"<row r="2"><c r="B2" t="inlineStr"><is><t>规章</t></is></c><c r="C2"><v>3</v></c></row><row r="3"><c r="C3"><v>4.5</v></c></row>"#);
+        let book = workbook(
+            "B2:C3",
+            r#"<row r="2"><c r="B2" t="inlineStr"><is><t>规章</t></is></c><c r="C2"><v>3</v></c></row><row r="3"><c r="C3"><v>4.5</v></c></row>"#,
+        );
         let html = workbook_to_html(&book).unwrap();
         assert_eq!(
             html,

@@ -191,11 +191,7 @@ fn ascii85(data: &[u8], limit: usize) -> Result<Vec<u8>, Undecoded> {
 /// Two hex digits a byte, whitespace skipped, `>` ends it; an odd last digit is
 /// followed by 0. Never longer than its input.
 fn ascii_hex(data: &[u8]) -> Vec<u8> {
-    let digits: Vec<u8> = data
-        .iter()
-        .take_while(|&&c| c != b'>')
-        .filter_map(|&c| (c as char).to_digit(16).map(|d| d as u8))
-        .collect();
+    let digits: Vec<u8> = data.iter().take_while(|&&c| c != b'>').filter_map(|&c| (c as char).to_digit(16).map(|d| d as u8)).collect();
     digits.chunks(2).map(|pair| pair[0] << 4 | pair.get(1).copied().unwrap_or(0)).collect()
 }
 
@@ -275,7 +271,11 @@ mod tests {
         assert_eq!(decoded(&zlib(TEXT), name("FlateDecode"), None, 1 << 20).unwrap(), TEXT);
         assert_eq!(decoded(&zlib(TEXT), Object::Array(vec![name("FlateDecode")]), None, 1 << 20).unwrap(), TEXT);
         assert_eq!(decoded(&zlib(TEXT), name("FlateDecode"), Some(params()), 1 << 20).unwrap(), TEXT);
-        assert_eq!(decoded(&zlib(&zlib(TEXT)), Object::Array(vec![name("FlateDecode"), name("Fl")]), Some(Object::Array(vec![params(), Object::Null])), 1 << 20).unwrap(), TEXT);
+        assert_eq!(
+            decoded(&zlib(&zlib(TEXT)), Object::Array(vec![name("FlateDecode"), name("Fl")]), Some(Object::Array(vec![params(), Object::Null])), 1 << 20)
+                .unwrap(),
+            TEXT
+        );
         // ASCII85 of zlib, the way old PDF writers kept streams 7-bit clean.
         assert_eq!(decoded(b"BOu!rD]j7BEbo7~>", name("ASCII85Decode"), None, 1 << 20).unwrap(), b"hello world");
         assert_eq!(decoded(b"z~>", name("A85"), None, 1 << 20).unwrap(), [0; 4]);
@@ -325,7 +325,9 @@ mod tests {
 
     #[test]
     fn image_codecs_and_malformed_filters_are_not_decoded() {
-        for filter in [name("DCTDecode"), Object::Array(vec![name("FlateDecode"), name("JBIG2Decode")]), Object::Integer(3), Object::Array(vec![Object::Integer(1)])] {
+        for filter in
+            [name("DCTDecode"), Object::Array(vec![name("FlateDecode"), name("JBIG2Decode")]), Object::Integer(3), Object::Array(vec![Object::Integer(1)])]
+        {
             assert!(matches!(steps(Some(&filter), None), Err(Undecoded::Unsupported(_))), "{filter:?}");
         }
         let huge = Object::Dictionary(Dictionary::from_iter([("Predictor", Object::Integer(12)), ("Columns", Object::Integer(1 << 40))]));

@@ -17,13 +17,12 @@
 //! time), and a panic inside the reader becomes the report's warning (`quietly`).
 
 use super::pdf_pictures::{PagePicture, page_pictures};
-use super::quietly::quietly;
 use super::pdf_prepare::{MAX_INFLATED, decode_within_budget, forms_nest_boundedly, loaded_streams_within, unicode_cmaps_as_identity};
+use super::quietly::quietly;
 use pdf_extract::{ColorSpace, Document, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
 
 /// Glyphs and drawing operations one PDF may emit: a long report has ~30,000 glyphs.
 pub(super) const MAX_OPERATIONS: usize = 2_000_000;
-
 
 /// One glyph on a page, in PDF user space (y grows upwards).
 #[derive(Debug, Clone)]
@@ -148,7 +147,8 @@ impl OutputDev for Collector {
         self.count()?;
         // The glyph's size and advance in user space: the text matrix scales both.
         let scale = (trm.m11 * trm.m11 + trm.m12 * trm.m12).sqrt();
-        let glyph = Glyph { x: trm.m31, y: trm.m32, width: (width * font_size + spacing) * scale, size: font_size * scale, text: text.to_string(), confidence: None };
+        let glyph =
+            Glyph { x: trm.m31, y: trm.m32, width: (width * font_size + spacing) * scale, size: font_size * scale, text: text.to_string(), confidence: None };
         if let Some(page) = self.pages.last_mut()
             && !glyph.text.trim().is_empty()
         {
@@ -218,9 +218,7 @@ pub(super) fn read(pdf: &[u8]) -> Result<Vec<PdfPage>, String> {
                 }
                 Ok(collector)
             }
-            Err(_) if collector.operations > MAX_OPERATIONS => {
-                Err(format!("PDF draws more than {MAX_OPERATIONS} glyphs and shapes: not read"))
-            }
+            Err(_) if collector.operations > MAX_OPERATIONS => Err(format!("PDF draws more than {MAX_OPERATIONS} glyphs and shapes: not read")),
             Err(e) => Err(format!("unreadable PDF: {e}")),
         }
     });
@@ -340,7 +338,8 @@ mod tests {
                 None if cycle => ("/X Do".to_string(), Some(ids[0])),
                 None => ("0 0 m 10 0 l S".to_string(), None),
             };
-            let mut form = dict(vec![("Type", name("XObject")), ("Subtype", name("Form")), ("BBox", Object::Array(vec![0.into(), 0.into(), 100.into(), 100.into()]))]);
+            let mut form =
+                dict(vec![("Type", name("XObject")), ("Subtype", name("Form")), ("BBox", Object::Array(vec![0.into(), 0.into(), 100.into(), 100.into()]))]);
             if let Some(next) = next {
                 form.set("Resources", dict(vec![("XObject", Object::Dictionary(dict(vec![("X", Object::Reference(next))])))]));
             }
@@ -356,7 +355,10 @@ mod tests {
             ("Contents", Object::Reference(contents)),
             ("Resources", Object::Dictionary(resources)),
         ]));
-        doc.objects.insert(pages, Object::Dictionary(dict(vec![("Type", name("Pages")), ("Kids", Object::Array(vec![Object::Reference(page)])), ("Count", 1.into())])));
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dict(vec![("Type", name("Pages")), ("Kids", Object::Array(vec![Object::Reference(page)])), ("Count", 1.into())])),
+        );
         let catalog = doc.add_object(dict(vec![("Type", name("Catalog")), ("Pages", Object::Reference(pages))]));
         doc.trailer.set("Root", Object::Reference(catalog));
         let mut bytes = Vec::new();

@@ -12,8 +12,8 @@
 
 use std::fmt::Write;
 
-use super::pdf_glyphs::{Glyph, PdfPage, Rule, lines};
 use super::html_table::escape;
+use super::pdf_glyphs::{Glyph, PdfPage, Rule, lines};
 
 /// Positions closer than this (in points) are one.
 const SNAP: f64 = 2.0;
@@ -284,7 +284,8 @@ mod tests {
     #[test]
     fn a_label_spanning_rows_and_lines_that_touch_nothing() {
         // The left cell spans both rows (no horizontal border across it at y 270).
-        let rules = vec![h(300.0, 0.0, 200.0), h(270.0, 100.0, 200.0), h(240.0, 0.0, 200.0), v(0.0, 240.0, 300.0), v(100.0, 240.0, 300.0), v(200.0, 240.0, 300.0)];
+        let rules =
+            vec![h(300.0, 0.0, 200.0), h(270.0, 100.0, 200.0), h(240.0, 0.0, 200.0), v(0.0, 240.0, 300.0), v(100.0, 240.0, 300.0), v(200.0, 240.0, 300.0)];
         let table = table(&rules).unwrap();
         assert_eq!(table.cells, vec![(0, 0, 2, 1), (0, 1, 1, 1), (1, 1, 1, 1)]);
         // A lone underline is no table.

@@ -36,11 +36,16 @@ pub(super) fn forms_nest_boundedly(doc: &Document) -> Result<(), String> {
         return Ok(());
     }
     // Every XObject dictionary in the file: the contexts a form without resources inherits.
-    let dictionaries: Vec<&Dictionary> = doc.objects.values().filter_map(|o| match o {
-        Object::Dictionary(d) => Some(d),
-        Object::Stream(s) => Some(&s.dict),
-        _ => None,
-    }).filter_map(|d| resources_of(d).and_then(xobjects).or_else(|| xobjects(d))).collect();
+    let dictionaries: Vec<&Dictionary> = doc
+        .objects
+        .values()
+        .filter_map(|o| match o {
+            Object::Dictionary(d) => Some(d),
+            Object::Stream(s) => Some(&s.dict),
+            _ => None,
+        })
+        .filter_map(|d| resources_of(d).and_then(xobjects).or_else(|| xobjects(d)))
+        .collect();
     let mut draws: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
     for (&id, form) in &forms {
         let content = form.decompressed_content().unwrap_or_else(|_| form.content.clone());
@@ -211,8 +216,7 @@ pub(super) fn unicode_cmaps_as_identity(doc: &mut Document) {
 
 /// A ToUnicode CMap taking every two-byte code outside the surrogates to itself.
 fn identity_cmap() -> String {
-    let ranges: Vec<String> =
-        (0u32..=0xFF).filter(|hi| !(0xD8..=0xDF).contains(hi)).map(|hi| format!("<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>")).collect();
+    let ranges: Vec<String> = (0u32..=0xFF).filter(|hi| !(0xD8..=0xDF).contains(hi)).map(|hi| format!("<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>")).collect();
     let mut cmap = String::from(
         "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n/CMapName /Identity-UCS def /CMapType 2 def\n\
          1 begincodespacerange <0000> <FFFF> endcodespacerange\n",
@@ -223,4 +227,3 @@ fn identity_cmap() -> String {
     cmap.push_str("endcmap CMapName currentdict /CMap defineresource pop end end\n");
     cmap
 }
-

@@ -162,13 +162,22 @@ fn group_of(label: &str) -> Option<usize> {
 /// The section 二 columns a header line names, in the order printed.
 fn column_keys(compact: &str) -> Vec<(&'static str, Option<Format>)> {
     const WORDS: [&str; 14] = [
-        "本年制发", "本年废止", "现行有效", "收费金额", "本年新制作", "本年新公开", "对外公开总数", "上一年项目", "增/减", "增减", "采购项目数",
-        "采购总金额", "采购金额", "处理决定数",
+        "本年制发",
+        "本年废止",
+        "现行有效",
+        "收费金额",
+        "本年新制作",
+        "本年新公开",
+        "对外公开总数",
+        "上一年项目",
+        "增/减",
+        "增减",
+        "采购项目数",
+        "采购总金额",
+        "采购金额",
+        "处理决定数",
     ];
-    let mut found: Vec<(usize, (&'static str, Option<Format>))> = WORDS
-        .iter()
-        .filter_map(|w| Some((compact.find(w)?, keys::active_column(w)?)))
-        .collect();
+    let mut found: Vec<(usize, (&'static str, Option<Format>))> = WORDS.iter().filter_map(|w| Some((compact.find(w)?, keys::active_column(w)?))).collect();
     found.sort_by_key(|(at, _)| *at);
     found.dedup_by(|a, b| a.1.0 == b.1.0);
     found.into_iter().map(|(_, key)| key).collect()

@@ -106,7 +106,10 @@ mod tests {
         assert_eq!((back.encoding.as_str(), back.fetched_at), ("UTF-8", 1_737_000_000));
         let back = back.extraction;
         assert_eq!(back.facts, extraction.facts);
-        assert_eq!((back.format, back.text, back.checks_failed, back.warnings), (extraction.format, extraction.text, extraction.checks_failed, extraction.warnings));
+        assert_eq!(
+            (back.format, back.text, back.checks_failed, back.warnings),
+            (extraction.format, extraction.text, extraction.checks_failed, extraction.warnings)
+        );
         assert!(bytes.len() * 5 < json, "{} compressed bytes of {json}", bytes.len());
     }
 

@@ -79,8 +79,7 @@ pub fn map_active(rows: &[Row<'_>], out: &mut Collector) {
             continue;
         }
         let (label_id, label) = (row.table.grid[row.r].iter().flatten().next().copied(), cells[0].1);
-        let is_header = label.key_text.contains("信息内容")
-            || cells[1..].iter().any(|(_, c)| keys::active_column(&c.key_text).is_some());
+        let is_header = label.key_text.contains("信息内容") || cells[1..].iter().any(|(_, c)| keys::active_column(&c.key_text).is_some());
         if is_header {
             columns.clear();
             for &(col, cell) in &cells[1..] {
@@ -122,9 +121,8 @@ pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
         if is_blank(&cells) {
             continue;
         }
-        let names_columns = cells.iter().any(|(_, c)| {
-            keys::requests_column(&c.key_text).is_some() || c.key_text.contains("申请人情况") || c.key_text.contains("勾稽")
-        });
+        let names_columns =
+            cells.iter().any(|(_, c)| keys::requests_column(&c.key_text).is_some() || c.key_text.contains("申请人情况") || c.key_text.contains("勾稽"));
         if !has_number(&cells) && names_columns {
             if !in_header_run {
                 header.clear();
@@ -148,16 +146,11 @@ pub fn map_requests(rows: &[Row<'_>], out: &mut Collector) {
         if let Some(by_position) = keys::requests_row_by_position(&parts)
             && by_position != row_key
         {
-            out.warnings.push(format!(
-                "requests: label {} reads as {row_key} but stands where {by_position} belongs",
-                parts.join(" / ")
-            ));
+            out.warnings.push(format!("requests: label {} reads as {row_key} but stands where {by_position} belongs", parts.join(" / ")));
         }
         let leaf = labels.iter().rev().find(|c| !c.key_text.is_empty()).copied().unwrap_or(labels[0]);
-        let label_ids: Vec<usize> = (0..columns.len().max(row.table.grid[row.r].len()))
-            .filter(|&c| is_label(c))
-            .filter_map(|c| row.table.at(row.r, c).map(|(id, _)| id))
-            .collect();
+        let label_ids: Vec<usize> =
+            (0..columns.len().max(row.table.grid[row.r].len())).filter(|&c| is_label(c)).filter_map(|c| row.table.at(row.r, c).map(|(id, _)| id)).collect();
         let under = columns.iter().enumerate().filter_map(|(col, key)| key.map(|k| (col, k)));
         for (column, cell) in row.table.cells_under(row.r, under, &label_ids) {
             out.fact(("requests", row_key, column), leaf, cell, Some("件"));
@@ -184,13 +177,7 @@ fn requests_columns(header: &[Row<'_>]) -> Vec<Option<&'static str>> {
     let width = header.iter().map(|r| r.table.grid[r.r].len()).max().unwrap_or(0);
     (0..width)
         .map(|col| {
-            header
-                .iter()
-                .rev()
-                .filter_map(|r| r.table.at(r.r, col))
-                .map(|(_, c)| c.key_text.as_str())
-                .find(|t| !t.is_empty())
-                .and_then(keys::requests_column)
+            header.iter().rev().filter_map(|r| r.table.at(r.r, col)).map(|(_, c)| c.key_text.as_str()).find(|t| !t.is_empty()).and_then(keys::requests_column)
         })
         .collect()
 }

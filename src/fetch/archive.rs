@@ -63,11 +63,8 @@ impl Archive {
     pub fn open(raw_dir: &Path, run_id: &str) -> Result<Archive> {
         std::fs::create_dir_all(raw_dir).with_context(|| format!("cannot create {}", raw_dir.display()))?;
         let name = format!("{run_id}.warc.gz");
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(raw_dir.join(&name))
-            .with_context(|| format!("cannot open {}", raw_dir.join(&name).display()))?;
+        let file =
+            OpenOptions::new().create(true).append(true).open(raw_dir.join(&name)).with_context(|| format!("cannot open {}", raw_dir.join(&name).display()))?;
         let archive = Archive { dir: raw_dir.to_path_buf(), name, file: Mutex::new(file), appended: AtomicU64::new(0) };
         let info = format!(
             "software: nianbao/{}\r\nformat: WARC File Format 1.1\r\nnote: response bodies are stored after HTTP content decoding (gzip, br, deflate, zstd); Content-Encoding is dropped from the stored headers\r\n",
@@ -78,15 +75,7 @@ impl Archive {
     }
 
     /// Stores one response and returns where it went.
-    pub fn store_response(
-        &self,
-        url: &str,
-        date: DateTime<Utc>,
-        status: u16,
-        reason: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Result<RecordRef> {
+    pub fn store_response(&self, url: &str, date: DateTime<Utc>, status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> Result<RecordRef> {
         let mut http = format!("HTTP/1.1 {status} {reason}\r\n");
         for (name, value) in headers {
             if !DROPPED_HEADERS.iter().any(|dropped| name.eq_ignore_ascii_case(dropped)) {
@@ -242,11 +231,7 @@ fn split_head(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
 }
 
 fn parse_headers(head: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(head)
-        .split("\r\n")
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect()
+    String::from_utf8_lossy(head).split("\r\n").filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_string(), v.trim().to_string())).collect()
 }
 
 #[cfg(test)]
@@ -289,9 +274,8 @@ mod tests {
                 x as u8
             })
             .collect();
-        let refs: Vec<RecordRef> = (0..3)
-            .map(|i| archive.store_response(&format!("http://www.sxgp.gov.cn/{i}.pdf"), Utc::now(), 200, "OK", &[], &body).unwrap())
-            .collect();
+        let refs: Vec<RecordRef> =
+            (0..3).map(|i| archive.store_response(&format!("http://www.sxgp.gov.cn/{i}.pdf"), Utc::now(), 200, "OK", &[], &body).unwrap()).collect();
         for (i, r) in refs.iter().enumerate() {
             let back = read_response(dir.path(), r).unwrap();
             assert_eq!(back.url, format!("http://www.sxgp.gov.cn/{i}.pdf"));
@@ -300,8 +284,7 @@ mod tests {
         let mut whole = Vec::new();
         flate2::read::MultiGzDecoder::new(File::open(dir.path().join("run2.warc.gz")).unwrap()).read_to_end(&mut whole).unwrap();
         let text = String::from_utf8_lossy(&whole);
-        let ids: std::collections::BTreeSet<&str> =
-            text.lines().filter_map(|l| l.strip_prefix("WARC-Record-ID: ")).collect();
+        let ids: std::collections::BTreeSet<&str> = text.lines().filter_map(|l| l.strip_prefix("WARC-Record-ID: ")).collect();
         assert_eq!((text.matches("WARC/1.1\r\n").count(), ids.len()), (4, 4));
     }
 }

@@ -12,9 +12,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, I
 use url::Url;
 
 use super::cookies::HostJar;
+use super::scope::Scope;
 use super::{Ask, Attempt, BodyLimit, Failure, resolver};
 use crate::config::Config;
-use super::scope::Scope;
 
 /// The request a page asks for: GET, or POST with its form (Hanweb's list windows),
 /// conditional when an earlier fetch left validators.
@@ -93,11 +93,8 @@ pub(super) async fn read_body(response: &mut reqwest::Response, cap: u64, limit:
 pub(super) fn build_client(config: &Config, scope: &Scope, insecure_tls: bool, cookies: Arc<HostJar>) -> Result<reqwest::Client> {
     let crawl = &config.crawl;
     let allowed = scope.allowed();
-    let pins: HashMap<String, SocketAddr> = config
-        .resolve
-        .iter()
-        .map(|(h, a)| Ok((h.clone(), a.parse().with_context(|| format!("resolve.{h}"))?)))
-        .collect::<Result<_>>()?;
+    let pins: HashMap<String, SocketAddr> =
+        config.resolve.iter().map(|(h, a)| Ok((h.clone(), a.parse().with_context(|| format!("resolve.{h}"))?))).collect::<Result<_>>()?;
     let builder = reqwest::Client::builder()
         .user_agent(&crawl.user_agent)
         .connect_timeout(Duration::from_secs(crawl.connect_timeout_secs))
@@ -135,9 +132,9 @@ pub(super) fn classify_error(e: &reqwest::Error, proxy: Option<&str>) -> Attempt
 pub fn proxy_in_use(setting: &str) -> Option<String> {
     match setting.trim() {
         "none" => None,
-        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].iter().find_map(|name| {
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{} (from {name})", without_credentials(&v)))
-        }),
+        "" => ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| format!("{} (from {name})", without_credentials(&v)))),
         proxy => Some(without_credentials(proxy)),
     }
 }

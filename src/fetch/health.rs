@@ -37,11 +37,8 @@ impl Fetcher {
             return Ok(());
         }
         let reason = h.paused.get_or_insert_with(|| {
-            let reason = format!(
-                "{} s lost to retries and failed or slow replies, over crawl.max_wait_per_host_secs = {}",
-                h.waited.as_secs(),
-                budget.as_secs()
-            );
+            let reason =
+                format!("{} s lost to retries and failed or slow replies, over crawl.max_wait_per_host_secs = {}", h.waited.as_secs(), budget.as_secs());
             tracing::warn!(host, reason, "host paused for the rest of the run");
             reason
         });

@@ -14,13 +14,13 @@
 //! means), `resolver` (where a name may resolve), `archive`, `outcome`.
 
 pub mod archive;
-mod outcome;
-mod politeness;
-pub mod robots;
 mod client;
 mod cookies;
 mod health;
+mod outcome;
+mod politeness;
 mod resolver;
+pub mod robots;
 pub mod scope;
 
 use std::collections::HashMap;
@@ -36,10 +36,10 @@ use url::Url;
 use crate::config::Config;
 pub use archive::{Archive, RecordRef};
 pub use client::{proxy_in_use, without_credentials};
-pub use outcome::{Failure, FailureKind};
-pub use politeness::Politeness;
 use health::HostHealth;
+pub use outcome::{Failure, FailureKind};
 use politeness::Permit;
+pub use politeness::Politeness;
 use robots::Rules;
 use scope::Scope;
 
@@ -131,7 +131,6 @@ pub struct Ask<'a> {
     pub referrer: Option<&'a Url>,
 }
 
-
 pub struct Fetcher {
     client: reqwest::Client,
     /// For hosts with `insecure_tls`: the same client, accepting invalid certificates.
@@ -199,7 +198,6 @@ impl Fetcher {
     pub async fn until_due(&self, host: &str) {
         self.politeness.gate(host).until_due().await
     }
-
 
     /// Fetches `url` politely, following redirects hop by hop. See the module docs.
     pub async fn fetch(&self, url: &Url, ask: Ask<'_>) -> Result<Fetch, Failure> {
@@ -314,7 +312,6 @@ impl Fetcher {
         }
     }
 
-
     /// One request under `permit`, which is dropped once the body is in: archiving
     /// and classifying it is our time, not the host's.
     async fn attempt(&self, url: &Url, ask: Ask<'_>, permit: Permit) -> Attempt {
@@ -328,11 +325,7 @@ impl Fetcher {
         let status = response.status().as_u16();
         let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(client::parse_retry_after);
         let final_url = response.url().clone();
-        let header_list: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), header_text(v.as_bytes())))
-            .collect();
+        let header_list: Vec<(String, String)> = response.headers().iter().map(|(n, v)| (n.as_str().to_string(), header_text(v.as_bytes()))).collect();
         let cap = match ask.limit {
             BodyLimit::Html => self.config.crawl.max_html_bytes,
             BodyLimit::Attachment => self.config.crawl.max_attachment_bytes,
@@ -358,17 +351,26 @@ impl Fetcher {
             return Attempt::Done(Err(Failure::Blocked(why)));
         }
         let location = header(&header_list, "location");
-        if let (301 | 302 | 303 | 307 | 308, Some(next)) = (status, location.and_then(|l| final_url.join(l).ok())) { return Attempt::Redirect(next) }
+        if let (301 | 302 | 303 | 307 | 308, Some(next)) = (status, location.and_then(|l| final_url.join(l).ok())) {
+            return Attempt::Redirect(next);
+        }
         match status {
             304 => Attempt::Done(Ok(Fetch::NotModified)),
             408 | 429 | 500..=599 => Attempt::Retry { failure: Failure::Http(status), retry_after },
             200..=299 => {
                 let took_ms = sent.elapsed().as_millis() as u64;
-                Attempt::Done(Ok(Fetch::Page(Box::new(Fetched { url: final_url, status, headers: header_list, body, fetched_at, took_ms, record, notes: Vec::new() }))))
+                Attempt::Done(Ok(Fetch::Page(Box::new(Fetched {
+                    url: final_url,
+                    status,
+                    headers: header_list,
+                    body,
+                    fetched_at,
+                    took_ms,
+                    record,
+                    notes: Vec::new(),
+                }))))
             }
             _ => Attempt::Done(Err(Failure::Http(status))),
         }
     }
-
 }
-

@@ -119,10 +119,7 @@ pub fn challenge(status: u16, headers: &[(String, String)], body: &[u8]) -> Opti
         return None;
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
-    let cookie = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .any(|(_, v)| v.contains("__jsluid") || v.contains("acw_tc"));
+    let cookie = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie")).any(|(_, v)| v.contains("__jsluid") || v.contains("acw_tc"));
     let marker = ["$_ts", "安全验证", "访问异常", "__jsluid"].into_iter().find(|m| text.contains(m));
     match (status, marker) {
         (412, m) => Some(format!("HTTP 412 challenge{}", m.map(|m| format!(" ({m})")).unwrap_or_default())),

@@ -90,9 +90,7 @@ impl HostGate {
 /// Spaces the starts of requests, which matters for a host allowed more than one
 /// in flight; with one, the hold from the previous response is the later bound.
 fn limiter(interval: Duration) -> DefaultDirectRateLimiter {
-    let quota = Quota::with_period(interval.max(Duration::from_micros(1)))
-        .expect("period is positive")
-        .allow_burst(NonZeroU32::MIN);
+    let quota = Quota::with_period(interval.max(Duration::from_micros(1))).expect("period is positive").allow_burst(NonZeroU32::MIN);
     RateLimiter::direct(quota)
 }
 
@@ -126,10 +124,7 @@ impl Politeness {
 
     pub fn gate(&self, host: &str) -> Arc<HostGate> {
         let mut hosts = self.hosts.lock().unwrap();
-        hosts
-            .entry(host.to_string())
-            .or_insert_with(|| Arc::new(HostGate::new(self.config.host_rps(host), self.config.host_concurrency(host))))
-            .clone()
+        hosts.entry(host.to_string()).or_insert_with(|| Arc::new(HostGate::new(self.config.host_rps(host), self.config.host_concurrency(host)))).clone()
     }
 
     /// Waits until a request to `host` is allowed: a host slot, the host's

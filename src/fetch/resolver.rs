@@ -106,8 +106,7 @@ impl Resolve for GuardedResolver {
                 Some(addr) => vec![addr],
                 None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
-            let usable: Vec<SocketAddr> =
-                found.iter().copied().filter(|a| allowed.permits(a.ip())).collect();
+            let usable: Vec<SocketAddr> = found.iter().copied().filter(|a| allowed.permits(a.ip())).collect();
             if usable.is_empty() {
                 return Err(Box::new(Refused { host, found }) as Box<dyn std::error::Error + Send + Sync>);
             }

@@ -118,7 +118,6 @@ impl Fetcher {
         }
         self.politeness.gate(host).slow_down_to(Duration::from_secs_f64(delay.clamp(0.0, max)));
     }
-
 }
 
 #[cfg(test)]

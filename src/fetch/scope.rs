@@ -76,8 +76,7 @@ impl Scope {
             }
             Some(Host::Domain(host)) => {
                 let host = host.to_ascii_lowercase();
-                let allowed = self.seed_hosts.contains(&host)
-                    || self.suffixes.iter().any(|s| host.ends_with(s.as_str()) || host == s.trim_start_matches('.'));
+                let allowed = self.seed_hosts.contains(&host) || self.suffixes.iter().any(|s| host.ends_with(s.as_str()) || host == s.trim_start_matches('.'));
                 (!allowed).then(|| format!("host {host} outside the allowed domains"))
             }
         }

@@ -72,4 +72,3 @@ pub(super) fn few_attributes(html: &str) -> Cow<'_, str> {
     out.push_str(&html[kept..]);
     Cow::Owned(out)
 }
-

@@ -39,7 +39,10 @@ pub struct Node {
 pub enum Kind {
     Document,
     /// Tag name lower-cased, with the attributes readers use (first of duplicates).
-    Element { name: Cow<'static, str>, attrs: Vec<(&'static str, String)> },
+    Element {
+        name: Cow<'static, str>,
+        attrs: Vec<(&'static str, String)>,
+    },
     Text(String),
 }
 

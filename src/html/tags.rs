@@ -4,25 +4,50 @@
 
 use std::sync::LazyLock;
 
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-];
+const VOID: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
 
 /// Start tags that close an open `<p>` (HTML's "closes a p element" list).
 const CLOSES_P: &[&str] = &[
-    "address", "article", "aside", "blockquote", "center", "details", "dir", "div", "dl", "fieldset", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "menu", "nav", "ol",
-    "p", "pre", "section", "table", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
 ];
 
 pub(super) const TABLE_PARTS: &[&str] = &["td", "th", "tr", "tbody", "thead", "tfoot", "table"];
 
 /// Tag names common on report pages besides those above (Word's `o:p` among them):
 /// these are kept as `&'static str`, others are allocated.
-const COMMON: &[&str] = &[
-    "a", "b", "body", "caption", "colgroup", "em", "font", "head", "html", "i", "o:p", "script", "span", "strong",
-    "style", "sub", "sup", "title", "u",
-];
+const COMMON: &[&str] =
+    &["a", "b", "body", "caption", "colgroup", "em", "font", "head", "html", "i", "o:p", "script", "span", "strong", "style", "sub", "sup", "title", "u"];
 
 /// A tag name the builder knows, and the rules that depend on it.
 pub(super) struct Known {
@@ -38,12 +63,7 @@ static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
     let mut known: Vec<Known> = [VOID, CLOSES_P, TABLE_PARTS, COMMON]
         .concat()
         .into_iter()
-        .map(|name| Known {
-            key: key(name.as_bytes()).expect("known names are short"),
-            name,
-            void: VOID.contains(&name),
-            closes_p: CLOSES_P.contains(&name),
-        })
+        .map(|name| Known { key: key(name.as_bytes()).expect("known names are short"), name, void: VOID.contains(&name), closes_p: CLOSES_P.contains(&name) })
         .collect();
     known.sort_by_key(|k| k.key);
     known.dedup_by_key(|k| k.key);
@@ -65,4 +85,3 @@ pub(super) fn known(name: &[u8]) -> Option<&'static Known> {
     let key = key(name)?;
     KNOWN.binary_search_by_key(&key, |k| k.key).ok().map(|at| &KNOWN[at])
 }
-

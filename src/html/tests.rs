@@ -18,18 +18,12 @@ fn parsed(html: &str) -> String {
 
 #[test]
 fn omitted_cell_and_row_end_tags_close_as_in_browsers() {
-    assert_eq!(
-        parsed("<table><tr><td>a<td>b<tr><td>c</table><p>after"),
-        "table[tr[td[a] td[b]] tr[td[c]]] p[after]"
-    );
+    assert_eq!(parsed("<table><tr><td>a<td>b<tr><td>c</table><p>after"), "table[tr[td[a] td[b]] tr[td[c]]] p[after]");
 }
 
 #[test]
 fn a_cell_end_tag_closes_the_paragraphs_and_spans_left_open_in_it() {
-    assert_eq!(
-        parsed("<table><tr><td><p><span>1</td><td>2</td></tr></table>end"),
-        "table[tr[td[p[span[1]]] td[2]]] end"
-    );
+    assert_eq!(parsed("<table><tr><td><p><span>1</td><td>2</td></tr></table>end"), "table[tr[td[p[span[1]]] td[2]]] end");
 }
 
 #[test]

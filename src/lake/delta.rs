@@ -65,7 +65,9 @@ pub async fn commit(table: &mut DeltaTable, name: &str, local: &[DataFile], shar
         }
         let held: Vec<String> = snapshot.log_data().iter().map(|f| f.path().into_owned()).collect();
         if let Some(other) = other_split(&held, shard) {
-            bail!("the {name} table holds files of a crawl split into {other} shards, and this run is shard {shard}: every run into one lake must split the crawl the same way");
+            bail!(
+                "the {name} table holds files of a crawl split into {other} shards, and this run is shard {shard}: every run into one lake must split the crawl the same way"
+            );
         }
         let changes = changes(local, &held, shard);
         for file in &changes.adds {

@@ -66,9 +66,7 @@ fn name_of_rows(path: &Path) -> Result<(String, u64, u64)> {
     std::io::copy(&mut (&mut file).take(data), &mut hasher)?;
     let digest = crate::digest::hex(&hasher.finalize()[..16]);
     // The footer, from the same open file.
-    let rows = parquet::file::reader::FileReader::metadata(&parquet::file::serialized_reader::SerializedFileReader::new(file)?)
-        .file_metadata()
-        .num_rows();
+    let rows = parquet::file::reader::FileReader::metadata(&parquet::file::serialized_reader::SerializedFileReader::new(file)?).file_metadata().num_rows();
     Ok((digest, size, u64::try_from(rows).unwrap_or(0)))
 }
 
@@ -124,10 +122,7 @@ impl Changes<'_> {
 pub fn changes<'a>(local: &'a [DataFile], held: &[String], shard: Shard) -> Changes<'a> {
     let held: BTreeSet<&str> = held.iter().map(String::as_str).filter(|key| is_shards(key, shard)).collect();
     let wanted: BTreeSet<&str> = local.iter().map(|f| f.key.as_str()).collect();
-    Changes {
-        adds: local.iter().filter(|f| !held.contains(f.key.as_str())).collect(),
-        removes: held.difference(&wanted).map(|key| key.to_string()).collect(),
-    }
+    Changes { adds: local.iter().filter(|f| !held.contains(f.key.as_str())).collect(), removes: held.difference(&wanted).map(|key| key.to_string()).collect() }
 }
 
 #[cfg(test)]

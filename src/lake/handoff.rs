@@ -67,11 +67,7 @@ pub fn to_lines(pages: &[Handoff]) -> String {
 /// (a newer nianbao's, or a damaged object): those are skipped, not fatal.
 pub fn from_lines(text: &str) -> (Vec<Handoff>, usize) {
     let mut bad = 0;
-    let pages = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|line| serde_json::from_str(line).map_err(|_| bad += 1).ok())
-        .collect();
+    let pages = text.lines().filter(|l| !l.trim().is_empty()).filter_map(|line| serde_json::from_str(line).map_err(|_| bad += 1).ok()).collect();
     (pages, bad)
 }
 
@@ -84,7 +80,9 @@ mod tests {
     fn pages_go_to_their_hosts_shard_once_and_read_back_whole() {
         let outbox = Outbox::new(3);
         let seed = Seed { url: "http://www.yn.gov.cn/".into(), agency: Some("云南省人民政府".into()), division_code: Some("530000".into()) };
-        let target = |url: &str| Target { url: url.into(), kind: PageKind::Article, title: Some("2024年政府信息公开工作年度报告".into()), ..Target::default() };
+        let target = |url: &str| Target {
+            url: url.into(), kind: PageKind::Article, title: Some("2024年政府信息公开工作年度报告".into()), ..Target::default()
+        };
         outbox.hand_over("www.km.gov.cn", &seed, &target("http://www.km.gov.cn/a.html"));
         outbox.hand_over("www.km.gov.cn", &seed, &target("http://www.km.gov.cn/a.html"));
         outbox.hand_over("www.yn.gov.cn", &seed, &target("http://www.yn.gov.cn/b.html"));

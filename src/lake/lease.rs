@@ -36,7 +36,9 @@ impl Holder {
     /// This machine's process that is no longer running.
     fn is_dead_here(&self) -> bool {
         // SAFETY: kill with signal 0 only checks that the process exists.
-        self.machine == machine() && unsafe { libc::kill(self.pid as libc::pid_t, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        self.machine == machine()
+            && unsafe { libc::kill(self.pid as libc::pid_t, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
     }
 }
 

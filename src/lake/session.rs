@@ -84,7 +84,8 @@ impl Session {
         self.lease.check()?;
         let shard = self.target.shard;
         let posted = inbox::post(&*self.store, shard, &self.run_id, handed_over).await?;
-        let mut pushed = Pushed { root: self.target.root.to_string(), shard: shard.to_string(), handed_over: posted, taken_in: self.taken_in, ..Pushed::default() };
+        let mut pushed =
+            Pushed { root: self.target.root.to_string(), shard: shard.to_string(), handed_over: posted, taken_in: self.taken_in, ..Pushed::default() };
         for name in TABLES {
             let dir = out.join(name);
             let local = tokio::task::spawn_blocking(move || files::data_files(&dir, shard)).await.context("naming the data files panicked")??;

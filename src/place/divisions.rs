@@ -120,11 +120,7 @@ impl Divisions {
     /// such as the seed's province, `53`), else left unresolved.
     pub fn match_agency(&self, agency: &str, within: Option<&str>) -> Option<&Division> {
         let text = fold_compact(agency);
-        let mut found: Vec<&Division> = self
-            .finder
-            .find_overlapping_iter(&text)
-            .filter_map(|m| self.get(&self.names[m.pattern().as_usize()].1))
-            .collect();
+        let mut found: Vec<&Division> = self.finder.find_overlapping_iter(&text).filter_map(|m| self.get(&self.names[m.pattern().as_usize()].1)).collect();
         found.sort_by(|a, b| a.code.cmp(&b.code));
         found.dedup_by(|a, b| a.code == b.code);
         let named = |code: &str| found.iter().any(|d| d.code == code);

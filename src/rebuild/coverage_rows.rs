@@ -10,9 +10,9 @@ use chrono::{Datelike, NaiveDate, Utc};
 use url::Url;
 
 use super::rows::agency_of;
-use crate::place::{Division, admin_level, division_of_body};
 use crate::coverage::{FoundReport, Inputs, Row, Status, coverage};
 use crate::dataset::{CoverageRecord, Partition};
+use crate::place::{Division, admin_level, division_of_body};
 use crate::state::{Established, HostRecord, HostStatus, ReportEntry, State};
 
 /// A body's division and level, by (seed, agency).
@@ -48,7 +48,14 @@ pub(super) fn coverage_records(state: &State, found: &[FoundReport], first_year:
         portal.host = Url::parse(&portal.seed).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default();
     }
     let (columns, failed_articles, hosts) = (state.column_walks()?, state.failed_articles()?, state.hosts()?);
-    let inputs = Inputs { years: first_year..=Utc::now().year() - 1, seeds: &walks, columns: &columns, failed_articles: &failed_articles, hosts: &hosts, reports: found };
+    let inputs = Inputs {
+        years: first_year..=Utc::now().year() - 1,
+        seeds: &walks,
+        columns: &columns,
+        failed_articles: &failed_articles,
+        hosts: &hosts,
+        reports: found,
+    };
     let codes: HashMap<&str, Option<&str>> = walks.iter().map(|p| (p.seed.as_str(), p.division_code.as_deref())).collect();
     let mut partitions: BTreeMap<Partition, Vec<CoverageRecord>> = BTreeMap::new();
     // A body is placed once, not once per year.
@@ -71,7 +78,13 @@ pub(super) fn coverage_records(state: &State, found: &[FoundReport], first_year:
 
 /// A row whose host failed in the last run, with what an earlier run established of
 /// it, if one did; a row that establishes something is noted in `established`.
-fn kept_through_failure(row: Row, hosts: &[HostRecord], earlier: &HashMap<(String, String, i32), Established>, run_id: &str, established: &mut Vec<Established>) -> Row {
+fn kept_through_failure(
+    row: Row,
+    hosts: &[HostRecord],
+    earlier: &HashMap<(String, String, i32), Established>,
+    run_id: &str,
+    established: &mut Vec<Established>,
+) -> Row {
     let failed = hosts.iter().find(|h| *h.host == *row.host && matches!(h.status, HostStatus::Unreachable | HostStatus::Blocked | HostStatus::Paused));
     let key = (row.seed.to_string(), row.agency.to_string(), row.year);
     match (failed, earlier.get(&key)) {
@@ -90,7 +103,15 @@ fn kept_through_failure(row: Row, hosts: &[HostRecord], earlier: &HashMap<(Strin
             if matches!(row.status, Status::NotListed | Status::NoColumn | Status::RobotsDisallowed | Status::BudgetExhausted) {
                 let (seed, agency, year) = key;
                 let column_url = row.column_url.as_deref().map(str::to_string);
-                established.push(Established { seed, agency, year, status: row.status.as_str().to_string(), evidence: row.evidence.to_string(), column_url, run_id: run_id.to_string() });
+                established.push(Established {
+                    seed,
+                    agency,
+                    year,
+                    status: row.status.as_str().to_string(),
+                    evidence: row.evidence.to_string(),
+                    column_url,
+                    run_id: run_id.to_string(),
+                });
             }
             row
         }

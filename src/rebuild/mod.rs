@@ -41,27 +41,38 @@ pub fn build_dataset(state: &State, layout: &Layout, tripwire: &Tripwire, run_id
     }
     let mut problems = Vec::new();
     let mut lost = Vec::new();
-    let written = dataset::write(&layout.out, run_id, partitions, |(entry, division)| {
-        match isolated(|| report_rows(state, layout, tripwire, reuse, entry, *division)) {
-            Ok(Ok((item, stood_in))) => {
-                for record in &stood_in {
-                    tracing::warn!(url = entry.url, "raw archive record {} at {} unreadable: the crawl's extraction of it kept, the next crawl fetches it whole", record.file, record.offset);
+    let written = dataset::write(
+        &layout.out,
+        run_id,
+        partitions,
+        |(entry, division)| {
+            match isolated(|| report_rows(state, layout, tripwire, reuse, entry, *division)) {
+                Ok(Ok((item, stood_in))) => {
+                    for record in &stood_in {
+                        tracing::warn!(
+                            url = entry.url,
+                            "raw archive record {} at {} unreadable: the crawl's extraction of it kept, the next crawl fetches it whole",
+                            record.file,
+                            record.offset
+                        );
+                    }
+                    lost.extend(stood_in);
+                    Some(item)
                 }
-                lost.extend(stood_in);
-                Some(item)
+                Ok(Err(e)) => {
+                    problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
+                    lost.extend(std::iter::once(&entry.record).chain(entry.attachments.iter().map(|a| &a.record)).cloned());
+                    None
+                }
+                // A reader's bug: fetching the page again would not help.
+                Err(why) => {
+                    problems.push(format!("{}: {why}", entry.url));
+                    None
+                }
             }
-            Ok(Err(e)) => {
-                problems.push(format!("{}: {e:#}; its pages will be fetched whole by the next crawl", entry.url));
-                lost.extend(std::iter::once(&entry.record).chain(entry.attachments.iter().map(|a| &a.record)).cloned());
-                None
-            }
-            // A reader's bug: fetching the page again would not help.
-            Err(why) => {
-                problems.push(format!("{}: {why}", entry.url));
-                None
-            }
-        }
-    }, || coverage_rows::coverage_records(state, &found, first_year, run_id))?;
+        },
+        || coverage_rows::coverage_records(state, &found, first_year, run_id),
+    )?;
     // What the archive cannot give back must not be answered 304 forever.
     state.forget_archived(&lost)?;
     let seeds = state.seed_urls()?;
@@ -82,7 +93,14 @@ pub enum Reuse {
 /// A report's rows, from what the crawl kept of its page and files where `reuse`
 /// allows, else from the raw archive; with the archive records that could not be read
 /// and were stood in for by what the crawl kept of them.
-fn report_rows(state: &State, layout: &Layout, tripwire: &Tripwire, reuse: Reuse, entry: &ReportEntry, division: Option<&Division>) -> Result<(ReportWithFacts, Vec<RecordRef>)> {
+fn report_rows(
+    state: &State,
+    layout: &Layout,
+    tripwire: &Tripwire,
+    reuse: Reuse,
+    entry: &ReportEntry,
+    division: Option<&Division>,
+) -> Result<(ReportWithFacts, Vec<RecordRef>)> {
     let host = Url::parse(&entry.url).ok().and_then(|u| u.host_str().map(str::to_string));
     let reusing = reuse == Reuse::Extractions;
     let stood_in = std::cell::RefCell::new(Vec::new());
@@ -145,7 +163,6 @@ pub fn extract_offline(out: &Path, first_year: i32) -> Result<(Written, Vec<Stri
     build_dataset(&state, &layout, &tripwire, &run_id, Reuse::Nothing, first_year)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +222,8 @@ mod tests {
     fn a_report_the_crawl_extracted_page_and_file_of_is_built_without_the_raw_archive() {
         let dir = tempfile::tempdir().unwrap();
         let state = crawled(dir.path(), Some(2024));
-        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
+        let (written, problems) =
+            build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(written.reports, 1);
         assert!(written.facts > 50, "the attached file's facts: {}", written.facts);
@@ -223,7 +241,8 @@ mod tests {
     fn a_file_read_for_another_report_year_is_read_again() {
         let dir = tempfile::tempdir().unwrap();
         let state = crawled(dir.path(), Some(2023));
-        let (written, problems) = build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
+        let (written, problems) =
+            build_dataset(&state, &Layout::new(dir.path()), &Tripwire::open(dir.path()).unwrap(), "r2", Reuse::Extractions, 2024).unwrap();
         assert_eq!((written.reports, problems.len()), (0, 1), "the archive was asked for the file: {problems:?}");
     }
 }

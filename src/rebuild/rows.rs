@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate};
 use url::Url;
 
 use crate::dataset::{Partition, ReportRow, ReportWithFacts};
-use crate::extract::{Extraction, SourceType};
 use crate::extract::stored::Stored;
+use crate::extract::{Extraction, SourceType};
 use crate::place::{Division, admin_level, division_of_body};
 use crate::state::{Attachment, ReportEntry};
 
@@ -62,11 +62,8 @@ pub fn report_extraction(entry: &ReportEntry, page: Stored, mut attachment: impl
     let mut read = page;
     // The pages the article continues on are the same report: read with the page.
     let page_url = Url::parse(&entry.url).ok();
-    let mut continued: Vec<(u32, &Attachment)> = entry
-        .attachments
-        .iter()
-        .filter_map(|a| Some((crate::discover::continues(page_url.as_ref()?, &Url::parse(&a.url).ok()?)?, a)))
-        .collect();
+    let mut continued: Vec<(u32, &Attachment)> =
+        entry.attachments.iter().filter_map(|a| Some((crate::discover::continues(page_url.as_ref()?, &Url::parse(&a.url).ok()?)?, a))).collect();
     continued.sort_by_key(|&(n, _)| n);
     if !continued.is_empty() {
         let mut pages = vec![std::mem::replace(&mut read.extraction, Extraction::nothing(read.source_type, ""))];
@@ -128,7 +125,9 @@ pub fn agency_of(entry: &ReportEntry) -> String {
 /// Whether a name is a place's alone (云南省, 昭通市, 官渡区), with no body in it.
 fn is_place_only(name: &str) -> bool {
     let bodies = ["政府", "局", "委", "办", "厅", "院", "中心", "街道", "所", "站", "队", "会", "处", "部", "馆"];
-    ["省", "市", "县", "区", "州", "旗", "盟", "镇", "乡"].iter().any(|s| name.ends_with(s)) && !bodies.iter().any(|b| name.contains(b)) && name.chars().count() <= 12
+    ["省", "市", "县", "区", "州", "旗", "盟", "镇", "乡"].iter().any(|s| name.ends_with(s))
+        && !bodies.iter().any(|b| name.contains(b))
+        && name.chars().count() <= 12
 }
 
 /// Where a report belongs (see [`division_of_body`]).

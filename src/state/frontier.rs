@@ -100,8 +100,7 @@ impl State {
                 Ok((validators, r.get("url")?, r.get("fetched_at")?, r.get::<_, String>("record")?))
             })
             .optional()?;
-        row.map(|(validators, url, fetched_at, record)| Ok(Earlier { validators, url, fetched_at, record: serde_json::from_str(&record)? }))
-            .transpose()
+        row.map(|(validators, url, fetched_at, record)| Ok(Earlier { validators, url, fetched_at, record: serde_json::from_str(&record)? })).transpose()
     }
 
     /// Completes a navigation page in one unit: its stored page, the pages it links
@@ -120,11 +119,13 @@ impl State {
 }
 
 pub(super) fn insert_job(db: &Connection, job: &Job) -> Result<bool> {
-    let n = db.prepare_cached(
-        "INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![job.canonical, job.host, job.seed, job.target.kind.as_str(), serde_json::to_string(&job.target)?],
-    )?;
+    let n = db.prepare_cached("INSERT OR IGNORE INTO frontier(canonical, host, seed, kind, target) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+        job.canonical,
+        job.host,
+        job.seed,
+        job.target.kind.as_str(),
+        serde_json::to_string(&job.target)?
+    ])?;
     Ok(n == 1)
 }
 
@@ -164,15 +165,14 @@ pub(super) fn record_page(db: &Connection, canonical: &str, p: &PageRecord) -> R
            fetched_at=excluded.fetched_at",
     )?
     .execute(params![
-            canonical,
-            p.url,
-            p.status,
-            p.validators.etag,
-            p.validators.last_modified,
-            p.sha256,
-            serde_json::to_string(&p.record)?,
-            p.fetched_at
-        ],
-    )?;
+        canonical,
+        p.url,
+        p.status,
+        p.validators.etag,
+        p.validators.last_modified,
+        p.sha256,
+        serde_json::to_string(&p.record)?,
+        p.fetched_at
+    ])?;
     Ok(seen)
 }

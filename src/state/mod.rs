@@ -165,7 +165,6 @@ impl State {
             _ => Ok(()),
         }
     }
-
 }
 
 /// What to tell the operator when an error comes from a full or failing disk: SQLite
@@ -177,7 +176,9 @@ pub fn disk_trouble(error: &anyhow::Error) -> Option<&'static str> {
         }
         _ => cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull),
     });
-    full.then_some("the disk holding the output directory is full or failing: free space and run the same command again; what was collected is kept and the run resumes")
+    full.then_some(
+        "the disk holding the output directory is full or failing: free space and run the same command again; what was collected is kept and the run resumes",
+    )
 }
 
 impl Drop for State {

@@ -74,12 +74,7 @@ impl FromStr for Outcome {
         ];
         let attachments = SourceType::ALL.map(Outcome::Attachment);
         let failures = FailureKind::ALL.map(Outcome::Failed);
-        simple
-            .into_iter()
-            .chain(attachments)
-            .chain(failures)
-            .find(|o| o.to_string() == name)
-            .ok_or_else(|| format!("unknown page outcome {name:?}"))
+        simple.into_iter().chain(attachments).chain(failures).find(|o| o.to_string() == name).ok_or_else(|| format!("unknown page outcome {name:?}"))
     }
 }
 

@@ -82,10 +82,12 @@ impl State {
                 change = Some(changed);
                 seen(db, &report.report_id, &page.fetched_at)?;
                 if let Some(e) = extracted {
-                    db.prepare_cached(
-                        "INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)",
-                    )?
-                    .execute(params![report.report_id, version, e.extractor, e.data])?;
+                    db.prepare_cached("INSERT OR REPLACE INTO extractions(report_id, version, extractor, data) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+                        report.report_id,
+                        version,
+                        e.extractor,
+                        e.data
+                    ])?;
                 }
             }
             let new = insert_jobs(db, linked)?;
@@ -132,10 +134,8 @@ impl State {
                  ON CONFLICT(report_id, url) DO UPDATE SET record=excluded.record",
             )?
             .execute(params![report_id, page.url, serde_json::to_string(&page.record)?])?;
-            db.prepare_cached(
-                "INSERT OR REPLACE INTO attachment_extractions(report_id, url, year, extractor, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![report_id, page.url, year, extracted.extractor, extracted.data])?;
+            db.prepare_cached("INSERT OR REPLACE INTO attachment_extractions(report_id, url, year, extractor, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![report_id, page.url, year, extracted.extractor, extracted.data])?;
             set_status(db, canonical, outcome)?;
             reschedule(db, canonical, visit, schedule)
         })
@@ -252,20 +252,19 @@ pub(super) fn insert_report(db: &Connection, r: &ReportEntry) -> Result<(i64, Ch
            year=excluded.year, published=excluded.published, warnings=excluded.warnings, record=excluded.record",
     )?
     .execute(params![
-            r.report_id,
-            version,
-            r.sha256,
-            r.url,
-            r.seed.url,
-            r.title,
-            r.agency,
-            r.department,
-            r.column,
-            r.year,
-            r.published,
-            serde_json::to_string(&r.warnings)?,
-            serde_json::to_string(&r.record)?
-        ],
-    )?;
+        r.report_id,
+        version,
+        r.sha256,
+        r.url,
+        r.seed.url,
+        r.title,
+        r.agency,
+        r.department,
+        r.column,
+        r.year,
+        r.published,
+        serde_json::to_string(&r.warnings)?,
+        serde_json::to_string(&r.record)?
+    ])?;
     Ok((version, change))
 }

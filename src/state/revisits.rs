@@ -97,8 +97,7 @@ pub(super) fn reschedule(db: &Connection, canonical: &str, seen: Seen, schedule:
     let Some((kind, page, previous)) = row else { return Ok(()) };
     let next = interval(class(&kind, page), seen, previous, &schedule);
     let due = schedule.now.saturating_add(next).saturating_add(spread(canonical, next));
-    db.prepare_cached("INSERT OR REPLACE INTO revisits(canonical, interval, due) VALUES (?1, ?2, ?3)")?
-        .execute(params![canonical, next, due])?;
+    db.prepare_cached("INSERT OR REPLACE INTO revisits(canonical, interval, due) VALUES (?1, ?2, ?3)")?.execute(params![canonical, next, due])?;
     Ok(())
 }
 
@@ -155,8 +154,7 @@ impl State {
         let Some(schedule) = self.schedule.get() else { return Ok(()) };
         self.write(|db| {
             for (host, body) in &fetched {
-                db.prepare_cached("INSERT OR REPLACE INTO robots(host, fetched_at, body) VALUES (?1, ?2, ?3)")?
-                    .execute(params![host, schedule.now, body])?;
+                db.prepare_cached("INSERT OR REPLACE INTO robots(host, fetched_at, body) VALUES (?1, ?2, ?3)")?.execute(params![host, schedule.now, body])?;
             }
             Ok(())
         })
@@ -186,7 +184,10 @@ mod tests {
         assert_eq!(interval(Class::Navigation, Seen::LedToNewReport, Some(days(24)), &s), 0);
         assert_eq!(interval(Class::Navigation, Seen::Unchanged, Some(0), &s), days(3));
         assert_eq!(interval(Class::EveryRun, Seen::Unchanged, Some(days(3)), &s), 0);
-        assert_eq!((class("list", 0), class("list", 2), class("portal", 0), class("attachment", 0)), (Class::EveryRun, Class::Navigation, Class::Navigation, Class::Report));
+        assert_eq!(
+            (class("list", 0), class("list", 2), class("portal", 0), class("attachment", 0)),
+            (Class::EveryRun, Class::Navigation, Class::Navigation, Class::Report)
+        );
     }
 
     #[test]

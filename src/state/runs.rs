@@ -80,17 +80,12 @@ impl State {
     /// always fetched again. Articles are fetched again (conditionally) only when the
     /// last run finished: a run that resumes a killed one keeps what it had.
     pub fn begin_run(&self, run_id: &str) -> Result<bool> {
-        let last_finished: Option<Option<String>> = self
-            .db
-            .query_row("SELECT finished_at FROM runs ORDER BY started_at DESC LIMIT 1", [], |r| r.get("finished_at"))
-            .optional()?;
+        let last_finished: Option<Option<String>> =
+            self.db.query_row("SELECT finished_at FROM runs ORDER BY started_at DESC LIMIT 1", [], |r| r.get("finished_at")).optional()?;
         let resuming = matches!(last_finished, Some(None));
         self.write(|db| {
             if resuming {
-                db.execute(
-                    "UPDATE frontier SET status='pending' WHERE kind NOT IN ('article', 'attachment') OR status != 'done'",
-                    [],
-                )?;
+                db.execute("UPDATE frontier SET status='pending' WHERE kind NOT IN ('article', 'attachment') OR status != 'done'", [])?;
             } else {
                 db.execute("UPDATE frontier SET status='pending'", [])?;
             }
@@ -103,10 +98,7 @@ impl State {
     /// Records the run as finished, and commits everything.
     pub fn finish_run(&self, run_id: &str, summary: &str) -> Result<()> {
         self.write(|db| {
-            db.execute(
-                "UPDATE runs SET finished_at=?2, summary=?3 WHERE run_id=?1",
-                params![run_id, chrono::Utc::now().to_rfc3339(), summary],
-            )?;
+            db.execute("UPDATE runs SET finished_at=?2, summary=?3 WHERE run_id=?1", params![run_id, chrono::Utc::now().to_rfc3339(), summary])?;
             Ok(())
         })?;
         self.commit_if_older_than(Duration::ZERO)
@@ -120,10 +112,7 @@ impl State {
                  ON CONFLICT(url) DO UPDATE SET agency=excluded.agency, division_code=excluded.division_code",
                 params![seed.url, seed.agency, seed.division_code],
             )?;
-            db.execute(
-                "INSERT INTO seed_runs(url, run_id) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET run_id=excluded.run_id",
-                params![seed.url, run_id],
-            )?;
+            db.execute("INSERT INTO seed_runs(url, run_id) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET run_id=excluded.run_id", params![seed.url, run_id])?;
             Ok(())
         })
     }
@@ -181,9 +170,7 @@ impl State {
 
     /// Frontier outcomes of the current state, counted.
     pub fn outcome_counts(&self) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.db.prepare(
-            "SELECT COALESCE(outcome, status) AS outcome, COUNT(*) AS pages FROM frontier GROUP BY 1 ORDER BY 2 DESC",
-        )?;
+        let mut stmt = self.db.prepare("SELECT COALESCE(outcome, status) AS outcome, COUNT(*) AS pages FROM frontier GROUP BY 1 ORDER BY 2 DESC")?;
         let rows = stmt.query_map([], |r| Ok((r.get("outcome")?, r.get::<_, i64>("pages")? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

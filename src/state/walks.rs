@@ -80,7 +80,15 @@ impl State {
     pub fn established(&self) -> Result<HashMap<(String, String, i32), Established>> {
         let mut stmt = self.db.prepare("SELECT seed, agency, year, status, evidence, column_url, run_id FROM coverage_established")?;
         let rows = stmt.query_map([], |r| {
-            Ok(Established { seed: r.get(0)?, agency: r.get(1)?, year: r.get(2)?, status: r.get(3)?, evidence: r.get(4)?, column_url: r.get(5)?, run_id: r.get(6)? })
+            Ok(Established {
+                seed: r.get(0)?,
+                agency: r.get(1)?,
+                year: r.get(2)?,
+                status: r.get(3)?,
+                evidence: r.get(4)?,
+                column_url: r.get(5)?,
+                run_id: r.get(6)?,
+            })
         })?;
         rows.map(|row| row.map(|e| ((e.seed.clone(), e.agency.clone(), e.year), e)).map_err(Into::into)).collect()
     }
@@ -138,13 +146,7 @@ impl State {
         )?;
         let rows = stmt.query_map([], |r| {
             let outcome = read(r.get("outcome")?);
-            Ok(FailedArticle {
-                host: r.get("host")?,
-                seed: r.get("seed")?,
-                department: r.get("department")?,
-                title: r.get("title")?,
-                outcome,
-            })
+            Ok(FailedArticle { host: r.get("host")?, seed: r.get("seed")?, department: r.get("department")?, title: r.get("title")?, outcome })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

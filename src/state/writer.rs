@@ -104,9 +104,10 @@ fn serve(state: State, commands: mpsc::Receiver<Message>, failed: oneshot::Sende
             Err(RecvTimeoutError::Timeout) => {}
         }
         if let Err(e) = state.commit_if_older_than(BATCH_AGE)
-            && let Some(tell) = failed.take() {
-                let _ = tell.send(e);
-            }
+            && let Some(tell) = failed.take()
+        {
+            let _ = tell.send(e);
+        }
     }
 }
 

@@ -59,9 +59,7 @@ impl CrawlSetup {
 
     /// The frontier outcome recorded for a URL.
     pub fn outcome(&self, url: &str) -> Option<String> {
-        self.state()
-            .query_row("SELECT COALESCE(outcome, status) FROM frontier WHERE canonical = ?1", [url], |r| r.get(0))
-            .ok()
+        self.state().query_row("SELECT COALESCE(outcome, status) FROM frontier WHERE canonical = ?1", [url], |r| r.get(0)).ok()
     }
 
     pub fn out(&self) -> &Path {

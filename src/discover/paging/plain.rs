@@ -6,17 +6,12 @@ use crate::decode::normalize::fold;
 
 /// The list's anchors that lead to its further pages.
 pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
-    list.links
-        .iter()
-        .filter(|link| is_pager_text(&link.text))
-        .map(|link| NextPage { url: link.url.clone(), text: link.text.clone(), form: None })
-        .collect()
+    list.links.iter().filter(|link| is_pager_text(&link.text)).map(|link| NextPage { url: link.url.clone(), text: link.text.clone(), form: None }).collect()
 }
 
 fn is_pager_text(text: &str) -> bool {
     let t = fold(text);
-    ["下一页", "下页", "尾页", "末页", ">", ">>", "»", "后页"].contains(&t.as_str())
-        || (!t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()))
+    ["下一页", "下页", "尾页", "末页", ">", ">>", "»", "后页"].contains(&t.as_str()) || (!t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -97,7 +97,9 @@ fn pager(code: &str, list: &Url) -> Option<Pager> {
 /// page size.
 fn names_a_count(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace(['_', '$'], "");
-    n.contains("page") && ["count", "total", "sum", "max", "last", "all"].iter().any(|w| n.contains(w)) && !["size", "cur", "index"].iter().any(|w| n.contains(w))
+    n.contains("page")
+        && ["count", "total", "sum", "max", "last", "all"].iter().any(|w| n.contains(w))
+        && !["size", "cur", "index"].iter().any(|w| n.contains(w))
 }
 
 fn is_stem(text: &str) -> bool {
@@ -210,7 +212,10 @@ mod tests {
     fn trs_create_page_html_with_a_number_or_a_variable() {
         assert_eq!(named("createPageHTML(3, 0, \"index\", \"html\");"), pages("index", "html", 3));
         // The classic TRS WCM template: the total in a variable, a comment and no semicolon after it.
-        assert_eq!(named("var countPage = 3//共多少页\nvar currentPage = 0;//当前页\ncreatePageHTML(countPage, currentPage, \"index\", \"html\");"), pages("index", "html", 3));
+        assert_eq!(
+            named("var countPage = 3//共多少页\nvar currentPage = 0;//当前页\ncreatePageHTML(countPage, currentPage, \"index\", \"html\");"),
+            pages("index", "html", 3)
+        );
         assert_eq!(named("createPageHTML(pages, 0, \"index\", \"html\");"), Vec::<String>::new(), "a variable never assigned names nothing");
     }
 

@@ -53,7 +53,12 @@ pub(super) fn unread(picture: &Gray, rules: &[Rule], boxes: &[TextBox]) -> Vec<A
             if boxes.iter().any(holds) {
                 return None;
             }
-            let area = Area { left: left as usize + INSET, top: y0 as usize + INSET, right: (right as usize).saturating_sub(INSET), bottom: (y1 as usize).saturating_sub(INSET) };
+            let area = Area {
+                left: left as usize + INSET,
+                top: y0 as usize + INSET,
+                right: (right as usize).saturating_sub(INSET),
+                bottom: (y1 as usize).saturating_sub(INSET),
+            };
             (area.right > area.left && area.bottom > area.top && inked(picture, ink, area) >= MIN_INK).then_some(area)
         })
         .collect()

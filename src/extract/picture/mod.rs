@@ -31,9 +31,9 @@ pub use recognizer::configure;
 
 use super::pdf_glyphs::{Glyph, NO_TEXT_LAYER, PdfPage, Rule};
 use super::pdf_grid::ruled_cells as pdf_grid_cells;
+use super::pdf_pictures::PagePicture;
 #[cfg(feature = "ocr")]
 use super::pdf_pictures::inflated;
-use super::pdf_pictures::PagePicture;
 
 /// The largest picture read, in pixels: an A4 page scanned at 600 dpi has 35 million.
 pub(super) const MAX_PIXELS: u64 = 40_000_000;
@@ -96,11 +96,7 @@ impl Gray {
         let (fx, fy) = (x - x0, y - y0);
         let at = |dx: f64, dy: f64| -> f64 {
             let (px, py) = (x0 + dx, y0 + dy);
-            if px < 0.0 || py < 0.0 || px >= self.width as f64 || py >= self.height as f64 {
-                255.0
-            } else {
-                self.at(px as usize, py as usize) as f64
-            }
+            if px < 0.0 || py < 0.0 || px >= self.width as f64 || py >= self.height as f64 { 255.0 } else { self.at(px as usize, py as usize) as f64 }
         };
         let top = at(0.0, 0.0) * (1.0 - fx) + at(1.0, 0.0) * fx;
         let bottom = at(0.0, 1.0) * (1.0 - fx) + at(1.0, 1.0) * fx;
@@ -227,9 +223,7 @@ pub(super) fn with_scans_read(mut pages: Vec<PdfPage>) -> Result<(Vec<PdfPage>, 
 fn read_scan(pictures: &[PagePicture]) -> Result<PdfPage, String> {
     let decoded = |p: &PagePicture| match p {
         PagePicture::Jpeg(bytes) => decode::picture(bytes),
-        PagePicture::Samples { width, height, channels, steps, content } => {
-            decode::samples(*width, *height, *channels, &inflated(steps, content)?)
-        }
+        PagePicture::Samples { width, height, channels, steps, content } => decode::samples(*width, *height, *channels, &inflated(steps, content)?),
         PagePicture::Unread(codec) => Err(format!("a picture in {codec}, a codec not read")),
     };
     let mut decoded: Vec<Gray> = pictures.iter().map(decoded).collect::<Result<_, _>>()?;

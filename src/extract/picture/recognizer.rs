@@ -46,9 +46,8 @@ fn engine() -> Result<&'static OcrEngine, String> {
 
 fn load() -> Result<OcrEngine, String> {
     let dir = &settings().models;
-    let read = |name: &str| {
-        std::fs::read(dir.join(name)).map_err(|e| format!("OCR model {} missing ({e}): run scripts/ocr-models.sh", dir.join(name).display()))
-    };
+    let read =
+        |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("OCR model {} missing ({e}): run scripts/ocr-models.sh", dir.join(name).display()));
     let recognition = read(RECOGNITION)?;
     let proto = tract_onnx::pb::ModelProto::decode(recognition.as_slice()).map_err(|e| format!("OCR model {RECOGNITION} unreadable: {e}"))?;
     let dictionary = proto.metadata_props.iter().find(|p| p.key == "character").map(|p| p.value.clone());

@@ -48,9 +48,8 @@ fn joined(rules: Vec<Rule>) -> Vec<Rule> {
     if rules.len() > MAX_RULES {
         return Vec::new();
     }
-    let meets = |a: &Rule, b: &Rule| {
-        a.horizontal != b.horizontal && b.at >= a.from - MEET && b.at <= a.to + MEET && a.at >= b.from - MEET && a.at <= b.to + MEET
-    };
+    let meets =
+        |a: &Rule, b: &Rule| a.horizontal != b.horizontal && b.at >= a.from - MEET && b.at <= a.to + MEET && a.at >= b.from - MEET && a.at <= b.to + MEET;
     rules
         .iter()
         .filter_map(|rule| {
