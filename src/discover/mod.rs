@@ -156,10 +156,10 @@ pub fn follow(from: &Target, page_url: &Url, html: &str, max_depth: u32) -> Foun
 /// Where one link of a page found as `from` leads: a report, a column, a way towards
 /// one, nothing to follow, or a near miss (Err, with why).
 fn read_link(from: &Target, page_url: &Url, link: &Link, max_depth: u32) -> Result<Option<Target>, String> {
-    let url = link.url.to_string();
-    if url.contains("dataproxy.jsp") {
-        return Ok(None); // Hanweb AJAX paging is a POST, asked for by its pager.
+    if paging::is_data_proxy(&link.url) {
+        return Ok(None);
     }
+    let url = link.url.to_string();
     let next = |kind, depth, department: Option<String>, column: Option<String>| Target {
         url: url.clone(),
         kind,

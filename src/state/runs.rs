@@ -35,11 +35,6 @@ impl HostStatus {
         }
     }
 
-    /// Whether the host failed, rather than being cut short by a budget of ours.
-    pub fn is_failure(self) -> bool {
-        self != HostStatus::Budget
-    }
-
     fn parse(text: &str) -> Option<HostStatus> {
         Some(match text {
             "budget" => HostStatus::Budget,

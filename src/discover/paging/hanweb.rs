@@ -11,6 +11,12 @@ use url::Url;
 
 use super::{ListPage, NextPage};
 
+/// Whether a link is a Hanweb data proxy: only ever asked for by this pager, with a
+/// POST of the column's form; a plain GET of it is an error page.
+pub fn is_data_proxy(url: &Url) -> bool {
+    url.path().ends_with("dataproxy.jsp")
+}
+
 /// The next `dataproxy.jsp` window after this page, if the list goes on.
 pub fn next_pages(list: &ListPage<'_>) -> Vec<NextPage> {
     next_window(list.url, list.html, list.form).into_iter().collect()
@@ -24,7 +30,7 @@ fn next_window(page_url: &Url, text: &str, form: Option<&[(String, String)]>) ->
         return None;
     }
     let total: Option<usize> = between(text, "<totalrecord>", "</totalrecord>").and_then(|t| t.trim().parse().ok());
-    let (base, form, start) = if page_url.path().ends_with("dataproxy.jsp") {
+    let (base, form, start) = if is_data_proxy(page_url) {
         // A reply: the next window continues where this one's query ended.
         let end: usize = query(page_url, "endrecord")?.parse().ok()?;
         (page_url.clone(), form?.to_vec(), end + 1)

@@ -49,6 +49,7 @@ pub type Pager = fn(&ListPage<'_>) -> Vec<NextPage>;
 /// Every pager family; a page is read by all of them (a page uses one).
 pub const PAGERS: [Pager; 3] = [plain::next_pages, script::next_pages, hanweb::next_pages];
 
+pub(crate) use hanweb::is_data_proxy;
 pub(crate) use script::pages_named_by_script;
 
 /// The further pages a list page names, by any pager.
