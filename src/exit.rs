@@ -17,7 +17,8 @@ pub enum Exit {
     Partial,
     /// A command line that does not parse (EX_USAGE).
     Usage,
-    /// A seed list with no usable seed (EX_DATAERR).
+    /// A seed list with no usable seed, or a crawl state of a newer nianbao
+    /// (EX_DATAERR).
     DataErr,
     /// A file or directory named on the command line is missing or holds no crawl
     /// (EX_NOINPUT).

@@ -60,6 +60,12 @@ const STATEMENTS: usize = 64;
 /// How old a batch of writes may grow before it is committed: what a kill may lose.
 pub const BATCH_AGE: Duration = Duration::from_millis(100);
 
+/// The state's schema, a step per version: step `i` brings a state at version `i`
+/// (SQLite's `user_version`) to `i + 1`, in one transaction. A state made before
+/// versions were kept is at 0 and may hold some of the tables already, so step 0
+/// creates only what is missing, and drops an index older states had.
+const MIGRATIONS: [&str; 1] = [SCHEMA];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS seeds(url TEXT PRIMARY KEY, agency TEXT, division_code TEXT);
 CREATE TABLE IF NOT EXISTS frontier(
@@ -94,6 +100,26 @@ CREATE TABLE IF NOT EXISTS revisits(canonical TEXT PRIMARY KEY, interval INTEGER
 CREATE TABLE IF NOT EXISTS robots(host TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, body BLOB);
 ";
 
+/// Brings the state's schema to this version's, step by step; a state of a newer
+/// nianbao is refused rather than misread.
+fn migrate(db: &Connection) -> Result<()> {
+    let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        let newer = anyhow::anyhow!(
+            "the crawl state is at schema version {version}, written by a newer nianbao than this one (version {}): run that nianbao, or crawl into another --out",
+            MIGRATIONS.len()
+        );
+        return Err(newer.context(Exit::DataErr));
+    }
+    for (from, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = db.unchecked_transaction()?;
+        tx.execute_batch(step).and_then(|()| tx.pragma_update(None, "user_version", from as i64 + 1)).context("cannot create the crawl state tables")?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
 /// The state's database file in its directory.
 pub fn database(dir: &Path) -> std::path::PathBuf {
     dir.join("nianbao.sqlite")
@@ -118,7 +144,7 @@ impl State {
         // A page's writes use a few dozen statements in turn: rusqlite's default cache
         // of 16 would prepare most of them again every time.
         db.set_prepared_statement_cache_capacity(STATEMENTS);
-        db.execute_batch(SCHEMA).context("cannot create the crawl state tables")?;
+        migrate(&db)?;
         Ok(State { db, batch: Cell::new(None), schedule: Cell::new(None), _lock: lock })
     }
 
@@ -206,6 +232,27 @@ mod tests {
             seed: "http://www.zt.gov.cn/".into(),
             target: Target { url: url.into(), kind, ..Target::default() },
         }
+    }
+
+    #[test]
+    fn an_unversioned_state_is_brought_up_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let version = |db: &Connection| db.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap() as usize;
+        {
+            // A state from before versions were kept: the frontier with its old index.
+            let db = Connection::open(database(dir.path())).unwrap();
+            db.execute_batch("CREATE TABLE frontier(canonical TEXT PRIMARY KEY, host TEXT NOT NULL, seed TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', outcome TEXT); CREATE INDEX frontier_status ON frontier(status); INSERT INTO frontier(canonical, host, seed, kind, target) VALUES ('a', 'h', 's', 'list', '{}');").unwrap();
+        }
+        let state = State::open(dir.path()).unwrap();
+        assert_eq!(version(&state.db), MIGRATIONS.len());
+        let indexes: i64 = state.db.query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'frontier_status'", [], |r| r.get(0)).unwrap();
+        let kept: i64 = state.db.query_row("SELECT COUNT(*) FROM frontier", [], |r| r.get(0)).unwrap();
+        assert_eq!((indexes, kept), (0, 1), "the old index dropped, the frontier kept");
+        state.db.pragma_update(None, "user_version", 99).unwrap();
+        drop(state);
+        let refused = State::open(dir.path()).err().expect("a newer state is refused");
+        assert!(format!("{refused:#}").contains("newer nianbao"), "{refused:#}");
+        assert_eq!(Exit::of(&refused), Exit::DataErr);
     }
 
     #[test]
