@@ -61,6 +61,9 @@ pub fn write<E>(
     mut assemble: impl FnMut(&E) -> Option<ReportWithFacts>,
     coverage: impl FnOnce() -> Result<BTreeMap<Partition, Vec<CoverageRecord>>>,
 ) -> Result<Written> {
+    // An earlier writer staged whole partitions in `.staging/`, and a rebuild of it
+    // that was killed left them there: copies only, never read.
+    let _ = std::fs::remove_dir_all(out.join(".staging"));
     let mut build = Build { out: out.to_path_buf(), provenance: provenance(run_id), staged: Vec::new(), written: Written::default() };
     for (partition, entries) in &partitions {
         build.reports(&partition.dir(), entries, &mut assemble)?;
